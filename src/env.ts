@@ -1,0 +1,111 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+const seconds = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
+const positiveSeconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const optionalUrl = z
+  .string()
+  .trim()
+  .transform((value) => value || undefined)
+  .pipe(z.url().optional())
+  .optional();
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().trim().min(1).optional(),
+  DATA_DIR: z.string().min(1).default('.data'),
+  DATABASE_URL: optionalUrl,
+  DATABASE_POOL_MAX: z.coerce.number().int().positive().default(10),
+  REDIS_URL: optionalUrl,
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  JWT_ISSUER: z.string().min(1).default('forum-api'),
+  JWT_AUDIENCE: z.string().min(1).default('forum-api'),
+  ACCESS_TOKEN_TTL: positiveSeconds(300),
+  REFRESH_TOKEN_TTL: positiveSeconds(86_400),
+  ACTIVATION_TOKEN_TTL: positiveSeconds(86_400),
+  PASSWORD_RESET_TOKEN_TTL: positiveSeconds(1_800),
+  REFRESH_REUSE_GRACE_SECONDS: seconds(10),
+  SESSION_MAX_AGE: positiveSeconds(2_592_000),
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    ),
+  SMTP_URL: optionalUrl,
+  MAIL_FROM: z.string().min(3).default('Forum API <no-reply@forum.local>'),
+  MAIL_RETRY_BASE_MS: z.coerce.number().int().positive().default(2_000),
+  MAIL_POLL_MS: z.coerce.number().int().positive().default(5_000),
+  APP_URL: z.url().default('http://localhost:4000'),
+  EMAIL_COOLDOWN_SECONDS: seconds(60),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  GRAPHIQL: z.stringbool().optional(),
+  TOKEN_FLUSH_INTERVAL_SECONDS: positiveSeconds(3_600),
+  REVOCATION_SYNC_SECONDS: positiveSeconds(5),
+});
+
+export type EnvInput = Record<string, string | undefined>;
+type ParsedEnv = z.infer<typeof envSchema>;
+
+export interface Config extends Omit<ParsedEnv, 'JWT_SECRET' | 'GRAPHIQL' | 'APP_URL'> {
+  JWT_SECRET: string;
+  GRAPHIQL: boolean;
+  APP_URL: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/**
+ * Parses configuration from an env-like object. Pure apart from the development JWT secret,
+ * which is generated once and kept under DATA_DIR so restarts do not sign everyone out.
+ */
+export function parseConfig(source: EnvInput): Config {
+  const result = envSchema.safeParse(source);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.') || 'env'}: ${issue.message}`));
+  }
+  const env = result.data;
+  const production = env.NODE_ENV === 'production';
+  if (production && !env.JWT_SECRET) {
+    throw new ConfigError(['JWT_SECRET: required when NODE_ENV=production (at least 32 random characters)']);
+  }
+  return {
+    ...env,
+    JWT_SECRET: env.JWT_SECRET ?? developmentSecret(env.DATA_DIR),
+    GRAPHIQL: env.GRAPHIQL ?? !production,
+    APP_URL: env.APP_URL.replace(/\/+$/, ''),
+  };
+}
+
+function developmentSecret(dataDir: string): string {
+  const file = join(dataDir, 'jwt-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}
+
+/** The only reader of process.env: prints every problem and exits on bad configuration. */
+export function loadConfig(source: EnvInput = process.env): Config {
+  try {
+    return parseConfig(source);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,11 @@
+import { lexicographicSortSchema, printSchema } from 'graphql';
+import { builder } from './builder.js';
+import './common.schema.js';
+import '../modules/user/user.schema.js';
+import '../modules/company/company.schema.js';
+import '../modules/auth/registration.schema.js';
+
+export const schema = builder.toSchema();
+
+/** The SDL committed as schema.graphql; sorted so that diffs show only real changes. */
+export const printSortedSchema = () => `${printSchema(lexicographicSortSchema(schema))}\n`;

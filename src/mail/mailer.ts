@@ -1,0 +1,60 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import nodemailer from 'nodemailer';
+import type { Logger } from '../logger.js';
+
+export interface OutgoingMail {
+  id: string;
+  kind: string;
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+}
+
+export interface MailTransport {
+  send(mail: OutgoingMail): Promise<void>;
+  close(): void;
+}
+
+export interface MailTransportOptions {
+  smtpUrl?: string;
+  from: string;
+  mailDir: string;
+  appUrl: string;
+  /** File mode logs the links it writes, so a developer can click them; never in production. */
+  logLinks: boolean;
+  logger: Logger;
+}
+
+/** SMTP when SMTP_URL is set; otherwise .eml files a developer can open. */
+export function createMailTransport(options: MailTransportOptions): MailTransport {
+  return options.smtpUrl ? smtpTransport(options) : fileTransport(options);
+}
+
+function smtpTransport({ smtpUrl, from }: MailTransportOptions): MailTransport {
+  const transporter = nodemailer.createTransport(smtpUrl, { from });
+  return {
+    async send(mail) {
+      await transporter.sendMail({ to: mail.to, subject: mail.subject, text: mail.text, html: mail.html, messageId: `<${mail.id}@forum-api>` });
+    },
+    close: () => transporter.close(),
+  };
+}
+
+function fileTransport({ from, mailDir, appUrl, logLinks, logger }: MailTransportOptions): MailTransport {
+  const transporter = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  return {
+    async send(mail) {
+      const info = await transporter.sendMail({ from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html });
+      await mkdir(mailDir, { recursive: true });
+      const file = join(mailDir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${mail.kind}-${mail.id}.eml`);
+      await writeFile(file, info.message as Buffer);
+      const links = logLinks ? mail.text.match(new RegExp(`${escapeRegExp(appUrl)}/\\S+`, 'g')) ?? [] : [];
+      logger.info({ file, kind: mail.kind, links }, 'email written to file (SMTP_URL is not set)');
+    },
+    close: () => transporter.close(),
+  };
+}
+
+const escapeRegExp = (value: string) => value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -1,0 +1,151 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { sql } from '../db.js';
+import type { Logger } from '../logger.js';
+import type { MailTransport } from './mailer.js';
+import { MailOutbox } from './mail-outbox.entity.js';
+import type { MailContent } from './templates.js';
+
+/** Queues an email inside the caller's transaction: it exists exactly when the business change does. */
+export function enqueueMail(em: EntityManager, recipient: string, content: MailContent): void {
+  em.create(MailOutbox, { recipient, ...content });
+}
+
+/**
+ * Records that `address` is being mailed for `purpose` unless it was within `cooldownSeconds`.
+ * One atomic upsert, so concurrent requests on any instance send at most one email.
+ */
+export async function claimEmailCooldown(
+  em: EntityManager,
+  address: string,
+  purpose: string,
+  cooldownSeconds: number,
+): Promise<boolean> {
+  if (cooldownSeconds <= 0) return true;
+  const rows = await sql<{ address: string }[]>(
+    em,
+    `insert into "email_cooldown" ("address", "purpose", "sent_at") values (?, ?, now())
+     on conflict ("address", "purpose") do update set "sent_at" = excluded."sent_at"
+     where "email_cooldown"."sent_at" <= now() - make_interval(secs => ?)
+     returning "address"`,
+    [address, purpose, cooldownSeconds],
+  );
+  return rows.length > 0;
+}
+
+export interface OutboxWorkerOptions {
+  em: EntityManager;
+  transport: MailTransport;
+  logger: Logger;
+  pollMs: number;
+  retryBaseMs: number;
+  /** How long a claimed email stays invisible to other workers while it is being sent. */
+  leaseMs?: number;
+  batchSize?: number;
+}
+
+interface ClaimedMail {
+  id: string;
+  kind: string;
+  recipient: string;
+  subject: string;
+  text: string;
+  html: string;
+  attempts: number;
+}
+
+const MAX_BACKOFF_MS = 15 * 60_000;
+
+/**
+ * Delivers queued emails. Rows are claimed with SKIP LOCKED and a lease, so several instances
+ * share the work, and an email whose sender died is picked up again after the lease.
+ */
+export class OutboxWorker {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = true;
+
+  constructor(private readonly options: OutboxWorkerOptions) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  /** Called after a commit that queued mail, so it leaves now rather than at the next poll. */
+  nudge(): void {
+    if (this.stopped) return;
+    if (this.running) this.again = true;
+    else this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  async pendingCount(): Promise<number> {
+    const em = this.options.em.fork();
+    return em.count(MailOutbox, { sentAt: null });
+  }
+
+  private schedule(delay: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.running = this.drain().finally(() => {
+        this.running = undefined;
+        if (this.stopped) return;
+        const next = this.again ? 0 : this.options.pollMs;
+        this.again = false;
+        this.schedule(next);
+      });
+    }, delay);
+    this.timer.unref();
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      for (;;) {
+        if (this.stopped) return;
+        const batch = await this.claim();
+        await Promise.all(batch.map((mail) => this.deliver(mail)));
+        if (batch.length < (this.options.batchSize ?? 20)) return;
+      }
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'mail outbox: could not read the queue; will retry');
+    }
+  }
+
+  private async claim(): Promise<ClaimedMail[]> {
+    const { leaseMs = 120_000, batchSize = 20 } = this.options;
+    return this.options.em.getConnection().execute<ClaimedMail[]>(
+      `update "mail_outbox" set "next_attempt_at" = now() + make_interval(secs => ?), "attempts" = "attempts" + 1
+       where "id" in (
+         select "id" from "mail_outbox" where "sent_at" is null and "next_attempt_at" <= now()
+         order by "next_attempt_at" limit ? for update skip locked)
+       returning "id", "kind", "recipient", "subject", "text", "html", "attempts"`,
+      [leaseMs / 1000, batchSize],
+    );
+  }
+
+  private async deliver(mail: ClaimedMail): Promise<void> {
+    const connection = this.options.em.getConnection();
+    try {
+      await this.options.transport.send({ id: mail.id, kind: mail.kind, to: mail.recipient, subject: mail.subject, text: mail.text, html: mail.html });
+      await connection.execute(`update "mail_outbox" set "sent_at" = now(), "last_error" = null where "id" = ?`, [mail.id]);
+      this.options.logger.info({ mailId: mail.id, kind: mail.kind, attempts: mail.attempts }, 'email sent');
+    } catch (error) {
+      const backoff = Math.min(this.options.retryBaseMs * 2 ** (mail.attempts - 1), MAX_BACKOFF_MS);
+      const message = error instanceof Error ? error.message : String(error);
+      this.options.logger.warn({ mailId: mail.id, kind: mail.kind, attempts: mail.attempts, retryInMs: backoff, err: message }, 'email not sent; will retry');
+      await connection
+        .execute(`update "mail_outbox" set "next_attempt_at" = now() + make_interval(secs => ?), "last_error" = ? where "id" = ?`, [
+          backoff / 1000,
+          message.slice(0, 1000),
+          mail.id,
+        ])
+        .catch((dbError: unknown) => this.options.logger.warn({ err: dbError, mailId: mail.id }, 'mail outbox: could not record the failure; the lease will expire'));
+    }
+  }
+}

@@ -1,0 +1,134 @@
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
+import { badUserInput, type FieldErrors } from '../../graphql/errors.js';
+import { claimEmailCooldown, enqueueMail } from '../../mail/outbox.js';
+import { activationEmail, alreadyRegisteredEmail } from '../../mail/templates.js';
+import { cleanText, emailField, intIdField, optionalName, parseInput, passwordField, websiteField } from '../../validation.js';
+import { Industry } from '../company/industry.entity.js';
+import { InvestorProfile } from '../company/investor-profile.entity.js';
+import { Location } from '../company/location.entity.js';
+import { StartupProfile } from '../company/startup-profile.entity.js';
+import { ROLES, User, type UserEntity } from '../user/user.entity.js';
+import { consumeEmailToken, issueEmailToken } from './email-tokens.js';
+import { hashPassword } from './passwords.js';
+
+export interface RegistrationSettings {
+  appUrl: string;
+  activationTtlSeconds: number;
+  emailCooldownSeconds: number;
+}
+
+export const REGISTERED_MESSAGE =
+  'Thanks for registering. If the address can be used, an email with an activation link is on its way.';
+export const RESEND_MESSAGE = 'If an account with this email is waiting for activation, a new activation link is on its way.';
+
+const registerSchema = z
+  .object({
+    email: emailField,
+    password: passwordField,
+    role: z.enum(ROLES, 'Role must be STARTUP or INVESTOR.'),
+    companyName: cleanText(200, 'Company name'),
+    website: websiteField,
+    industryId: intIdField('Industry').nullish(),
+    locationId: intIdField('Location').nullish(),
+    firstName: optionalName('First name'),
+    lastName: optionalName('Last name'),
+  })
+  .superRefine((input, ctx) => {
+    if (input.role === 'INVESTOR' && input.industryId != null) {
+      ctx.addIssue({ code: 'custom', path: ['industryId'], message: 'Only startups have an industry.' });
+    }
+  });
+
+export type RegisterInput = z.input<typeof registerSchema>;
+
+/** Checks that referenced reference rows exist; one field error per missing id. */
+export async function checkReferences(em: EntityManager, ids: { industryId?: number | null; locationId?: number | null }): Promise<void> {
+  const fields: FieldErrors = {};
+  if (ids.industryId != null && !(await em.count(Industry, { id: ids.industryId }))) fields.industryId = 'No industry has this id.';
+  if (ids.locationId != null && !(await em.count(Location, { id: ids.locationId }))) fields.locationId = 'No location has this id.';
+  if (Object.keys(fields).length) throw badUserInput(fields);
+}
+
+/**
+ * Creates an inactive user with its company profile and queues the activation email, in one
+ * transaction. An address that is already registered gets a notice instead and the caller the
+ * same answer, so registration never tells whether an email has an account.
+ * Returns whether an email was queued.
+ */
+export async function registerCompany(em: EntityManager, raw: RegisterInput, settings: RegistrationSettings): Promise<boolean> {
+  const input = parseInput(registerSchema, raw);
+  await checkReferences(em, input);
+  // Hashed before the lookup, so a taken address answers as slowly as a new one.
+  const passwordHash = await hashPassword(input.password);
+  try {
+    return await em.transactional(async (tx) => {
+      const existing = await tx.findOne(User, { email: input.email }, { fields: ['id'] });
+      if (existing) return notifyAlreadyRegistered(tx, input.email, settings);
+      const user = tx.create(User, {
+        email: input.email,
+        passwordHash,
+        role: input.role,
+        firstName: input.firstName ?? null,
+        lastName: input.lastName ?? null,
+      });
+      const profile = { owner: user, companyName: input.companyName, website: input.website, location: input.locationId ?? null };
+      if (input.role === 'STARTUP') tx.create(StartupProfile, { ...profile, industry: input.industryId ?? null });
+      else tx.create(InvestorProfile, profile);
+      await tx.flush();
+      await queueActivationEmail(tx, user, settings);
+      return true;
+    });
+  } catch (error) {
+    // A concurrent registration of the same address won the unique constraint.
+    if (error instanceof UniqueConstraintViolationException) {
+      return em.transactional((tx) => notifyAlreadyRegistered(tx, input.email, settings));
+    }
+    throw error;
+  }
+}
+
+async function notifyAlreadyRegistered(em: EntityManager, email: string, settings: RegistrationSettings): Promise<boolean> {
+  if (!(await claimEmailCooldown(em, email, 'registration_notice', settings.emailCooldownSeconds))) return false;
+  enqueueMail(em, email, alreadyRegisteredEmail(settings.appUrl));
+  await em.flush();
+  return true;
+}
+
+async function queueActivationEmail(em: EntityManager, user: Pick<UserEntity, 'id' | 'email'>, settings: RegistrationSettings): Promise<void> {
+  await claimEmailCooldown(em, user.email, 'activation', settings.emailCooldownSeconds);
+  const token = await issueEmailToken(em, user.id, 'activation', settings.activationTtlSeconds);
+  enqueueMail(em, user.email, activationEmail(settings.appUrl, token, settings.activationTtlSeconds));
+  await em.flush();
+}
+
+/** Consumes an activation token and activates its user; the token works exactly once. */
+export async function activateAccount(em: EntityManager, token: string): Promise<UserEntity> {
+  return em.transactional(async (tx) => {
+    const userId = await consumeEmailToken(tx, token, 'activation');
+    const user = await tx.findOneOrFail(User, userId);
+    if (!user.isActive) {
+      user.isActive = true;
+      user.activatedAt = new Date();
+    }
+    return user;
+  });
+}
+
+/**
+ * Sends a fresh activation link to an inactive account, at most once per cooldown. Answers
+ * the same for unknown, inactive and active addresses; returns whether an email was queued.
+ */
+export async function resendActivation(em: EntityManager, rawEmail: string, settings: RegistrationSettings): Promise<boolean> {
+  const email = parseInput(z.object({ email: emailField }), { email: rawEmail }).email;
+  return em.transactional(async (tx) => {
+    const user = await tx.findOne(User, { email }, { fields: ['id', 'email', 'isActive'] });
+    if (!user || user.isActive) return false;
+    if (!(await claimEmailCooldown(tx, email, 'activation', settings.emailCooldownSeconds))) return false;
+    const token = await issueEmailToken(tx, user.id, 'activation', settings.activationTtlSeconds);
+    enqueueMail(tx, email, activationEmail(settings.appUrl, token, settings.activationTtlSeconds));
+    await tx.flush();
+    return true;
+  });
+}

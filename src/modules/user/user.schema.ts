@@ -1,0 +1,35 @@
+import { builder } from '../../graphql/builder.js';
+import { ROLES, User, type UserEntity } from './user.entity.js';
+
+export const RoleEnum = builder.enumType('Role', {
+  description: 'What a company on the platform is: the original platform called it representative_type.',
+  values: ROLES,
+});
+
+export const UserRef = builder.loadableObject('User', {
+  description: 'A person who represents a startup or an investor.',
+  load: (ids: string[], context) => context.em.find(User, { id: { $in: ids } }),
+  sort: (user: UserEntity) => user.id,
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    email: t.string({
+      nullable: true,
+      description: "The viewer's own email; null for anyone else.",
+      resolve: (user, _args, context) => (context.viewer?.id === user.id ? user.email : null),
+    }),
+    role: t.field({ type: RoleEnum, resolve: (user) => user.role }),
+    firstName: t.string({ nullable: true, resolve: (user) => user.firstName ?? null }),
+    lastName: t.string({ nullable: true, resolve: (user) => user.lastName ?? null }),
+    isActive: t.exposeBoolean('isActive'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+});
+
+builder.queryField('me', (t) =>
+  t.field({
+    type: UserRef,
+    nullable: true,
+    description: 'The signed-in user; null without a token.',
+    resolve: (_root, _args, context) => context.viewer,
+  }),
+);

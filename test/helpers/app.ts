@@ -1,0 +1,97 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildApp, type App } from '../../src/app.js';
+import { parseConfig, type Config, type EnvInput } from '../../src/env.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+import { TestInbox } from './smtp.js';
+
+export interface GqlResult<T = Record<string, unknown>> {
+  status: number;
+  data?: T | null;
+  errors?: Array<{ message: string; path?: string[]; extensions?: Record<string, unknown> & { code?: string } }>;
+}
+
+export interface GqlOptions {
+  token?: string;
+  headers?: Record<string, string>;
+}
+
+export interface TestApp {
+  app: App;
+  config: Config;
+  url: string;
+  wsUrl: string;
+  port: number;
+  db: TestDatabase;
+  inbox: TestInbox;
+  gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, options?: GqlOptions): Promise<GqlResult<T>>;
+  stop(): Promise<void>;
+}
+
+export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256-keys';
+
+export interface TestAppOptions {
+  env?: EnvInput;
+  /** Reuse a database (a second instance of the same deployment). */
+  db?: TestDatabase;
+  inbox?: TestInbox;
+}
+
+/** Starts the real app on port 0 with a fresh database and a real SMTP server. */
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const db = options.db ?? (await createTestDatabase());
+  const inbox = options.inbox ?? new TestInbox();
+  if (!options.inbox) await inbox.start();
+  const config = parseConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    JWT_SECRET: TEST_SECRET,
+    DATABASE_URL: db.url,
+    DATABASE_POOL_MAX: db.kind === 'embedded' ? '4' : '10',
+    SMTP_URL: inbox.url,
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'forum-test-')),
+    EMAIL_COOLDOWN_SECONDS: '0',
+    MAIL_POLL_MS: '200',
+    MAIL_RETRY_BASE_MS: '100',
+    ...options.env,
+  });
+  const app = await buildApp(config);
+  const { port } = await app.start(0);
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    app,
+    config,
+    url,
+    wsUrl: `ws://127.0.0.1:${port}/graphql`,
+    port,
+    db,
+    inbox,
+    gql: (query, variables, gqlOptions) => gql(url, query, variables, gqlOptions),
+    async stop() {
+      await app.stop();
+      if (!options.inbox) await inbox.stop();
+      if (!options.db) await db.drop();
+    },
+  };
+}
+
+export async function gql<T>(url: string, query: string, variables?: Record<string, unknown>, options: GqlOptions = {}): Promise<GqlResult<T>> {
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      ...options.headers,
+    },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as Omit<GqlResult<T>, 'status'>;
+  return { status: response.status, ...body };
+}
+
+/** A unique email per call, so tests never collide. */
+export const uniqueEmail = (prefix = 'user') => `${prefix}-${randomBytes(5).toString('hex')}@example.com`;
+
+export const errorCode = (result: GqlResult<unknown>) => result.errors?.[0]?.extensions?.code;

@@ -1,0 +1,63 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { initORM, migrate, startEmbeddedPostgres } from '../../src/db.js';
+import { seedReferenceData } from '../../src/seeders/reference-data.js';
+
+export interface TestDatabase {
+  url: string;
+  /** The server's own database, for tests that stop or inspect the server. */
+  kind: 'postgres' | 'embedded';
+  drop(): Promise<void>;
+}
+
+/**
+ * A fresh, migrated and seeded database: a new database on the server of DATABASE_URL when it
+ * is set, otherwise an in-memory embedded PostgreSQL. Dropped by `drop()`.
+ */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const serverUrl = process.env.DATABASE_URL;
+  let database: TestDatabase;
+  if (serverUrl) {
+    const name = `forum_test_${randomBytes(6).toString('hex')}`;
+    await adminQuery(serverUrl, `create database "${name}"`);
+    const url = new URL(serverUrl);
+    url.pathname = `/${name}`;
+    database = {
+      url: url.toString(),
+      kind: 'postgres',
+      drop: () => adminQuery(serverUrl, `drop database if exists "${name}" with (force)`),
+    };
+  } else {
+    const embedded = await startEmbeddedPostgres();
+    database = { url: embedded.url, kind: 'embedded', drop: () => embedded.stop() };
+  }
+  const orm = await initORM(database.url, 2);
+  try {
+    await migrate(orm);
+    await seedReferenceData(orm.em.fork());
+  } finally {
+    await orm.close(true);
+  }
+  return database;
+}
+
+async function adminQuery(serverUrl: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Direct SQL against a test database, for arranging states the API cannot reach (expiry). */
+export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,71 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from './helpers/app.js';
+import { withClient } from './helpers/database.js';
+import { REGISTER, registerInput } from './helpers/factories.js';
+import { TestInbox, tokenFromMail } from './helpers/smtp.js';
+
+describe('mail outbox', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  it('keeps registering while SMTP is down and delivers the email once it is back', async () => {
+    await t.inbox.stop();
+    const input = registerInput();
+    const result = await t.gql(REGISTER, { input });
+    expect(result.data?.register).toMatchObject({ ok: true });
+    const users = await withClient(t.db.url, async (c) => (await c.query(`select count(*) from "user" where email = $1`, [input.email])).rows[0].count);
+    expect(Number(users)).toBe(1);
+
+    // Let the worker fail at least twice against the closed port.
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    const pending = await withClient(t.db.url, async (c) =>
+      (await c.query(`select attempts, sent_at, last_error from mail_outbox where recipient = $1`, [input.email])).rows,
+    );
+    expect(pending).toHaveLength(1);
+    expect(pending[0].sent_at).toBeNull();
+    expect(pending[0].attempts).toBeGreaterThanOrEqual(1);
+    expect(pending[0].last_error).toEqual(expect.any(String));
+
+    await t.inbox.start();
+    const mail = await t.inbox.waitForMail(input.email, 1, 15_000);
+    expect(tokenFromMail(mail)).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const sent = await withClient(t.db.url, async (c) => (await c.query(`select sent_at from mail_outbox where recipient = $1`, [input.email])).rows);
+    expect(sent[0].sent_at).not.toBeNull();
+  });
+});
+
+describe('mail without SMTP_URL', () => {
+  it('writes .eml files under DATA_DIR/mail and logs the link outside production', async () => {
+    const inbox = new TestInbox();
+    const t = await startTestApp({ env: { SMTP_URL: '' }, inbox });
+    try {
+      const input = registerInput();
+      await t.gql(REGISTER, { input });
+      const dir = join(t.config.DATA_DIR, 'mail');
+      let files: string[] = [];
+      for (let i = 0; i < 50 && files.length === 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        try {
+          files = readdirSync(dir).filter((f) => f.endsWith('.eml'));
+        } catch {
+          files = [];
+        }
+      }
+      expect(files).toHaveLength(1);
+      const eml = readFileSync(join(dir, files[0]!), 'utf8');
+      expect(eml).toContain(`To: ${input.email}`);
+      expect(eml).toContain('/activate?token=');
+      expect(eml).toMatch(/Content-Type: text\/html/);
+      expect(eml).toMatch(/Content-Type: text\/plain/);
+    } finally {
+      await t.stop();
+    }
+  });
+});
