@@ -12,6 +12,11 @@ import { ACTIVATE_PAGE } from './http/activate-page.js';
 import { createLogger, redactUrl, type Logger } from './logger.js';
 import { createMailTransport } from './mail/mailer.js';
 import { OutboxWorker } from './mail/outbox.js';
+import { createAppPubSub } from './graphql/pubsub.js';
+import { JwtCodec } from './modules/auth/jwt.js';
+import { RevokedSessions } from './modules/auth/revoked-sessions.js';
+import { SessionService } from './modules/auth/session.service.js';
+import { flushExpiredTokens } from './modules/auth/token-flush.js';
 import type { AppServices } from './services.js';
 
 export interface BuildAppOptions {
@@ -62,7 +67,26 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     pollMs: config.MAIL_POLL_MS,
     retryBaseMs: config.MAIL_RETRY_BASE_MS,
   });
-  const services: AppServices = { config, orm, logger, outbox };
+  const pubsubHandle = createAppPubSub(config.REDIS_URL, logger);
+  const revokedSessions = new RevokedSessions({
+    em: orm.em.fork(),
+    pubsub: pubsubHandle.pubsub,
+    logger,
+    accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL,
+    syncIntervalSeconds: config.REVOCATION_SYNC_SECONDS,
+  });
+  const sessions = new SessionService(
+    new JwtCodec({ secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }),
+    revokedSessions,
+    {
+      accessTokenTtl: config.ACCESS_TOKEN_TTL,
+      refreshTokenTtl: config.REFRESH_TOKEN_TTL,
+      reuseGraceSeconds: config.REFRESH_REUSE_GRACE_SECONDS,
+      sessionMaxAge: config.SESSION_MAX_AGE,
+    },
+  );
+  const services: AppServices = { config, orm, logger, outbox, pubsub: pubsubHandle.pubsub, sessions, revokedSessions };
+  let flushTimer: NodeJS.Timeout | undefined;
 
   const yoga = createYoga<ServerContext, Context>({
     schema,
@@ -76,7 +100,14 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     cors: config.CORS_ORIGINS.length > 0 ? { origin: config.CORS_ORIGINS, credentials: true } : undefined,
     maskedErrors: { isDev: false },
     plugins: [useUnexpectedErrorLogging()],
-    context: ({ request, req }) => createContext(services, requestInfo(request.headers, req.socket.remoteAddress), null),
+    context: ({ request, req }) => {
+      const authorization = request.headers.get('authorization');
+      return createContext(
+        services,
+        requestInfo(request.headers, req.socket.remoteAddress),
+        authorization ? sessions.bearerToken(authorization) : null,
+      );
+    },
   });
 
   const server: Server = createServer((req, res) => {
@@ -108,7 +139,14 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
         });
       });
       started = true;
+      await revokedSessions.start();
       outbox.start();
+      flushTimer = setInterval(() => {
+        flushExpiredTokens(orm.em.fork(), config.ACCESS_TOKEN_TTL)
+          .then((deleted) => logger.info({ deleted }, 'expired tokens flushed'))
+          .catch((error: unknown) => logger.warn({ err: error }, 'could not flush expired tokens'));
+      }, config.TOKEN_FLUSH_INTERVAL_SECONDS * 1000);
+      flushTimer.unref();
       const address = server.address() as AddressInfo;
       logger.info({ port: address.port, host: address.address }, 'Forum API listening');
       return address;
@@ -121,8 +159,11 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
           setTimeout(() => server.closeAllConnections(), 2_000).unref();
         });
       }
+      clearInterval(flushTimer);
+      await revokedSessions.stop();
       await outbox.stop();
       transport.close();
+      await pubsubHandle.close();
       await orm.close(true);
     },
   };

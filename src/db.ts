@@ -26,6 +26,7 @@ export function ormOptions(clientUrl: string, poolMax = 10): Options {
       snapshot: false,
       transactional: true,
       allOrNothing: true,
+      silent: true,
     },
     pool: { min: 0, max: poolMax },
     // Services load relations explicitly; lazy surprises would hide N+1 queries.

@@ -1,4 +1,6 @@
 import { EmailToken } from './modules/auth/email-token.entity.js';
+import { RefreshToken } from './modules/auth/refresh-token.entity.js';
+import { Session } from './modules/auth/session.entity.js';
 import { Industry } from './modules/company/industry.entity.js';
 import { InvestorProfile } from './modules/company/investor-profile.entity.js';
 import { Location } from './modules/company/location.entity.js';
@@ -7,4 +9,4 @@ import { User } from './modules/user/user.entity.js';
 import { EmailCooldown } from './mail/email-cooldown.entity.js';
 import { MailOutbox } from './mail/mail-outbox.entity.js';
 
-export const entities = [User, Industry, Location, StartupProfile, InvestorProfile, EmailToken, MailOutbox, EmailCooldown];
+export const entities = [User, Industry, Location, StartupProfile, InvestorProfile, EmailToken, MailOutbox, EmailCooldown, Session, RefreshToken];

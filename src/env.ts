@@ -48,7 +48,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   GRAPHIQL: z.stringbool().optional(),
   TOKEN_FLUSH_INTERVAL_SECONDS: positiveSeconds(3_600),
-  REVOCATION_SYNC_SECONDS: positiveSeconds(5),
+  REVOCATION_SYNC_SECONDS: z.coerce.number().positive().default(5),
 });
 
 export type EnvInput = Record<string, string | undefined>;

@@ -16,9 +16,11 @@ export interface Context extends RequestInfo {
   readonly services: AppServices;
   readonly logger: Logger;
   readonly viewer: UserEntity | null;
+  /** The session of the access token, when there is one. */
+  readonly sessionId: string | null;
 }
 
-export function requestInfo(headers: Headers, remoteAddress: string | undefined): RequestInfo {
+export function requestInfo(headers: Pick<Headers, 'get'>, remoteAddress: string | undefined): RequestInfo {
   const given = headers.get('x-request-id');
   return {
     requestId: given && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID(),
@@ -27,12 +29,19 @@ export function requestInfo(headers: Headers, remoteAddress: string | undefined)
   };
 }
 
-export function createContext(services: AppServices, info: RequestInfo, viewer: UserEntity | null): Context {
+/**
+ * Builds an operation's context and resolves its viewer once. A bad access token fails the
+ * whole operation with the token's code: it never downgrades to an anonymous request.
+ */
+export async function createContext(services: AppServices, info: RequestInfo, accessToken: string | null): Promise<Context> {
+  const em = services.orm.em.fork() as EntityManager;
+  const auth = accessToken ? await services.sessions.authenticate(em, accessToken) : null;
   return {
     ...info,
-    em: services.orm.em.fork() as EntityManager,
+    em,
     services,
     logger: services.logger.child({ requestId: info.requestId }),
-    viewer,
+    viewer: auth?.user ?? null,
+    sessionId: auth?.sessionId ?? null,
   };
 }

@@ -4,6 +4,7 @@ import './common.schema.js';
 import '../modules/user/user.schema.js';
 import '../modules/company/company.schema.js';
 import '../modules/auth/registration.schema.js';
+import '../modules/auth/auth.schema.js';
 
 export const schema = builder.toSchema();
 

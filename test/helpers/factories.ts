@@ -59,3 +59,29 @@ export async function createActiveUser(t: TestApp, overrides: RegisterOverrides 
   if (!activated.data) throw new Error(`activate failed: ${JSON.stringify(activated.errors)}`);
   return { id: activated.data.activate.id, email: input.email.toLowerCase(), password: input.password, role: input.role };
 }
+
+export const LOGIN = /* GraphQL */ `
+  mutation Login($email: String!, $password: String!) {
+    login(email: $email, password: $password) { accessToken refreshToken accessTokenExpiresAt refreshTokenExpiresAt user { id email role } }
+  }
+`;
+
+export interface Tokens {
+  accessToken: string;
+  refreshToken: string;
+  accessTokenExpiresAt: string;
+  refreshTokenExpiresAt: string;
+}
+
+/** Signs in through the API; fails the test on any error. */
+export async function login(t: TestApp, user: Pick<RegisteredUser, 'email' | 'password'>, headers?: Record<string, string>): Promise<Tokens> {
+  const result = await t.gql<{ login: Tokens }>(LOGIN, { email: user.email, password: user.password }, { headers });
+  if (!result.data) throw new Error(`login failed: ${JSON.stringify(result.errors)}`);
+  return result.data.login;
+}
+
+/** An active user and a signed-in session of theirs. */
+export async function signedInUser(t: TestApp, overrides: RegisterOverrides = {}): Promise<RegisteredUser & { tokens: Tokens }> {
+  const user = await createActiveUser(t, overrides);
+  return { ...user, tokens: await login(t, user) };
+}

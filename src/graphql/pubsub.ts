@@ -1,0 +1,42 @@
+import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
+import { createPubSub, type PubSub } from 'graphql-yoga';
+import { Redis } from 'ioredis';
+import type { Logger } from '../logger.js';
+
+export interface SessionRevokedEvent {
+  userId: string;
+  sessionIds: string[];
+}
+
+/**
+ * Every topic the app publishes, with its payload. Topics with an id argument are scoped by it
+ * (`chat:message:<conversationId>`). Events carry ids only; subscribers load what they show.
+ */
+export type PubSubTopics = {
+  'session:revoked': [SessionRevokedEvent];
+};
+
+export type AppPubSub = PubSub<PubSubTopics>;
+
+export interface PubSubHandle {
+  pubsub: AppPubSub;
+  close(): Promise<void>;
+}
+
+/** In-process by default; through Redis when REDIS_URL is set, so every instance hears every event. */
+export function createAppPubSub(redisUrl: string | undefined, logger: Logger): PubSubHandle {
+  if (!redisUrl) return { pubsub: createPubSub<PubSubTopics>(), close: async () => {} };
+  const options = { maxRetriesPerRequest: null, enableAutoPipelining: true } as const;
+  const publishClient = new Redis(redisUrl, options);
+  const subscribeClient = new Redis(redisUrl, options);
+  for (const client of [publishClient, subscribeClient]) {
+    client.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis connection problem; retrying'));
+  }
+  const eventTarget = createRedisEventTarget({ publishClient, subscribeClient });
+  return {
+    pubsub: createPubSub<PubSubTopics>({ eventTarget }),
+    async close() {
+      await Promise.allSettled([publishClient.quit(), subscribeClient.quit()]);
+    },
+  };
+}

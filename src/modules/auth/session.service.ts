@@ -1,0 +1,247 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { sql } from '../../db.js';
+import { forbidden, invalidCredentials, invalidToken, accountInactive, notFound, tokenExpired, tokenRevoked, unauthenticated } from '../../graphql/errors.js';
+import { User, type UserEntity } from '../user/user.entity.js';
+import type { JwtCodec, TokenClaims } from './jwt.js';
+import { verifyPassword } from './passwords.js';
+import type { RevokedSessions } from './revoked-sessions.js';
+import { Session, type SessionEntity } from './session.entity.js';
+
+export interface SessionSettings {
+  accessTokenTtl: number;
+  refreshTokenTtl: number;
+  reuseGraceSeconds: number;
+  sessionMaxAge: number;
+}
+
+export interface ClientInfo {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export interface AuthPayloadShape {
+  accessToken: string;
+  refreshToken: string;
+  accessTokenExpiresAt: Date;
+  refreshTokenExpiresAt: Date;
+  user: UserEntity;
+}
+
+export interface Authenticated {
+  user: UserEntity;
+  sessionId: string;
+  claims: TokenClaims;
+}
+
+export type RevokeReason = 'logout' | 'logout_all' | 'revoked_by_user' | 'refresh_token_reuse' | 'password_change' | 'password_reset';
+
+interface RefreshRow {
+  jti: string;
+  access_jti: string;
+  session_id: string;
+  issued_at: Date;
+  expires_at: Date;
+  access_expires_at: Date;
+}
+
+const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
+
+/** The rules of sessions and their tokens; HTTP and WebSocket authentication both end up here. */
+export class SessionService {
+  constructor(
+    private readonly jwt: JwtCodec,
+    private readonly revoked: RevokedSessions,
+    private readonly settings: SessionSettings,
+  ) {}
+
+  /**
+   * Resolves an access token to its user and session, or fails with the token's code. The
+   * revocation check is in memory; the only query loads the user.
+   */
+  async authenticate(em: EntityManager, accessToken: string): Promise<Authenticated> {
+    const claims = this.jwt.verify(accessToken, 'access');
+    if (this.revoked.has(claims.sid)) throw tokenRevoked();
+    const user = await em.findOne(User, claims.sub);
+    if (!user || !user.isActive) throw invalidToken();
+    return { user, sessionId: claims.sid, claims };
+  }
+
+  /** Parses an `Authorization` header value; anything but `Bearer <token>` is INVALID_TOKEN. */
+  bearerToken(header: string): string {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!match) throw invalidToken('The Authorization header must be "Bearer <accessToken>".');
+    return match[1]!;
+  }
+
+  async login(em: EntityManager, rawEmail: string, password: string, client: ClientInfo): Promise<AuthPayloadShape> {
+    const email = rawEmail.trim().toLowerCase();
+    const user = email.length <= 254 ? await em.findOne(User, { email }, { populate: ['passwordHash'] }) : null;
+    // verifyPassword hashes a dummy when there is no user, so both failures take as long.
+    if (!(await verifyPassword(user?.passwordHash, password)) || !user) throw invalidCredentials();
+    if (!user.isActive) throw accountInactive();
+    return em.transactional((tx) => this.startSession(tx, user, client));
+  }
+
+  /** Creates a session (its absolute expiry fixed now) and its first token pair. */
+  async startSession(em: EntityManager, user: UserEntity, client: ClientInfo): Promise<AuthPayloadShape> {
+    const session = em.create(Session, {
+      user: user.id,
+      expiresAt: new Date(Date.now() + this.settings.sessionMaxAge * 1000),
+      userAgent: client.userAgent?.slice(0, 500) ?? null,
+      ip: client.ip?.slice(0, 64) ?? null,
+    });
+    await em.flush();
+    const row = await this.insertRefreshToken(em, session, null);
+    return this.payload(row, user);
+  }
+
+  /**
+   * Rotates a refresh token. One UPDATE decides the single winner among concurrent callers;
+   * a loser within the grace window gets the winner's pair, any other reuse revokes the session.
+   */
+  async refresh(em: EntityManager, refreshToken: string): Promise<AuthPayloadShape> {
+    const claims = this.jwt.verify(refreshToken, 'refresh');
+    const outcome = await em.transactional(async (tx): Promise<{ pair: AuthPayloadShape } | { reuse: true }> => {
+      const [won] = await sql<{ session_id: string }[]>(
+        tx,
+        `update "refresh_token" set "used_at" = now() where "jti" = ? and "used_at" is null and "revoked_at" is null returning "session_id"`,
+        [claims.jti],
+      );
+      if (won) {
+        const session = await tx.findOne(Session, won.session_id, { lockMode: 4 /* pessimistic write */ });
+        if (!session || session.revokedAt) throw tokenRevoked();
+        if (session.expiresAt <= new Date()) throw tokenExpired();
+        const user = await tx.findOne(User, claims.sub);
+        if (!user || !user.isActive) throw invalidToken();
+        session.lastUsedAt = new Date();
+        const row = await this.insertRefreshToken(tx, session, claims.jti);
+        await sql(tx, `update "refresh_token" set "successor_jti" = ? where "jti" = ?`, [row.jti, claims.jti]);
+        return { pair: this.payload(row, user) };
+      }
+      const [presented] = await sql<{ revoked: boolean; in_grace: boolean; successor_jti: string | null }[]>(
+        tx,
+        `select (r."revoked_at" is not null or s."revoked_at" is not null) as "revoked",
+                (r."used_at" > now() - make_interval(secs => ?)) as "in_grace", r."successor_jti"
+         from "refresh_token" r join "session" s on s."id" = r."session_id" where r."jti" = ?`,
+        [this.settings.reuseGraceSeconds, claims.jti],
+      );
+      if (!presented) throw invalidToken();
+      if (presented.revoked) throw tokenRevoked();
+      if (this.settings.reuseGraceSeconds > 0 && presented.in_grace && presented.successor_jti) {
+        const [successor] = await sql<RefreshRow[]>(
+          tx,
+          `select "jti", "access_jti", "session_id", "issued_at", "expires_at", "access_expires_at" from "refresh_token"
+           where "jti" = ? and "used_at" is null and "revoked_at" is null`,
+          [presented.successor_jti],
+        );
+        const user = successor ? await tx.findOne(User, claims.sub) : null;
+        if (successor && user) return { pair: this.payload(successor, user) };
+      }
+      return { reuse: true };
+    });
+    if ('pair' in outcome) return outcome.pair;
+    await this.revokeSessions(em, claims.sub, [claims.sid], 'refresh_token_reuse');
+    throw tokenRevoked();
+  }
+
+  /** Ends the session of `refreshToken`, which must be the viewer's; an expired one still works. */
+  async logout(em: EntityManager, viewer: UserEntity, refreshToken: string): Promise<void> {
+    const claims = this.jwt.verify(refreshToken, 'refresh', { ignoreExpiration: true });
+    if (claims.sub !== viewer.id) throw forbidden('This refresh token belongs to another user.');
+    await this.revokeSessions(em, viewer.id, [claims.sid], 'logout');
+  }
+
+  async logoutAll(em: EntityManager, viewer: UserEntity): Promise<void> {
+    await this.revokeSessions(em, viewer.id, null, 'logout_all');
+  }
+
+  /** Ends one of the viewer's sessions; someone else's session is NOT_FOUND, as if it did not exist. */
+  async revokeSession(em: EntityManager, viewer: UserEntity, sessionId: string): Promise<void> {
+    const revoked = await this.revokeSessions(em, viewer.id, [sessionId], 'revoked_by_user');
+    if (revoked.length === 0) {
+      const exists = await em.count(Session, { id: sessionId, user: viewer.id });
+      if (!exists) throw notFound('Session');
+    }
+  }
+
+  /** The viewer's sessions that can still be refreshed, most recently used first. */
+  async liveSessions(em: EntityManager, viewer: UserEntity): Promise<SessionEntity[]> {
+    const refreshHorizon = new Date(Date.now() - this.settings.refreshTokenTtl * 1000);
+    return em.find(
+      Session,
+      { user: viewer.id, revokedAt: null, expiresAt: { $gt: new Date() }, lastUsedAt: { $gt: refreshHorizon } },
+      { orderBy: { lastUsedAt: 'desc', id: 'asc' } },
+    );
+  }
+
+  /**
+   * Revokes sessions (all of the user's when `sessionIds` is null) and their refresh tokens,
+   * then tells every instance, which refuse their access tokens and close their sockets.
+   * Returns the ids that this call revoked.
+   */
+  async revokeSessions(em: EntityManager, userId: string, sessionIds: string[] | null, reason: RevokeReason): Promise<string[]> {
+    if (sessionIds && sessionIds.length === 0) return [];
+    const validIds = sessionIds?.filter((id) => /^[0-9a-f-]{36}$/i.test(id));
+    if (validIds && validIds.length === 0) return [];
+    const revoked = await em.transactional(async (tx) => {
+      const rows = await sql<{ id: string }[]>(
+        tx,
+        `update "session" set "revoked_at" = now(), "revoke_reason" = ?
+         where "user_id" = ? and "revoked_at" is null ${validIds ? `and "id" in (${validIds.map(() => '?').join(', ')})` : ''}
+         returning "id"`,
+        [reason, userId, ...(validIds ?? [])],
+      );
+      const ids = rows.map((row) => row.id);
+      if (ids.length > 0) {
+        await sql(
+          tx,
+          `update "refresh_token" set "revoked_at" = now() where "revoked_at" is null and "session_id" in (${ids.map(() => '?').join(', ')})`,
+          ids,
+        );
+      }
+      return ids;
+    });
+    this.revoked.publish({ userId, sessionIds: revoked });
+    return revoked;
+  }
+
+  /** Checks the viewer's current password, for operations that need it again. */
+  async checkPassword(em: EntityManager, viewer: UserEntity, password: string): Promise<void> {
+    const user = await em.findOne(User, viewer.id, { populate: ['passwordHash'] });
+    if (!user) throw unauthenticated();
+    if (!(await verifyPassword(user.passwordHash, password))) throw invalidCredentials();
+  }
+
+  private async insertRefreshToken(em: EntityManager, session: SessionEntity, parentJti: string | null): Promise<RefreshRow> {
+    const now = Math.floor(Date.now() / 1000);
+    const sessionEnd = seconds(session.expiresAt);
+    const row: RefreshRow = {
+      jti: randomUUID(),
+      access_jti: randomUUID(),
+      session_id: session.id,
+      issued_at: new Date(now * 1000),
+      expires_at: new Date(Math.min(now + this.settings.refreshTokenTtl, sessionEnd) * 1000),
+      access_expires_at: new Date(Math.min(now + this.settings.accessTokenTtl, sessionEnd) * 1000),
+    };
+    await sql(
+      em,
+      `insert into "refresh_token" ("jti", "access_jti", "session_id", "parent_jti", "issued_at", "expires_at", "access_expires_at")
+       values (?, ?, ?, ?, ?, ?, ?)`,
+      [row.jti, row.access_jti, row.session_id, parentJti, row.issued_at, row.expires_at, row.access_expires_at],
+    );
+    return row;
+  }
+
+  /** Signs the pair recorded in `row`; the same row always gives the same two tokens. */
+  private payload(row: RefreshRow, user: UserEntity): AuthPayloadShape {
+    const common = { sub: user.id, sid: row.session_id, iat: seconds(row.issued_at) };
+    return {
+      accessToken: this.jwt.sign({ ...common, jti: row.access_jti, typ: 'access', exp: seconds(row.access_expires_at) }),
+      refreshToken: this.jwt.sign({ ...common, jti: row.jti, typ: 'refresh', exp: seconds(row.expires_at) }),
+      accessTokenExpiresAt: row.access_expires_at,
+      refreshTokenExpiresAt: row.expires_at,
+      user,
+    };
+  }
+}
