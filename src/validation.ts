@@ -71,4 +71,4 @@ export const intIdField = (label: string) =>
     .refine((value) => value <= 2_147_483_647, `${label} is not a valid id.`);
 
 export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const isUuid = (value: string) => UUID_RE.test(value);
+export const isUuid = (value: unknown): value is string => typeof value === 'string' && UUID_RE.test(value);

@@ -2,7 +2,7 @@ import { builder } from '../../graphql/builder.js';
 import { MessagePayload, okMessage } from '../../graphql/common.schema.js';
 import type { Context } from '../../graphql/context.js';
 import { unauthenticated } from '../../graphql/errors.js';
-import { UserRef } from '../user/user.schema.js';
+import { UserRef, revealEmailToCaller } from '../user/user.schema.js';
 import type { UserEntity } from '../user/user.entity.js';
 import { RESET_REQUESTED_MESSAGE, changePassword, requestPasswordReset, resetPassword } from './password.service.js';
 import type { AuthPayloadShape, ClientInfo } from './session.service.js';
@@ -15,7 +15,7 @@ const AuthPayload = builder.objectRef<AuthPayloadShape>('AuthPayload').implement
     refreshToken: t.exposeString('refreshToken'),
     accessTokenExpiresAt: t.expose('accessTokenExpiresAt', { type: 'DateTime' }),
     refreshTokenExpiresAt: t.expose('refreshTokenExpiresAt', { type: 'DateTime' }),
-    user: t.field({ type: UserRef, resolve: (payload) => payload.user }),
+    user: t.field({ type: UserRef, resolve: (payload) => revealEmailToCaller(payload.user) }),
   }),
 });
 

@@ -1,6 +1,7 @@
 import { createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { invalidToken, tokenExpired } from '../../graphql/errors.js';
+import { isUuid } from '../../validation.js';
 
 export type TokenType = 'access' | 'refresh';
 
@@ -19,7 +20,6 @@ export interface JwtSettings {
   audience: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Signs and verifies the two token kinds, each with its own key derived from JWT_SECRET (HKDF),
@@ -66,5 +66,3 @@ export class JwtCodec {
     return { sub, sid, jti, typ, iat, exp };
   }
 }
-
-const isUuid = (value: unknown): value is string => typeof value === 'string' && UUID.test(value);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { sql } from '../../db.js';
+import { isUuid } from '../../validation.js';
 import { forbidden, invalidCredentials, invalidToken, accountInactive, notFound, tokenExpired, tokenRevoked, unauthenticated } from '../../graphql/errors.js';
 import { User, type UserEntity } from '../user/user.entity.js';
 import type { JwtCodec, TokenClaims } from './jwt.js';
@@ -44,6 +45,16 @@ interface RefreshRow {
   expires_at: Date;
   access_expires_at: Date;
 }
+
+/** Raw SQL returns timestamps as strings (MikroORM's pg type parsers); entities get Dates. */
+type RawRefreshRow = { [K in keyof RefreshRow]: RefreshRow[K] extends Date ? string | Date : RefreshRow[K] };
+
+const fromRaw = (raw: RawRefreshRow): RefreshRow => ({
+  ...raw,
+  issued_at: new Date(raw.issued_at),
+  expires_at: new Date(raw.expires_at),
+  access_expires_at: new Date(raw.access_expires_at),
+});
 
 const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
@@ -129,14 +140,14 @@ export class SessionService {
       if (!presented) throw invalidToken();
       if (presented.revoked) throw tokenRevoked();
       if (this.settings.reuseGraceSeconds > 0 && presented.in_grace && presented.successor_jti) {
-        const [successor] = await sql<RefreshRow[]>(
+        const [successor] = await sql<RawRefreshRow[]>(
           tx,
           `select "jti", "access_jti", "session_id", "issued_at", "expires_at", "access_expires_at" from "refresh_token"
            where "jti" = ? and "used_at" is null and "revoked_at" is null`,
           [presented.successor_jti],
         );
         const user = successor ? await tx.findOne(User, claims.sub) : null;
-        if (successor && user) return { pair: this.payload(successor, user) };
+        if (successor && user) return { pair: this.payload(fromRaw(successor), user) };
       }
       return { reuse: true };
     });
@@ -158,6 +169,7 @@ export class SessionService {
 
   /** Ends one of the viewer's sessions; someone else's session is NOT_FOUND, as if it did not exist. */
   async revokeSession(em: EntityManager, viewer: UserEntity, sessionId: string): Promise<void> {
+    if (!isUuid(sessionId)) throw notFound('Session');
     const revoked = await this.revokeSessions(em, viewer.id, [sessionId], 'revoked_by_user');
     if (revoked.length === 0) {
       const exists = await em.count(Session, { id: sessionId, user: viewer.id });
@@ -182,7 +194,7 @@ export class SessionService {
    */
   async revokeSessions(em: EntityManager, userId: string, sessionIds: string[] | null, reason: RevokeReason): Promise<string[]> {
     if (sessionIds && sessionIds.length === 0) return [];
-    const validIds = sessionIds?.filter((id) => /^[0-9a-f-]{36}$/i.test(id));
+    const validIds = sessionIds?.filter(isUuid);
     if (validIds && validIds.length === 0) return [];
     const revoked = await em.transactional(async (tx) => {
       const rows = await sql<{ id: string }[]>(

@@ -6,6 +6,16 @@ export const RoleEnum = builder.enumType('Role', {
   values: ROLES,
 });
 
+/**
+ * Users whose email the current response may show although no viewer is set yet: the user a
+ * login or password change just authenticated is, by definition, the caller.
+ */
+const authenticatedInThisResponse = new WeakSet<UserEntity>();
+export const revealEmailToCaller = (user: UserEntity): UserEntity => {
+  authenticatedInThisResponse.add(user);
+  return user;
+};
+
 export const UserRef = builder.loadableObject('User', {
   description: 'A person who represents a startup or an investor.',
   load: (ids: string[], context) => context.em.find(User, { id: { $in: ids } }),
@@ -15,7 +25,8 @@ export const UserRef = builder.loadableObject('User', {
     email: t.string({
       nullable: true,
       description: "The viewer's own email; null for anyone else.",
-      resolve: (user, _args, context) => (context.viewer?.id === user.id ? user.email : null),
+      resolve: (user, _args, context) =>
+        context.viewer?.id === user.id || authenticatedInThisResponse.has(user) ? user.email : null,
     }),
     role: t.field({ type: RoleEnum, resolve: (user) => user.role }),
     firstName: t.string({ nullable: true, resolve: (user) => user.firstName ?? null }),

@@ -1,0 +1,54 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { Redis } from 'ioredis';
+
+export interface TestRedis {
+  url: string;
+  /** Whether this helper started the server itself (and so may stop it). */
+  owned: boolean;
+  stop(): Promise<void>;
+}
+
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+
+export const redisServerInstalled = () => spawnSync('redis-server', ['--version']).status === 0;
+
+/**
+ * REDIS_URL when set; otherwise a redis-server of our own on a free port, when one is
+ * installed; otherwise null, and the caller skips with a message saying why.
+ */
+export async function useRedis(): Promise<TestRedis | null> {
+  if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, owned: false, stop: async () => {} };
+  if (!redisServerInstalled()) return null;
+  const port = await freePort();
+  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  });
+  const url = `redis://127.0.0.1:${port}`;
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => 50 });
+  for (let i = 0; i < 100; i++) {
+    try {
+      await client.connect();
+      await client.ping();
+      break;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  client.disconnect();
+  return {
+    url,
+    owned: true,
+    stop: async () => {
+      child.kill('SIGTERM');
+    },
+  };
+}
