@@ -48,15 +48,29 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   GRAPHIQL: z.stringbool().optional(),
   TOKEN_FLUSH_INTERVAL_SECONDS: positiveSeconds(3_600),
+  // Abuse limits (API.md "Rate limits"); a limit of 0 turns that rule off.
+  RATE_LIMIT_LOGIN_FAILURES_PER_EMAIL: seconds(10),
+  RATE_LIMIT_LOGIN_PER_IP: seconds(300),
+  RATE_LIMIT_LOGIN_WINDOW_SECONDS: positiveSeconds(900),
+  RATE_LIMIT_REGISTER_PER_IP: seconds(30),
+  RATE_LIMIT_REGISTER_WINDOW_SECONDS: positiveSeconds(3_600),
+  RATE_LIMIT_REFRESH_PER_IP: seconds(1_200),
+  RATE_LIMIT_REFRESH_WINDOW_SECONDS: positiveSeconds(900),
+  /** Behind a reverse proxy, take the client address from X-Forwarded-For (its last hop). */
+  TRUST_PROXY: z.stringbool().default(false),
+  INTROSPECTION: z.stringbool().optional(),
+  MAX_BODY_BYTES: z.coerce.number().int().positive().default(100_000),
+  WS_MAX_PAYLOAD_BYTES: z.coerce.number().int().positive().default(65_536),
   REVOCATION_SYNC_SECONDS: z.coerce.number().positive().default(5),
 });
 
 export type EnvInput = Record<string, string | undefined>;
 type ParsedEnv = z.infer<typeof envSchema>;
 
-export interface Config extends Omit<ParsedEnv, 'JWT_SECRET' | 'GRAPHIQL' | 'APP_URL'> {
+export interface Config extends Omit<ParsedEnv, 'JWT_SECRET' | 'GRAPHIQL' | 'INTROSPECTION' | 'APP_URL'> {
   JWT_SECRET: string;
   GRAPHIQL: boolean;
+  INTROSPECTION: boolean;
   APP_URL: string;
 }
 
@@ -84,6 +98,7 @@ export function parseConfig(source: EnvInput): Config {
     ...env,
     JWT_SECRET: env.JWT_SECRET ?? developmentSecret(env.DATA_DIR),
     GRAPHIQL: env.GRAPHIQL ?? !production,
+    INTROSPECTION: env.INTROSPECTION ?? !production,
     APP_URL: env.APP_URL.replace(/\/+$/, ''),
   };
 }

@@ -55,6 +55,10 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     EMAIL_COOLDOWN_SECONDS: '0',
     MAIL_POLL_MS: '200',
     MAIL_RETRY_BASE_MS: '100',
+    // Tests sign in and register far more often than people; rate-limit tests set their own.
+    RATE_LIMIT_LOGIN_PER_IP: '100000',
+    RATE_LIMIT_REGISTER_PER_IP: '100000',
+    RATE_LIMIT_REFRESH_PER_IP: '100000',
     ...options.env,
   });
   const app = await buildApp(config);

@@ -1,0 +1,84 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ExecutionResult } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+
+export interface MetricSources {
+  openSockets(): number;
+  outboxBacklog(): Promise<number>;
+  revokedSessionsCached(): number;
+}
+
+/**
+ * Prometheus metrics of one app instance, in a registry of its own (tests run several apps
+ * in one process). Served at GET /metrics.
+ */
+export class AppMetrics {
+  readonly registry = new Registry();
+  readonly httpRequests = new Counter({
+    name: 'forum_http_requests_total',
+    help: 'HTTP requests by method, route and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly httpDuration = new Histogram({
+    name: 'forum_http_request_duration_seconds',
+    help: 'HTTP request latency by route.',
+    labelNames: ['route'] as const,
+    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly graphqlErrors = new Counter({
+    name: 'forum_graphql_errors_total',
+    help: 'GraphQL errors returned to clients, by extensions.code.',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(private readonly sources: MetricSources) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'forum_' });
+    const { registry } = this;
+    new Gauge({ name: 'forum_websocket_connections', help: 'Open WebSocket connections.', registers: [registry], collect() { this.set(sources.openSockets()); } });
+    new Gauge({
+      name: 'forum_revoked_sessions_cached',
+      help: 'Revoked sessions this instance holds in memory.',
+      registers: [registry],
+      collect() {
+        this.set(sources.revokedSessionsCached());
+      },
+    });
+    new Gauge({
+      name: 'forum_mail_outbox_backlog',
+      help: 'Emails queued and not yet sent.',
+      registers: [registry],
+      async collect() {
+        this.set(await sources.outboxBacklog().catch(() => -1));
+      },
+    });
+  }
+
+  observeRequest(method: string, route: string, status: number, seconds: number): void {
+    this.httpRequests.inc({ method, route, status: String(status) });
+    this.httpDuration.observe({ route }, seconds);
+  }
+
+  /** Counts every error of every result, HTTP and WebSocket, after masking. */
+  plugin(): Plugin {
+    const count = (result: ExecutionResult) => {
+      for (const error of result.errors ?? []) {
+        const code = error.extensions?.code;
+        this.graphqlErrors.inc({ code: typeof code === 'string' ? code : 'UNKNOWN' });
+      }
+    };
+    return {
+      onExecutionResult: ({ result }) => {
+        if (!result || Symbol.asyncIterator in result) return;
+        for (const item of Array.isArray(result) ? result : [result]) count(item);
+      },
+    };
+  }
+}
+
+/** Routes as labels: a fixed set, so odd URLs cannot blow up the label space. */
+export function routeOf(path: string): string {
+  return ['/graphql', '/health', '/metrics', '/activate'].includes(path) ? path : 'other';
+}
