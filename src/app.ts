@@ -18,6 +18,8 @@ import { RevokedSessions } from './modules/auth/revoked-sessions.js';
 import { SessionService } from './modules/auth/session.service.js';
 import { flushExpiredTokens } from './modules/auth/token-flush.js';
 import type { AppServices } from './services.js';
+import { useSubscriptionEventContext } from './ws/subscription-events.plugin.js';
+import { attachGraphQLWebSocketServer, type GraphQLWebSocketServer, type WebSocketServerContext } from './ws/ws-server.js';
 
 export interface BuildAppOptions {
   /** A logger to use instead of one built from LOG_LEVEL (tests capture logs with it). */
@@ -31,7 +33,8 @@ export interface App {
   stop(): Promise<void>;
 }
 
-type ServerContext = { req: IncomingMessage; res: ServerResponse };
+/** HTTP requests bring req/res; operations over graphql-ws bring `websocket` (see ws/ws-server.ts). */
+type ServerContext = { req: IncomingMessage; res: ServerResponse } & WebSocketServerContext;
 
 /** Logs what the client will only see masked, with the request id that ties it to the request. */
 const useUnexpectedErrorLogging = (): Plugin<Context> => ({
@@ -99,8 +102,9 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     renderGraphiQL,
     cors: config.CORS_ORIGINS.length > 0 ? { origin: config.CORS_ORIGINS, credentials: true } : undefined,
     maskedErrors: { isDev: false },
-    plugins: [useUnexpectedErrorLogging()],
-    context: ({ request, req }) => {
+    plugins: [useUnexpectedErrorLogging(), useSubscriptionEventContext()],
+    context: ({ request, req, websocket }) => {
+      if (websocket) return createContext(services, websocket.info, websocket.accessToken);
       const authorization = request.headers.get('authorization');
       return createContext(
         services,
@@ -127,6 +131,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     void yoga.requestListener(req, res);
   });
 
+  const webSockets: GraphQLWebSocketServer = attachGraphQLWebSocketServer({ server, yoga, services, logger });
+
   let started = false;
   return {
     services,
@@ -152,6 +158,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       return address;
     },
     async stop() {
+      await webSockets.close();
       if (started) {
         await new Promise<void>((resolve) => {
           server.close(() => resolve());

@@ -8,12 +8,20 @@ export interface SessionRevokedEvent {
   sessionIds: string[];
 }
 
+export interface ChatMessageEvent {
+  messageId: string;
+}
+
 /**
  * Every topic the app publishes, with its payload. Topics with an id argument are scoped by it
  * (`chat:message:<conversationId>`). Events carry ids only; subscribers load what they show.
  */
 export type PubSubTopics = {
   'session:revoked': [SessionRevokedEvent];
+  /** A message was stored in conversation `<id>`; its subscribers load it by id. */
+  'chat:message': [conversationId: string, event: ChatMessageEvent];
+  /** A message was stored in one of user `<id>`'s conversations (their own included). */
+  'chat:inbox': [userId: string, event: ChatMessageEvent];
 };
 
 export type AppPubSub = PubSub<PubSubTopics>;

@@ -1,0 +1,205 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
+import { sql } from '../../db.js';
+import { forbidden, notFound } from '../../graphql/errors.js';
+import { decodeCursor, pageSize, toHistoryConnection, toKeysetConnection } from '../../graphql/pagination.js';
+import type { AppPubSub, ChatMessageEvent } from '../../graphql/pubsub.js';
+import { isUuid, parseInput } from '../../validation.js';
+import { User, type UserEntity } from '../user/user.entity.js';
+import { Conversation, type ConversationEntity } from './conversation.entity.js';
+import { Message, type MessageEntity } from './message.entity.js';
+
+export const MESSAGE_MAX_LENGTH = 4000;
+
+// Control characters other than tab/newline only garble chat windows and logs.
+const CONTROL_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+
+/** Length in characters as people count them (an emoji is one), which is also PostgreSQL's. */
+const characterCount = (value: string) => [...value].length;
+
+const SendMessageInput = z.object({
+  body: z
+    .string()
+    .trim()
+    .refine((body) => body.length > 0, 'The message must not be empty.')
+    .refine((body) => characterCount(body) <= MESSAGE_MAX_LENGTH, `The message must be at most ${MESSAGE_MAX_LENGTH} characters.`)
+    .refine((body) => !CONTROL_CHARS.test(body), 'The message contains control characters.'),
+});
+
+export interface PageArgs {
+  first?: number | null;
+  after?: string | null;
+}
+
+export interface HistoryArgs {
+  first?: number | null;
+  before?: string | null;
+}
+
+/** Participants, investor first. */
+export const participantIds = (conversation: ConversationEntity): [string, string] => [conversation.investor.id, conversation.startup.id];
+
+export const isParticipant = (conversation: ConversationEntity, user: UserEntity) => participantIds(conversation).includes(user.id);
+
+function assertParticipant(conversation: ConversationEntity, viewer: UserEntity): ConversationEntity {
+  if (!isParticipant(conversation, viewer)) throw forbidden('Only the participants of a conversation can read it, write to it or subscribe to it.');
+  return conversation;
+}
+
+/**
+ * The conversation `id` when the viewer takes part in it. An unknown id is NOT_FOUND, someone
+ * else's conversation FORBIDDEN (API.md: non-participants get FORBIDDEN).
+ */
+export async function requireConversation(em: EntityManager, viewer: UserEntity, id: string): Promise<ConversationEntity> {
+  const conversation = isUuid(id) ? await em.findOne(Conversation, id) : null;
+  if (!conversation) throw notFound('Conversation');
+  return assertParticipant(conversation, viewer);
+}
+
+/** Like `requireConversation`, but an unknown id is null: the `conversation(id)` query is nullable. */
+export async function findConversation(em: EntityManager, viewer: UserEntity, id: string): Promise<ConversationEntity | null> {
+  const conversation = isUuid(id) ? await em.findOne(Conversation, id) : null;
+  return conversation ? assertParticipant(conversation, viewer) : null;
+}
+
+/**
+ * Opens (or reopens) the conversation between the viewing investor and a startup user. The
+ * unique pair decides concurrent calls: every caller ends up with the one row.
+ */
+export async function startConversation(em: EntityManager, viewer: UserEntity, userId: string): Promise<ConversationEntity> {
+  if (viewer.role !== 'INVESTOR') throw forbidden('Only investors start conversations; a startup replies in one an investor started.');
+  const other = isUuid(userId) ? await em.findOne(User, userId) : null;
+  if (!other || !other.isActive) throw notFound('User');
+  if (other.role !== 'STARTUP') throw forbidden('A conversation joins an investor and a startup.');
+  const now = new Date();
+  await sql(
+    em,
+    `insert into "conversation" ("id", "investor_id", "startup_id", "created_at", "last_activity_at")
+     values (?, ?, ?, ?, ?) on conflict ("investor_id", "startup_id") do nothing`,
+    [randomUUID(), viewer.id, other.id, now, now],
+  );
+  return em.findOneOrFail(Conversation, { investor: viewer.id, startup: other.id });
+}
+
+/** The viewer's conversations, most recent activity first. */
+export async function listConversations(em: EntityManager, viewer: UserEntity, args: PageArgs) {
+  const limit = pageSize(args.first);
+  const after = decodeCursor(args.after);
+  // A user has one role, so their conversations are all on one side: one index range scan.
+  const side = viewer.role === 'INVESTOR' ? 'investor' : 'startup';
+  const rows = await em.find(
+    Conversation,
+    {
+      [side]: viewer.id,
+      ...(after
+        ? { $or: [{ lastActivityAt: { $lt: after.createdAt } }, { lastActivityAt: after.createdAt, id: { $lt: after.id } }] }
+        : {}),
+    },
+    { orderBy: { lastActivityAt: 'desc', id: 'desc' }, limit: limit + 1 },
+  );
+  return toKeysetConnection(rows, limit, (conversation) => ({ createdAt: conversation.lastActivityAt, id: conversation.id }));
+}
+
+/** A page of history, newest first, older than `before`. */
+export async function listMessages(em: EntityManager, viewer: UserEntity, conversation: ConversationEntity, args: HistoryArgs) {
+  assertParticipant(conversation, viewer);
+  const limit = pageSize(args.first);
+  const before = decodeCursor(args.before, 'before');
+  const rows = await em.find(
+    Message,
+    {
+      conversation: conversation.id,
+      ...(before
+        ? { $or: [{ createdAt: { $lt: before.createdAt } }, { createdAt: before.createdAt, id: { $lt: before.id } }] }
+        : {}),
+    },
+    { orderBy: { createdAt: 'desc', id: 'desc' }, limit: limit + 1 },
+  );
+  return toHistoryConnection(rows, limit, before !== null);
+}
+
+/**
+ * Stores a message, then tells its conversation's subscribers and both participants' inboxes.
+ * Publishing only after the commit means a subscriber never hears of a message it cannot load.
+ * Writing also marks the conversation read for the sender: a reply answers what came before.
+ */
+export async function sendMessage(em: EntityManager, pubsub: AppPubSub, viewer: UserEntity, conversationId: string, body: string): Promise<MessageEntity> {
+  const input = parseInput(SendMessageInput, { body });
+  const conversation = await requireConversation(em, viewer, conversationId);
+  const message = await em.transactional(async (tx) => {
+    const created = tx.create(Message, { conversation: conversation.id, sender: viewer.id, body: input.body });
+    await tx.flush();
+    await sql(tx, `update "conversation" set "last_activity_at" = greatest("last_activity_at", ?) where "id" = ?`, [created.createdAt, conversation.id]);
+    await markRead(tx, viewer.id, conversation.id, created.createdAt);
+    return created;
+  });
+  const event: ChatMessageEvent = { messageId: message.id };
+  pubsub.publish('chat:message', conversation.id, event);
+  for (const userId of participantIds(conversation)) pubsub.publish('chat:inbox', userId, event);
+  return message;
+}
+
+/** Marks everything in the conversation as read by the viewer, up to its newest message. */
+export async function markConversationRead(em: EntityManager, viewer: UserEntity, conversationId: string): Promise<ConversationEntity> {
+  const conversation = await requireConversation(em, viewer, conversationId);
+  await markRead(em, viewer.id, conversation.id, conversation.createdAt);
+  return conversation;
+}
+
+/**
+ * Moves the user's read mark to the newest message stored so far, and to at least `atLeast`.
+ * It only ever moves forward, whatever order concurrent calls commit in.
+ */
+async function markRead(em: EntityManager, userId: string, conversationId: string, atLeast: Date): Promise<void> {
+  await sql(
+    em,
+    `insert into "conversation_read" ("user_id", "conversation_id", "last_read_at")
+     select ?, ?, greatest(?::timestamptz, max("created_at")) from "message" where "conversation_id" = ?
+     on conflict ("user_id", "conversation_id") do update set "last_read_at" = greatest("conversation_read"."last_read_at", excluded."last_read_at")`,
+    [userId, conversationId, atLeast, conversationId],
+  );
+}
+
+/** Checks that the viewer may follow the conversation, then listens to it. */
+export async function subscribeToConversation(em: EntityManager, pubsub: AppPubSub, viewer: UserEntity, conversationId: string) {
+  const conversation = await requireConversation(em, viewer, conversationId);
+  return pubsub.subscribe('chat:message', conversation.id);
+}
+
+export const subscribeToInbox = (pubsub: AppPubSub, viewer: UserEntity) => pubsub.subscribe('chat:inbox', viewer.id);
+
+/** The message an event names, for the subscriber's own (per-event) EntityManager. */
+export const loadPublishedMessage = (em: EntityManager, event: ChatMessageEvent): Promise<MessageEntity> => em.findOneOrFail(Message, event.messageId);
+
+/** The newest message of each conversation: one statement for a whole page, each an index probe. */
+export async function loadLastMessages(em: EntityManager, conversationIds: readonly string[]): Promise<MessageEntity[]> {
+  if (conversationIds.length === 0) return [];
+  const rows = await sql<Record<string, unknown>[]>(
+    em,
+    `select m.* from "conversation" c
+     cross join lateral (
+       select * from "message" where "conversation_id" = c."id" order by "created_at" desc, "id" desc limit 1
+     ) m
+     where c."id" in (${conversationIds.map(() => '?').join(', ')})`,
+    [...conversationIds],
+  );
+  return rows.map((row) => em.map(Message, row));
+}
+
+/** The viewer's unread messages (from the other participant, after their read mark) per conversation, in key order. */
+export async function loadUnreadCounts(em: EntityManager, viewer: UserEntity, conversationIds: readonly string[]): Promise<number[]> {
+  if (conversationIds.length === 0) return [];
+  const rows = await sql<{ conversation_id: string; unread: number }[]>(
+    em,
+    `select m."conversation_id", count(*)::int as "unread"
+     from "message" m
+     left join "conversation_read" r on r."conversation_id" = m."conversation_id" and r."user_id" = ?
+     where m."conversation_id" in (${conversationIds.map(() => '?').join(', ')})
+       and m."sender_id" <> ? and (r."last_read_at" is null or m."created_at" > r."last_read_at")
+     group by m."conversation_id"`,
+    [viewer.id, ...conversationIds, viewer.id],
+  );
+  const counts = new Map(rows.map((row) => [row.conversation_id, Number(row.unread)]));
+  return conversationIds.map((id) => counts.get(id) ?? 0);
+}

@@ -1,0 +1,73 @@
+import type { IncomingMessage } from 'node:http';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { isAppError } from '../../graphql/errors.js';
+import type { Authenticated, SessionService } from '../auth/session.service.js';
+
+/** graphql-ws's code for a refused connection (`CloseCode.Forbidden`); API.md fixes it. */
+export const REFUSED_CLOSE_CODE = 4403;
+
+export type RefusalReason = 'missing token' | 'invalid token' | 'token expired' | 'token revoked';
+
+/** Ends a connection attempt with close code 4403 and `reason` (API.md's wording). */
+export class ConnectionRefused extends Error {
+  constructor(readonly reason: RefusalReason) {
+    super(reason);
+  }
+}
+
+/** The close reason for a token failure from `SessionService.authenticate`; null for anything else. */
+export function refusalReason(error: unknown): RefusalReason | null {
+  if (error instanceof ConnectionRefused) return error.reason;
+  if (!isAppError(error)) return null;
+  switch (error.code) {
+    case 'INVALID_TOKEN':
+      return 'invalid token';
+    case 'TOKEN_EXPIRED':
+      return 'token expired';
+    case 'TOKEN_REVOKED':
+      return 'token revoked';
+    case 'UNAUTHENTICATED':
+      return 'missing token';
+    default:
+      return null;
+  }
+}
+
+/**
+ * The access token of a connection: `connectionParams.authorization` ("Bearer <token>", the
+ * way that keeps tokens out of URLs) when given, else the `?token=` of the upgrade URL.
+ * connectionParams win because clients compute them afresh on every reconnect.
+ */
+export function connectionAccessToken(
+  sessions: Pick<SessionService, 'bearerToken'>,
+  request: Pick<IncomingMessage, 'url'>,
+  connectionParams: Readonly<Record<string, unknown>> | undefined,
+): string {
+  const header = connectionParams?.authorization ?? connectionParams?.Authorization;
+  if (header !== undefined && header !== null && header !== '') {
+    if (typeof header !== 'string') throw new ConnectionRefused('invalid token');
+    return sessions.bearerToken(header);
+  }
+  const token = new URL(request.url ?? '/', 'http://localhost').searchParams.get('token');
+  if (!token) throw new ConnectionRefused('missing token');
+  return token;
+}
+
+/**
+ * Checks a connection's token exactly as HTTP requests are checked (signature, type, expiry,
+ * revoked session, active user). Throws `ConnectionRefused` for any token problem.
+ */
+export async function authenticateConnection(
+  em: EntityManager,
+  sessions: SessionService,
+  request: Pick<IncomingMessage, 'url'>,
+  connectionParams: Readonly<Record<string, unknown>> | undefined,
+): Promise<Authenticated & { accessToken: string }> {
+  try {
+    const accessToken = connectionAccessToken(sessions, request, connectionParams);
+    return { ...(await sessions.authenticate(em, accessToken)), accessToken };
+  } catch (error) {
+    const reason = refusalReason(error);
+    throw reason ? new ConnectionRefused(reason) : error;
+  }
+}

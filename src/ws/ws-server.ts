@@ -1,0 +1,256 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { randomUUID } from 'node:crypto';
+import { GraphQLError, getOperationAST, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import type { SubscribePayload } from 'graphql-ws';
+import { useServer, type Extra } from 'graphql-ws/use/ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { requestInfo, type Context, type RequestInfo } from '../graphql/context.js';
+import { AppError } from '../graphql/errors.js';
+import { redactUrl, type Logger } from '../logger.js';
+import { REFUSED_CLOSE_CODE, authenticateConnection, refusalReason } from '../modules/chat/ws-auth.js';
+import type { AppServices } from '../services.js';
+import { SessionSockets } from './session-sockets.js';
+
+export const GRAPHQL_PATH = '/graphql';
+/** Larger frames are refused by `ws` (close 1009); a 4000-character message fits many times. */
+export const MAX_PAYLOAD_BYTES = 64 * 1024;
+/** Operations one connection may run at once; a chat UI needs a few (inbox + open conversations). */
+export const MAX_OPERATIONS_PER_CONNECTION = 50;
+export const CONNECTION_INIT_WAIT_MS = 3_000;
+
+/** What Yoga's context factory gets for an operation that came over a WebSocket. */
+export interface WebSocketOperation {
+  accessToken: string;
+  info: RequestInfo;
+}
+
+/** Part of Yoga's initial context; app.ts builds the operation context from it. */
+export interface WebSocketServerContext {
+  websocket?: WebSocketOperation;
+}
+
+interface Connection {
+  id: string;
+  accessToken: string;
+  sessionId: string;
+  userId: string;
+}
+
+type ConnectionExtra = { connection: Connection };
+
+type YogaExecute = (args: ExecutionArgs) => unknown;
+
+/** The part of a Yoga instance this server uses: its envelop pipeline per operation. */
+export interface EnvelopedYoga {
+  getEnveloped(initialContext: Record<string, unknown>): {
+    parse: (source: string) => ExecutionArgs['document'];
+    validate: (schema: GraphQLSchema, document: ExecutionArgs['document']) => readonly GraphQLError[];
+    contextFactory: () => unknown;
+    execute: YogaExecute;
+    subscribe: YogaExecute;
+    schema: GraphQLSchema;
+  };
+}
+
+/** How each operation's execute/subscribe reach graphql-ws: through rootValue, as Yoga's docs do. */
+interface YogaRoot {
+  execute: YogaExecute;
+  subscribe: YogaExecute;
+}
+
+const isYogaRoot = (value: unknown): value is YogaRoot =>
+  typeof value === 'object' && value !== null && 'execute' in value && 'subscribe' in value;
+
+const runThroughYoga = (kind: keyof YogaRoot) => (args: ExecutionArgs) => {
+  if (!isYogaRoot(args.rootValue)) throw new Error('WebSocket operation without the Yoga root');
+  return args.rootValue[kind](args) as Promise<ExecutionResult | AsyncIterable<ExecutionResult>>;
+};
+
+const isAsyncIterable = (value: unknown): value is AsyncIterable<unknown> =>
+  typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+
+export interface GraphQLWebSocketServerOptions {
+  server: Server;
+  yoga: EnvelopedYoga;
+  services: AppServices;
+  logger: Logger;
+}
+
+export interface GraphQLWebSocketServer {
+  /** Sockets currently registered under a session (authenticated and open). */
+  readonly openConnections: number;
+  close(): Promise<void>;
+}
+
+/** Writes a plain HTTP refusal on a socket that asked to upgrade. */
+function refuseUpgrade(socket: Duplex, status: 403 | 404, text: string): void {
+  const body = `${text}\n`;
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+  socket.destroy();
+}
+
+const headerGetter = (request: IncomingMessage) => ({
+  get: (name: string) => {
+    const value = request.headers[name.toLowerCase()];
+    return (Array.isArray(value) ? value[0] : value) ?? null;
+  },
+});
+
+/**
+ * graphql-ws (`graphql-transport-ws`) on the HTTP server's `/graphql`. Every connection is
+ * authenticated in `onConnect` before it is acknowledged; every operation then runs through
+ * Yoga's envelop pipeline (masking, auth scopes, limits), with its own context and
+ * EntityManager fork. Sockets close with 4403 when their token expires or their session is
+ * revoked on any instance.
+ */
+export function attachGraphQLWebSocketServer({ server, yoga, services, logger }: GraphQLWebSocketServerOptions): GraphQLWebSocketServer {
+  const log = logger.child({ component: 'ws' });
+  const { config, sessions, revokedSessions } = services;
+  const allowedOrigins = new Set(config.CORS_ORIGINS.map((origin) => origin.toLowerCase()));
+  const sockets = new SessionSockets<WebSocket>(REFUSED_CLOSE_CODE);
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD_BYTES, perMessageDeflate: false });
+
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = redactUrl(request.url);
+    const path = (request.url ?? '/').split('?')[0];
+    if (path !== GRAPHQL_PATH) {
+      log.info({ url, status: 404 }, 'websocket upgrade refused');
+      return refuseUpgrade(socket, 404, 'Not Found');
+    }
+    // Browsers always send Origin; other clients (servers, CLIs) cannot be hijacked cross-site.
+    const origin = request.headers.origin;
+    if (allowedOrigins.size > 0 && origin !== undefined && !allowedOrigins.has(origin.toLowerCase())) {
+      log.warn({ url, origin, status: 403 }, 'websocket upgrade refused: origin not allowed');
+      return refuseUpgrade(socket, 403, 'Forbidden');
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      log.info({ url, status: 101 }, 'websocket upgrade');
+      wss.emit('connection', ws, request);
+    });
+  };
+  server.on('upgrade', onUpgrade);
+
+  const stopListening = revokedSessions.onRevoked(({ sessionIds }) => {
+    const closed = sockets.closeSessions(sessionIds, 'token revoked');
+    if (closed > 0) log.info({ sessions: sessionIds.length, sockets: closed }, 'closed the sockets of revoked sessions');
+  });
+
+  const refuse = (socket: WebSocket, reason: string): false => {
+    socket.close(REFUSED_CLOSE_CODE, reason);
+    return false;
+  };
+
+  const disposable = useServer<Record<string, unknown>, ConnectionExtra>(
+    {
+      isProd: config.NODE_ENV === 'production',
+      connectionInitWaitTimeout: CONNECTION_INIT_WAIT_MS,
+      execute: runThroughYoga('execute'),
+      subscribe: runThroughYoga('subscribe'),
+
+      onConnect: async (ctx) => {
+        const { socket, request } = ctx.extra;
+        try {
+          const auth = await authenticateConnection(services.orm.em.fork(), sessions, request, ctx.connectionParams);
+          // The client may have gone, or the session been revoked, while the user was loading.
+          if (socket.readyState !== socket.OPEN) return false;
+          if (revokedSessions.has(auth.sessionId)) return refuse(socket, 'token revoked');
+          ctx.extra.connection = { id: randomUUID(), accessToken: auth.accessToken, sessionId: auth.sessionId, userId: auth.user.id };
+          sockets.add(socket, auth.sessionId, new Date(auth.claims.exp * 1000));
+          log.info({ connectionId: ctx.extra.connection.id, userId: auth.user.id, sessionId: auth.sessionId }, 'websocket connection accepted');
+          return true;
+        } catch (error) {
+          const reason = refusalReason(error);
+          if (!reason) throw error;
+          log.info({ reason }, 'websocket connection refused');
+          return refuse(socket, reason);
+        }
+      },
+
+      onClose: (ctx) => {
+        sockets.remove(ctx.extra.socket);
+      },
+
+      onSubscribe: async (ctx, id, payload: SubscribePayload) => {
+        const { socket, request, connection } = ctx.extra;
+        if (!connection) return [new AppError('UNAUTHENTICATED')];
+        // graphql-ws has already reserved this operation's id in ctx.subscriptions.
+        if (Object.keys(ctx.subscriptions).length > MAX_OPERATIONS_PER_CONNECTION) {
+          return [
+            new AppError('RATE_LIMITED', `At most ${MAX_OPERATIONS_PER_CONNECTION} operations may run at once on one connection; complete one first.`, {
+              retryAfter: 1,
+            }),
+          ];
+        }
+        const info: RequestInfo = { ...requestInfo(headerGetter(request), request.socket.remoteAddress), requestId: `${connection.id}:${id}` };
+        const enveloped = yoga.getEnveloped({
+          ...ctx,
+          req: request,
+          socket,
+          params: payload,
+          websocket: { accessToken: connection.accessToken, info } satisfies WebSocketOperation,
+        });
+        let document: ExecutionArgs['document'];
+        try {
+          document = enveloped.parse(payload.query);
+        } catch (error) {
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
+        const validationErrors = enveloped.validate(enveloped.schema, document);
+        if (validationErrors.length > 0) return validationErrors;
+
+        let contextValue: Context;
+        try {
+          contextValue = (await enveloped.contextFactory()) as Context;
+        } catch (error) {
+          // The token expired or was revoked a moment before the socket's own close.
+          const reason = refusalReason(error);
+          if (reason && error instanceof GraphQLError) {
+            socket.close(REFUSED_CLOSE_CODE, reason);
+            return [error];
+          }
+          throw error;
+        }
+        const args: ExecutionArgs = {
+          schema: enveloped.schema,
+          document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue,
+          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe } satisfies YogaRoot,
+        };
+        if (getOperationAST(document, payload.operationName)?.operation !== 'subscription') return args;
+
+        // Subscribe here rather than in graphql-ws: a refused subscription (FORBIDDEN, say) must
+        // reach the client as an `error` message for its id, not as a `next` then `complete`.
+        const result = await enveloped.subscribe(args);
+        if (!isAsyncIterable(result)) {
+          const errors = (result as ExecutionResult).errors;
+          if (errors && errors.length > 0) return errors;
+        }
+        return { ...args, rootValue: { execute: enveloped.execute, subscribe: () => result } satisfies YogaRoot };
+      },
+    },
+    wss,
+  );
+
+  return {
+    get openConnections() {
+      return sockets.size;
+    },
+    async close() {
+      server.off('upgrade', onUpgrade);
+      stopListening();
+      const clients = [...wss.clients];
+      const allClosed = Promise.all(clients.map((client) => new Promise<void>((resolve) => (client.readyState === client.CLOSED ? resolve() : client.once('close', () => resolve())))));
+      const disposed = disposable.dispose(); // closes every client with 1001 "Going away"
+      // A client that does not answer the close handshake must not hold up the shutdown.
+      const deadline = setTimeout(() => clients.forEach((client) => client.terminate()), 1_000);
+      await Promise.all([allClosed, disposed]);
+      clearTimeout(deadline);
+    },
+  };
+}
