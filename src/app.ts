@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type Plugin } from 'graphql-yoga';
-import { initORM, type ORM } from './db.js';
+import { initORM, type ORM, type QueryListener } from './db.js';
 import type { Config } from './env.js';
 import { createContext, requestInfo, type Context } from './graphql/context.js';
 import { isAppError } from './graphql/errors.js';
@@ -24,6 +24,8 @@ import { attachGraphQLWebSocketServer, type GraphQLWebSocketServer, type WebSock
 export interface BuildAppOptions {
   /** A logger to use instead of one built from LOG_LEVEL (tests capture logs with it). */
   logger?: Logger;
+  /** Sees the SQL of every statement (tests count them to catch N+1 queries). */
+  onQuery?: QueryListener;
 }
 
 export interface App {
@@ -54,7 +56,7 @@ const useUnexpectedErrorLogging = (): Plugin<Context> => ({
 export async function buildApp(config: Config, options: BuildAppOptions = {}): Promise<App> {
   if (!config.DATABASE_URL) throw new Error('buildApp needs DATABASE_URL; main.ts starts the embedded database when it is unset');
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
-  const orm: ORM = await initORM(config.DATABASE_URL, config.DATABASE_POOL_MAX);
+  const orm: ORM = await initORM(config.DATABASE_URL, config.DATABASE_POOL_MAX, options.onQuery);
   const transport = createMailTransport({
     smtpUrl: config.SMTP_URL,
     from: config.MAIL_FROM,

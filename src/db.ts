@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { MikroORM, PostgreSqlDriver, type EntityManager, type Options } from '@mikro-orm/postgresql';
+import { DefaultLogger, MikroORM, PostgreSqlDriver, type EntityManager, type LogContext, type LoggerOptions, type Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { entities } from './entities.js';
 import { migrationsList } from './migrations/index.js';
@@ -12,7 +13,25 @@ export type ORM = MikroORM;
 /** The embedded server multiplexes connections onto one PGlite backend; more buys nothing. */
 export const EMBEDDED_MAX_CONNECTIONS = 8;
 
-export function ormOptions(clientUrl: string, poolMax = 10): Options {
+/** Receives the SQL of every statement the ORM runs (tests count them to catch N+1 queries). */
+export type QueryListener = (sql: string) => void;
+
+/** Hands each statement to a listener; `debug` stays off, so nothing is printed. */
+class QueryListenerLogger extends DefaultLogger {
+  constructor(
+    options: LoggerOptions,
+    private readonly onQuery: QueryListener,
+  ) {
+    super(options);
+  }
+
+  override logQuery(context: { query: string } & LogContext): void {
+    this.onQuery(context.query);
+    super.logQuery(context);
+  }
+}
+
+export function ormOptions(clientUrl: string, poolMax = 10, onQuery?: QueryListener): Options {
   return {
     driver: PostgreSqlDriver,
     clientUrl,
@@ -34,11 +53,12 @@ export function ormOptions(clientUrl: string, poolMax = 10): Options {
     allowGlobalContext: false,
     debug: false,
     discovery: { warnWhenNoEntities: true },
+    ...(onQuery ? { loggerFactory: (options: LoggerOptions) => new QueryListenerLogger(options, onQuery) } : {}),
   };
 }
 
-export async function initORM(clientUrl: string, poolMax?: number): Promise<ORM> {
-  return MikroORM.init(ormOptions(clientUrl, poolMax));
+export async function initORM(clientUrl: string, poolMax?: number, onQuery?: QueryListener): Promise<ORM> {
+  return MikroORM.init(ormOptions(clientUrl, poolMax, onQuery));
 }
 
 export async function migrate(orm: ORM): Promise<void> {
@@ -56,7 +76,8 @@ export interface EmbeddedPostgres {
  */
 export async function startEmbeddedPostgres(dataDir?: string): Promise<EmbeddedPostgres> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const db = await PGlite.create(dataDir ? { dataDir } : {});
+  // pg_trgm backs the profile search index; real PostgreSQL ships it in contrib.
+  const db = await PGlite.create({ ...(dataDir ? { dataDir } : {}), extensions: { pg_trgm } });
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: EMBEDDED_MAX_CONNECTIONS });
   await server.start();
   return {

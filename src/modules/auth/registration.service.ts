@@ -1,13 +1,11 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
-import { badUserInput, type FieldErrors } from '../../graphql/errors.js';
 import { claimEmailCooldown, enqueueMail } from '../../mail/outbox.js';
 import { activationEmail, alreadyRegisteredEmail } from '../../mail/templates.js';
 import { cleanText, emailField, intIdField, optionalName, parseInput, passwordField, websiteField } from '../../validation.js';
-import { Industry } from '../company/industry.entity.js';
 import { InvestorProfile } from '../company/investor-profile.entity.js';
-import { Location } from '../company/location.entity.js';
+import { checkReferences } from '../company/profile.service.js';
 import { StartupProfile } from '../company/startup-profile.entity.js';
 import { ROLES, User, type UserEntity } from '../user/user.entity.js';
 import { consumeEmailToken, issueEmailToken } from './email-tokens.js';
@@ -42,14 +40,6 @@ const registerSchema = z
   });
 
 export type RegisterInput = z.input<typeof registerSchema>;
-
-/** Checks that referenced reference rows exist; one field error per missing id. */
-export async function checkReferences(em: EntityManager, ids: { industryId?: number | null; locationId?: number | null }): Promise<void> {
-  const fields: FieldErrors = {};
-  if (ids.industryId != null && !(await em.count(Industry, { id: ids.industryId }))) fields.industryId = 'No industry has this id.';
-  if (ids.locationId != null && !(await em.count(Location, { id: ids.locationId }))) fields.locationId = 'No location has this id.';
-  if (Object.keys(fields).length) throw badUserInput(fields);
-}
 
 /**
  * Creates an inactive user with its company profile and queues the activation email, in one

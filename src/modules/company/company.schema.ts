@@ -1,10 +1,21 @@
 import { builder } from '../../graphql/builder.js';
+import type { Context } from '../../graphql/context.js';
+import { unauthenticated } from '../../graphql/errors.js';
 import { UserRef } from '../user/user.schema.js';
 import type { UserEntity } from '../user/user.entity.js';
 import { loadIndustries, loadInvestorsByOwner, loadLocations, loadStartupsByOwner } from './company.loaders.js';
 import { Industry, type IndustryEntity } from './industry.entity.js';
 import type { InvestorProfileEntity } from './investor-profile.entity.js';
 import { Location, type LocationEntity } from './location.entity.js';
+import {
+  SEARCH_MAX_LENGTH,
+  findInvestor,
+  findStartup,
+  listInvestors,
+  listStartups,
+  updateInvestorProfile,
+  updateStartupProfile,
+} from './profile.service.js';
 import type { StartupProfileEntity } from './startup-profile.entity.js';
 
 export const IndustryRef = builder.loadableObject('Industry', {
@@ -84,5 +95,116 @@ builder.queryFields((t) => ({
     type: [LocationRef],
     description: 'Every location, by country and city.',
     resolve: (_root, _args, context) => context.em.find(Location, {}, { orderBy: { country: 'asc', city: 'asc' } }),
+  }),
+}));
+
+// Non-null edges and nodes: Apollo and urql clients then need no null checks per row.
+const StartupProfileConnection = builder.connectionObject(
+  { type: StartupProfileRef, name: 'StartupProfileConnection', edgesNullable: { list: false, items: false }, nodeNullable: false },
+  { name: 'StartupProfileEdge' },
+);
+
+const InvestorProfileConnection = builder.connectionObject(
+  { type: InvestorProfileRef, name: 'InvestorProfileConnection', edgesNullable: { list: false, items: false }, nodeNullable: false },
+  { name: 'InvestorProfileEdge' },
+);
+
+const searchDescription = `Words (at most ${SEARCH_MAX_LENGTH} characters) that must each occur in the company name or description, case-insensitively; parts of words match ("fin" finds "FinTech").`;
+
+const StartupFilter = builder.inputType('StartupFilter', {
+  description: 'Narrows startups; every filter given must match.',
+  fields: (t) => ({
+    industryId: t.id(),
+    locationId: t.id(),
+    search: t.string({ description: searchDescription }),
+  }),
+});
+
+const InvestorFilter = builder.inputType('InvestorFilter', {
+  description: 'Narrows investors; every filter given must match.',
+  fields: (t) => ({
+    locationId: t.id(),
+    search: t.string({ description: searchDescription }),
+  }),
+});
+
+const UpdateStartupProfileInput = builder.inputType('UpdateStartupProfileInput', {
+  description: 'Changes to the viewer\'s startup profile: absent fields stay as they are; null clears description, industryId and locationId.',
+  fields: (t) => ({
+    companyName: t.string(),
+    website: t.string({ description: 'An http(s) URL.' }),
+    description: t.string({ description: 'Up to 5000 characters; null or an empty string clears it.' }),
+    industryId: t.id(),
+    locationId: t.id(),
+  }),
+});
+
+const UpdateInvestorProfileInput = builder.inputType('UpdateInvestorProfileInput', {
+  description: 'Changes to the viewer\'s investor profile: absent fields stay as they are; null clears description and locationId.',
+  fields: (t) => ({
+    companyName: t.string(),
+    website: t.string({ description: 'An http(s) URL.' }),
+    description: t.string({ description: 'Up to 5000 characters; null or an empty string clears it.' }),
+    locationId: t.id(),
+  }),
+});
+
+/** The signed-in user; the `loggedIn` scope has already refused anonymous callers. */
+const viewerOf = (context: Context): UserEntity => {
+  if (!context.viewer) throw unauthenticated();
+  return context.viewer;
+};
+
+builder.queryFields((t) => ({
+  startup: t.field({
+    type: StartupProfileRef,
+    nullable: true,
+    description: 'A startup by id; null when there is none.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, context) => findStartup(context.em, String(id)),
+  }),
+  investor: t.field({
+    type: InvestorProfileRef,
+    nullable: true,
+    description: 'An investor by id; null when there is none.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, context) => findInvestor(context.em, String(id)),
+  }),
+  startups: t.field({
+    type: StartupProfileConnection,
+    description: 'Startups, newest first.',
+    args: {
+      first: t.arg.int({ description: 'Page size: 20 when absent, at most 100.' }),
+      after: t.arg.string({ description: 'The endCursor of the previous page.' }),
+      filter: t.arg({ type: StartupFilter }),
+    },
+    resolve: (_root, args, context) => listStartups(context.em, args),
+  }),
+  investors: t.field({
+    type: InvestorProfileConnection,
+    description: 'Investors, newest first.',
+    args: {
+      first: t.arg.int({ description: 'Page size: 20 when absent, at most 100.' }),
+      after: t.arg.string({ description: 'The endCursor of the previous page.' }),
+      filter: t.arg({ type: InvestorFilter }),
+    },
+    resolve: (_root, args, context) => listInvestors(context.em, args),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  updateStartupProfile: t.field({
+    type: StartupProfileRef,
+    authScopes: { loggedIn: true },
+    description: "Edits the viewer's own startup profile; only STARTUP accounts have one.",
+    args: { input: t.arg({ type: UpdateStartupProfileInput, required: true }) },
+    resolve: (_root, { input }, context) => updateStartupProfile(context.em, viewerOf(context), input),
+  }),
+  updateInvestorProfile: t.field({
+    type: InvestorProfileRef,
+    authScopes: { loggedIn: true },
+    description: "Edits the viewer's own investor profile; only INVESTOR accounts have one.",
+    args: { input: t.arg({ type: UpdateInvestorProfileInput, required: true }) },
+    resolve: (_root, { input }, context) => updateInvestorProfile(context.em, viewerOf(context), input),
   }),
 }));
