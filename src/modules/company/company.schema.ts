@@ -8,6 +8,7 @@ import { Industry, type IndustryEntity } from './industry.entity.js';
 import type { InvestorProfileEntity } from './investor-profile.entity.js';
 import { Location, type LocationEntity } from './location.entity.js';
 import {
+  DESCRIPTION_MAX_LENGTH,
   SEARCH_MAX_LENGTH,
   findInvestor,
   findStartup,
@@ -128,23 +129,25 @@ const InvestorFilter = builder.inputType('InvestorFilter', {
   }),
 });
 
+const descriptionDescription = `Up to ${DESCRIPTION_MAX_LENGTH} characters; null or an empty string clears it.`;
+
 const UpdateStartupProfileInput = builder.inputType('UpdateStartupProfileInput', {
-  description: 'Changes to the viewer\'s startup profile: absent fields stay as they are; null clears description, industryId and locationId.',
+  description: "Changes to the viewer's startup profile: absent fields stay as they are; null clears description, industryId and locationId.",
   fields: (t) => ({
     companyName: t.string(),
     website: t.string({ description: 'An http(s) URL.' }),
-    description: t.string({ description: 'Up to 5000 characters; null or an empty string clears it.' }),
+    description: t.string({ description: descriptionDescription }),
     industryId: t.id(),
     locationId: t.id(),
   }),
 });
 
 const UpdateInvestorProfileInput = builder.inputType('UpdateInvestorProfileInput', {
-  description: 'Changes to the viewer\'s investor profile: absent fields stay as they are; null clears description and locationId.',
+  description: "Changes to the viewer's investor profile: absent fields stay as they are; null clears description and locationId.",
   fields: (t) => ({
     companyName: t.string(),
     website: t.string({ description: 'An http(s) URL.' }),
-    description: t.string({ description: 'Up to 5000 characters; null or an empty string clears it.' }),
+    description: t.string({ description: descriptionDescription }),
     locationId: t.id(),
   }),
 });
