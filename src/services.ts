@@ -1,10 +1,16 @@
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import type { Config } from './env.js';
 import type { ORM } from './db.js';
-import type { AppPubSub } from './graphql/pubsub.js';
+import { createAppPubSub, type AppPubSub } from './graphql/pubsub.js';
 import type { Logger } from './logger.js';
-import type { OutboxWorker } from './mail/outbox.js';
-import type { RevokedSessions } from './modules/auth/revoked-sessions.js';
-import type { SessionService } from './modules/auth/session.service.js';
+import { createMailTransport, type MailTransport } from './mail/mailer.js';
+import { OutboxWorker } from './mail/outbox.js';
+import { JwtCodec } from './modules/auth/jwt.js';
+import { RevokedSessions } from './modules/auth/revoked-sessions.js';
+import { SessionService } from './modules/auth/session.service.js';
+import { MemoryCounterStore, RedisCounterStore } from './security/rate-limiter.js';
+import { RateLimits } from './security/rate-limits.js';
 
 /** Long-lived collaborators built once per app instance and shared by every operation. */
 export interface AppServices {
@@ -15,4 +21,58 @@ export interface AppServices {
   pubsub: AppPubSub;
   sessions: SessionService;
   revokedSessions: RevokedSessions;
+  rateLimits: RateLimits;
+}
+
+export interface ServiceHandles {
+  services: AppServices;
+  /** Releases what the services hold open (SMTP pool, Redis connections). */
+  close(): Promise<void>;
+}
+
+export function createServices(config: Config, orm: ORM, logger: Logger): ServiceHandles {
+  const transport: MailTransport = createMailTransport({
+    smtpUrl: config.SMTP_URL,
+    from: config.MAIL_FROM,
+    mailDir: join(config.DATA_DIR, 'mail'),
+    appUrl: config.APP_URL,
+    logLinks: config.NODE_ENV !== 'production',
+    logger,
+  });
+  const outbox = new OutboxWorker({ em: orm.em.fork(), transport, logger, pollMs: config.MAIL_POLL_MS, retryBaseMs: config.MAIL_RETRY_BASE_MS });
+  const pubsub = createAppPubSub(config.REDIS_URL, logger);
+  const revokedSessions = new RevokedSessions({
+    em: orm.em.fork(),
+    pubsub: pubsub.pubsub,
+    logger,
+    accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL,
+    syncIntervalSeconds: config.REVOCATION_SYNC_SECONDS,
+  });
+  const sessions = new SessionService(
+    new JwtCodec({ secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }),
+    revokedSessions,
+    {
+      accessTokenTtl: config.ACCESS_TOKEN_TTL,
+      refreshTokenTtl: config.REFRESH_TOKEN_TTL,
+      reuseGraceSeconds: config.REFRESH_REUSE_GRACE_SECONDS,
+      sessionMaxAge: config.SESSION_MAX_AGE,
+    },
+  );
+  // Commands fail fast while Redis is away (no offline queue), so the limiter falls back to memory at once.
+  const limiterRedis = config.REDIS_URL ? new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) : undefined;
+  limiterRedis?.on('error', () => {});
+  const rateLimits = new RateLimits(limiterRedis ? new RedisCounterStore(limiterRedis, logger) : new MemoryCounterStore(), {
+    loginFailuresPerEmail: { limit: config.RATE_LIMIT_LOGIN_FAILURES_PER_EMAIL, windowSeconds: config.RATE_LIMIT_LOGIN_WINDOW_SECONDS },
+    loginPerIp: { limit: config.RATE_LIMIT_LOGIN_PER_IP, windowSeconds: config.RATE_LIMIT_LOGIN_WINDOW_SECONDS },
+    registerPerIp: { limit: config.RATE_LIMIT_REGISTER_PER_IP, windowSeconds: config.RATE_LIMIT_REGISTER_WINDOW_SECONDS },
+    refreshPerIp: { limit: config.RATE_LIMIT_REFRESH_PER_IP, windowSeconds: config.RATE_LIMIT_REFRESH_WINDOW_SECONDS },
+  });
+  return {
+    services: { config, orm, logger, outbox, pubsub: pubsub.pubsub, sessions, revokedSessions, rateLimits },
+    async close() {
+      transport.close();
+      limiterRedis?.disconnect();
+      await pubsub.close();
+    },
+  };
 }

@@ -161,7 +161,7 @@ describe('activate', () => {
     ['a tampered token', (token: string) => `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`],
     ['garbage', () => 'not-a-token'],
     ['an empty string', () => ''],
-    ['a huge string', () => 'x'.repeat(100_000)],
+    ['a huge string', () => 'x'.repeat(50_000)],
   ])('refuses %s with INVALID_TOKEN', async (_name, mutate) => {
     const input = registerInput();
     await t.gql(REGISTER, { input });

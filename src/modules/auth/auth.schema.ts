@@ -6,6 +6,7 @@ import { UserRef, revealEmailToCaller } from '../user/user.schema.js';
 import type { UserEntity } from '../user/user.entity.js';
 import { RESET_REQUESTED_MESSAGE, changePassword, requestPasswordReset, resetPassword } from './password.service.js';
 import type { AuthPayloadShape, ClientInfo } from './session.service.js';
+import { signIn } from './sign-in.js';
 import type { SessionEntity } from './session.entity.js';
 
 const AuthPayload = builder.objectRef<AuthPayloadShape>('AuthPayload').implement({
@@ -61,13 +62,17 @@ builder.mutationFields((t) => ({
   login: t.field({
     type: AuthPayload,
     args: { email: t.arg.string({ required: true }), password: t.arg.string({ required: true }) },
-    resolve: (_root, { email, password }, context) => context.services.sessions.login(context.em, email, password, clientInfo(context)),
+    resolve: (_root, { email, password }, context) =>
+      signIn(context.em, context.services.sessions, context.services.rateLimits, email, password, clientInfo(context)),
   }),
   refreshToken: t.field({
     type: AuthPayload,
     description: 'Rotates a refresh token: returns a new pair; the old refresh token stops working.',
     args: { refreshToken: t.arg.string({ required: true }) },
-    resolve: (_root, { refreshToken }, context) => context.services.sessions.refresh(context.em, refreshToken),
+    resolve: async (_root, { refreshToken }, context) => {
+      await context.services.rateLimits.beforeRefresh(context.ip);
+      return context.services.sessions.refresh(context.em, refreshToken);
+    },
   }),
   logout: t.field({
     type: MessagePayload,

@@ -30,6 +30,7 @@ builder.mutationFields((t) => ({
     description: 'Creates an inactive account with its company profile and emails an activation link.',
     args: { input: t.arg({ type: RegisterInput, required: true }) },
     resolve: async (_root, { input }, context) => {
+      await context.services.rateLimits.beforeRegister(context.ip);
       const queued = await registerCompany(context.em, input, registrationSettings(context));
       if (queued) context.services.outbox.nudge();
       return okMessage(REGISTERED_MESSAGE);

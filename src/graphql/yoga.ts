@@ -1,0 +1,76 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { NoSchemaIntrospectionCustomRule } from 'graphql';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import type { AppMetrics } from '../metrics.js';
+import { armorPlugins, DEFAULT_QUERY_LIMITS } from '../security/armor.js';
+import { useCsrfPrevention } from '../security/http-guards.js';
+import type { AppServices } from '../services.js';
+import type { WebSocketServerContext } from '../ws/ws-server.js';
+import { useSubscriptionEventContext } from '../ws/subscription-events.plugin.js';
+import { clientAddress } from '../http/client-address.js';
+import { createContext, requestInfo, type Context } from './context.js';
+import { isAppError } from './errors.js';
+import { schema } from './schema.js';
+
+/** HTTP requests bring req/res; operations over graphql-ws bring `websocket` (see ws/ws-server.ts). */
+export type ServerContext = { req: IncomingMessage; res: ServerResponse } & WebSocketServerContext;
+export type GraphQLServer = YogaServerInstance<ServerContext, Context>;
+
+/** Logs what the client will only see masked, with the request id that ties it to the request. */
+const useUnexpectedErrorLogging = (): Plugin<Context> => ({
+  onExecute: () => ({
+    onExecuteDone: ({ args, result }) => {
+      if (!('errors' in result) || !result.errors) return;
+      for (const error of result.errors) {
+        if (isAppError(error.originalError ?? error)) continue;
+        if (!error.originalError) continue; // validation and parse errors are the client's
+        args.contextValue.logger.error({ err: error.originalError, path: error.path }, 'unexpected error in resolver');
+      }
+    },
+  }),
+});
+
+/** Turns introspection off (production default) while GraphiQL and tooling can keep it in development. */
+const useIntrospectionToggle = (enabled: boolean): Plugin => ({
+  onValidate: ({ addValidationRule }) => {
+    if (!enabled) addValidationRule(NoSchemaIntrospectionCustomRule);
+  },
+});
+
+/**
+ * Yoga with everything every operation goes through, over HTTP and (via getEnveloped) over
+ * WebSocket alike: query limits, CSRF prevention, masking, metrics, the shared context factory.
+ */
+export function createGraphQLServer(services: AppServices, metrics: AppMetrics): GraphQLServer {
+  const { config, logger, sessions } = services;
+  return createYoga<ServerContext, Context>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    healthCheckEndpoint: '/yoga-health',
+    landingPage: false,
+    batching: false,
+    logging: logger.child({ component: 'yoga' }),
+    graphiql: config.GRAPHIQL ? { title: 'Forum API', subscriptionsProtocol: 'WS' } : false,
+    renderGraphiQL,
+    cors: config.CORS_ORIGINS.length > 0 ? { origin: config.CORS_ORIGINS, credentials: true } : undefined,
+    maskedErrors: { isDev: false },
+    plugins: [
+      ...armorPlugins(DEFAULT_QUERY_LIMITS),
+      useIntrospectionToggle(config.INTROSPECTION),
+      useCsrfPrevention(),
+      useUnexpectedErrorLogging(),
+      useSubscriptionEventContext(),
+      metrics.plugin(),
+    ],
+    context: ({ request, req, websocket }) => {
+      if (websocket) return createContext(services, websocket.info, websocket.accessToken);
+      const authorization = request.headers.get('authorization');
+      return createContext(
+        services,
+        requestInfo(request.headers, clientAddress(req, config.TRUST_PROXY)),
+        authorization ? sessions.bearerToken(authorization) : null,
+      );
+    },
+  });
+}

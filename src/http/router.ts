@@ -1,0 +1,81 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { ORM } from '../db.js';
+import type { GraphQLServer } from '../graphql/yoga.js';
+import { redactUrl, type Logger } from '../logger.js';
+import { routeOf, type AppMetrics } from '../metrics.js';
+import { SECURITY_HEADERS } from '../security/http-guards.js';
+import { ACTIVATE_PAGE } from './activate-page.js';
+
+export interface RouterOptions {
+  yoga: GraphQLServer;
+  orm: ORM;
+  logger: Logger;
+  metrics: AppMetrics;
+  maxBodyBytes: number;
+}
+
+/** The HTTP front door: a few plain routes, then Yoga for /graphql. */
+export function createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes }: RouterOptions): RequestListener {
+  return (req, res) => {
+    const startedAt = process.hrtime.bigint();
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    res.on('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
+      metrics.observeRequest(req.method ?? 'GET', routeOf(path), res.statusCode, seconds);
+      logger.info({ method: req.method, url: redactUrl(req.url), status: res.statusCode, ms: seconds * 1000 }, 'request');
+    });
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+
+    if (path === '/health') return void health(orm, res);
+    if (path === '/metrics' && req.method === 'GET') return void serveMetrics(metrics, res);
+    if (path === '/activate' && req.method === 'GET') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+      return void res.end(ACTIVATE_PAGE);
+    }
+    if (tooLarge(req, maxBodyBytes)) return refuse(res, 413, 'Request body too large.');
+    void yoga.requestListener(limitBody(req, res, maxBodyBytes), res);
+  };
+}
+
+function tooLarge(req: IncomingMessage, maxBodyBytes: number): boolean {
+  const declared = Number(req.headers['content-length']);
+  return Number.isFinite(declared) && declared > maxBodyBytes;
+}
+
+/** Guards bodies without a Content-Length (chunked): past the limit the request is cut off with 413. */
+function limitBody(req: IncomingMessage, res: ServerResponse, maxBodyBytes: number): IncomingMessage {
+  if (req.headers['content-length'] !== undefined || req.method === 'GET') return req;
+  let received = 0;
+  req.on('data', (chunk: Buffer) => {
+    received += chunk.length;
+    if (received > maxBodyBytes && !res.headersSent) {
+      refuse(res, 413, 'Request body too large.');
+      req.destroy();
+    }
+  });
+  return req;
+}
+
+function refuse(res: ServerResponse, status: number, message: string): void {
+  res.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
+  res.end(JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] }));
+}
+
+async function serveMetrics(metrics: AppMetrics, res: ServerResponse): Promise<void> {
+  const body = await metrics.registry.metrics();
+  res.writeHead(200, { 'content-type': metrics.registry.contentType, 'cache-control': 'no-store' });
+  res.end(body);
+}
+
+async function health(orm: ORM, res: ServerResponse): Promise<void> {
+  const ok = await Promise.race([
+    orm.em
+      .getConnection()
+      .execute('select 1')
+      .then(() => true)
+      .catch(() => false),
+    new Promise<boolean>((resolve) => setTimeout(resolve, 2_000, false).unref()),
+  ]);
+  res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(ok ? { status: 'ok' } : { status: 'unavailable', database: 'unreachable' }));
+}
