@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildApp, type App } from '../../src/app.js';
+import { buildApp, type App, type BuildAppOptions } from '../../src/app.js';
 import { parseConfig, type Config, type EnvInput } from '../../src/env.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { TestInbox } from './smtp.js';
@@ -37,6 +37,8 @@ export interface TestAppOptions {
   /** Reuse a database (a second instance of the same deployment). */
   db?: TestDatabase;
   inbox?: TestInbox;
+  /** Passed to buildApp (tests that read the app's logs). */
+  buildOptions?: BuildAppOptions;
 }
 
 /** Starts the real app on port 0 with a fresh database and a real SMTP server. */
@@ -61,7 +63,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     RATE_LIMIT_REFRESH_PER_IP: '100000',
     ...options.env,
   });
-  const app = await buildApp(config);
+  const app = await buildApp(config, options.buildOptions);
   const { port } = await app.start(0);
   const url = `http://127.0.0.1:${port}`;
   return {
