@@ -60,7 +60,6 @@ const envSchema = z.object({
   TRUST_PROXY: z.stringbool().default(false),
   INTROSPECTION: z.stringbool().optional(),
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(100_000),
-  WS_MAX_PAYLOAD_BYTES: z.coerce.number().int().positive().default(65_536),
   REVOCATION_SYNC_SECONDS: z.coerce.number().positive().default(5),
 });
 
