@@ -42,6 +42,13 @@ describe('server', () => {
     expect(ukrainian).toEqual(expect.arrayContaining(['Kyiv', 'Lviv', 'Odesa', 'Ivano-Frankivsk', 'Rivne', 'Ternopil', 'Sumy']));
   });
 
+  it('tags every request with an id: the client\'s X-Request-Id when sane, a new one otherwise', async () => {
+    const given = await fetch(`${t.url}/health`, { headers: { 'x-request-id': 'trace-42.a_b' } });
+    expect(given.headers.get('x-request-id')).toBe('trace-42.a_b');
+    const odd = await fetch(`${t.url}/health`, { headers: { 'x-request-id': 'bad id with spaces' } });
+    expect(odd.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   it('masks unexpected errors and keeps expected ones', async () => {
     const result = await t.gql('{ nope }');
     expect(result.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');

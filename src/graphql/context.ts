@@ -20,10 +20,15 @@ export interface Context extends RequestInfo {
   readonly sessionId: string | null;
 }
 
-export function requestInfo(headers: Pick<Headers, 'get'>, remoteAddress: string | undefined): RequestInfo {
+/** A client's X-Request-Id when it is sane, so its logs and ours line up; otherwise a new one. */
+export function requestIdFrom(headers: Pick<Headers, 'get'>): string {
   const given = headers.get('x-request-id');
+  return given && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+}
+
+export function requestInfo(headers: Pick<Headers, 'get'>, remoteAddress: string | undefined, requestId = requestIdFrom(headers)): RequestInfo {
   return {
-    requestId: given && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID(),
+    requestId,
     ip: remoteAddress ?? 'unknown',
     userAgent: headers.get('user-agent')?.slice(0, 500) ?? null,
   };

@@ -9,6 +9,7 @@ import type { AppServices } from '../services.js';
 import type { WebSocketServerContext } from '../ws/ws-server.js';
 import { useSubscriptionEventContext } from '../ws/subscription-events.plugin.js';
 import { clientAddress } from '../http/client-address.js';
+import { requestIdOf } from '../http/router.js';
 import { createContext, requestInfo, type Context } from './context.js';
 import { isAppError } from './errors.js';
 import { schema } from './schema.js';
@@ -68,7 +69,7 @@ export function createGraphQLServer(services: AppServices, metrics: AppMetrics):
       const authorization = request.headers.get('authorization');
       return createContext(
         services,
-        requestInfo(request.headers, clientAddress(req, config.TRUST_PROXY)),
+        requestInfo(request.headers, clientAddress(req, config.TRUST_PROXY), requestIdOf(req)),
         authorization ? sessions.bearerToken(authorization) : null,
       );
     },

@@ -5,6 +5,7 @@ import { redactUrl, type Logger } from '../logger.js';
 import { routeOf, type AppMetrics } from '../metrics.js';
 import { SECURITY_HEADERS } from '../security/http-guards.js';
 import { ACTIVATE_PAGE } from './activate-page.js';
+import { requestIdFrom } from '../graphql/context.js';
 
 export interface RouterOptions {
   yoga: GraphQLServer;
@@ -14,15 +15,30 @@ export interface RouterOptions {
   maxBodyBytes: number;
 }
 
+const requestIds = new WeakMap<IncomingMessage, string>();
+
+/** The id the request log line and the operation's logs share (also sent back as X-Request-Id). */
+export const requestIdOf = (req: IncomingMessage): string | undefined => requestIds.get(req);
+
+const headersOf = (req: IncomingMessage) => ({
+  get: (name: string) => {
+    const value = req.headers[name.toLowerCase()];
+    return (Array.isArray(value) ? value[0] : value) ?? null;
+  },
+});
+
 /** The HTTP front door: a few plain routes, then Yoga for /graphql. */
 export function createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes }: RouterOptions): RequestListener {
   return (req, res) => {
     const startedAt = process.hrtime.bigint();
     const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const requestId = requestIdFrom(headersOf(req));
+    requestIds.set(req, requestId);
+    res.setHeader('x-request-id', requestId);
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
       metrics.observeRequest(req.method ?? 'GET', routeOf(path), res.statusCode, seconds);
-      logger.info({ method: req.method, url: redactUrl(req.url), status: res.statusCode, ms: seconds * 1000 }, 'request');
+      logger.info({ requestId, method: req.method, url: redactUrl(req.url), status: res.statusCode, ms: seconds * 1000 }, 'request');
     });
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
 
