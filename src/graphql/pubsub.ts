@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { createPubSub, type PubSub } from 'graphql-yoga';
 import { Redis } from 'ioredis';
@@ -33,7 +34,13 @@ export interface PubSubHandle {
 
 /** In-process by default; through Redis when REDIS_URL is set, so every instance hears every event. */
 export function createAppPubSub(redisUrl: string | undefined, logger: Logger): PubSubHandle {
-  if (!redisUrl) return { pubsub: createPubSub<PubSubTopics>(), close: async () => {} };
+  if (!redisUrl) {
+    // Every subscriber adds a listener for its topic (a user's tabs all listen to their inbox);
+    // that is not a leak, so Node's warning past 10 listeners is switched off.
+    const eventTarget = new EventTarget();
+    setMaxListeners(0, eventTarget);
+    return { pubsub: createPubSub<PubSubTopics>({ eventTarget }), close: async () => {} };
+  }
   const options = { maxRetriesPerRequest: null, enableAutoPipelining: true } as const;
   const publishClient = new Redis(redisUrl, options);
   const subscribeClient = new Redis(redisUrl, options);

@@ -6,6 +6,7 @@ import type { SubscribePayload } from 'graphql-ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { requestInfo, type Context, type RequestInfo } from '../graphql/context.js';
+import { clientAddress } from '../http/client-address.js';
 import { AppError } from '../graphql/errors.js';
 import { redactUrl, type Logger } from '../logger.js';
 import { REFUSED_CLOSE_CODE, authenticateConnection, refusalReason } from '../modules/chat/ws-auth.js';
@@ -129,6 +130,11 @@ export function attachGraphQLWebSocketServer({ server, yoga, services, logger }:
     wss.handleUpgrade(request, socket, head, (ws) => {
       log.info({ url, status: 101 }, 'websocket upgrade');
       wss.emit('connection', ws, request);
+      // Socket errors are the client's protocol faults (oversized or malformed frames), after
+      // which ws closes the socket itself (1009, 1002…). graphql-ws would print them to the
+      // console as internal errors; they belong in the log, at a level that does not alarm.
+      ws.removeAllListeners('error');
+      ws.on('error', (error: Error & { code?: string }) => log.info({ err: error.message, code: error.code }, 'websocket protocol error'));
     });
   };
   server.on('upgrade', onUpgrade);
@@ -184,7 +190,7 @@ export function attachGraphQLWebSocketServer({ server, yoga, services, logger }:
             }),
           ];
         }
-        const info: RequestInfo = { ...requestInfo(headerGetter(request), request.socket.remoteAddress), requestId: `${connection.id}:${id}` };
+        const info: RequestInfo = { ...requestInfo(headerGetter(request), clientAddress(request, config.TRUST_PROXY)), requestId: `${connection.id}:${id}` };
         const enveloped = yoga.getEnveloped({
           ...ctx,
           req: request,

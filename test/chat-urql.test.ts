@@ -1,0 +1,165 @@
+import { Client as UrqlClient, cacheExchange, fetchExchange, gql, subscriptionExchange, type OperationResult } from '@urql/core';
+import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from './helpers/app.js';
+import { signedInUser } from './helpers/factories.js';
+import { sleep, within } from './helpers/ws.js';
+
+let t: TestApp;
+const cleanups: Array<() => unknown> = [];
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(async () => {
+  for (const cleanup of cleanups) await cleanup();
+  await t?.stop();
+});
+
+/**
+ * The client set-up of a chat front end: urql over HTTP for queries and mutations (or over the
+ * socket too, with `allOverSocket`), graphql-ws for subscriptions, the access token in
+ * connectionParams so that it never sits in a URL.
+ */
+function chatClient(accessToken: string, { allOverSocket = false } = {}): { urql: UrqlClient; ws: WsClient } {
+  const ws = createWsClient({
+    url: t.wsUrl,
+    webSocketImpl: WebSocket,
+    connectionParams: () => ({ authorization: `Bearer ${accessToken}` }),
+  });
+  const urql = new UrqlClient({
+    url: `${t.url}/graphql`,
+    fetchOptions: () => ({ headers: { authorization: `Bearer ${accessToken}` } }),
+    exchanges: [
+      cacheExchange,
+      subscriptionExchange({
+        enableAllOperations: allOverSocket,
+        forwardSubscription: (request) => ({
+          subscribe: (sink) => ({ unsubscribe: ws.subscribe({ ...request, query: request.query ?? '' }, sink) }),
+        }),
+      }),
+      fetchExchange,
+    ],
+  });
+  cleanups.push(() => ws.dispose());
+  return { urql, ws };
+}
+
+const Conversations = gql`
+  query Conversations {
+    conversations(first: 20) {
+      edges { node { id unreadCount participants { id role } lastMessage { id body } } }
+    }
+  }
+`;
+const Messages = gql`
+  query Messages($id: ID!) {
+    conversation(id: $id) { id messages(first: 50) { edges { node { id body sender { id } } } pageInfo { hasPreviousPage startCursor } } }
+  }
+`;
+const StartConversation = gql`
+  mutation StartConversation($userId: ID!) { startConversation(userId: $userId) { id } }
+`;
+const SendMessage = gql`
+  mutation SendMessage($conversationId: ID!, $body: String!) { sendMessage(conversationId: $conversationId, body: $body) { id body createdAt } }
+`;
+const MarkRead = gql`
+  mutation MarkRead($conversationId: ID!) { markConversationRead(conversationId: $conversationId) { id unreadCount } }
+`;
+const MessageSent = gql`
+  subscription MessageSent($conversationId: ID!) { messageSent(conversationId: $conversationId) { id body sender { id } } }
+`;
+const Inbox = gql`
+  subscription Inbox { inbox { id body sender { id } conversation { id unreadCount } } }
+`;
+
+interface ChatMessage {
+  id: string;
+  body: string;
+  sender: { id: string };
+  conversation?: { id: string; unreadCount: number };
+}
+
+/** Collects a subscription's results as a UI would render them. */
+function live<T>(source: { subscribe(callback: (result: OperationResult<T>) => void): { unsubscribe(): void } }) {
+  const received: OperationResult<T>[] = [];
+  const { unsubscribe } = source.subscribe((result) => received.push(result));
+  cleanups.push(unsubscribe);
+  const waitFor = (count: number) =>
+    within(
+      (async () => {
+        while (received.length < count) await sleep(20);
+        return received;
+      })(),
+      5_000,
+      `${count} subscription results`,
+    );
+  return { received, waitFor };
+}
+
+describe('a chat front end on urql + graphql-ws', () => {
+  it('lets an investor and a startup talk live the way a chat UI does', async () => {
+    const investorUser = await signedInUser(t, { role: 'INVESTOR' });
+    const startupUser = await signedInUser(t, { role: 'STARTUP' });
+    const investorUi = chatClient(investorUser.tokens.accessToken);
+    const startupUi = chatClient(startupUser.tokens.accessToken, { allOverSocket: true });
+
+    // The startup's app shows an empty inbox and listens for new messages.
+    const initial = await startupUi.urql.query(Conversations, {}).toPromise();
+    expect(initial.error).toBeUndefined();
+    expect(initial.data.conversations.edges).toEqual([]);
+    const startupInbox = live<{ inbox: ChatMessage }>(startupUi.urql.subscription(Inbox, {}));
+
+    // The investor opens a conversation from the startup's profile and watches it.
+    const started = await investorUi.urql.mutation(StartConversation, { userId: startupUser.id }).toPromise();
+    expect(started.error).toBeUndefined();
+    const conversationId: string = started.data.startConversation.id;
+    const investorThread = live<{ messageSent: ChatMessage }>(investorUi.urql.subscription(MessageSent, { conversationId }));
+    await sleep(300); // both subscriptions acknowledged and listening
+
+    const hello = await investorUi.urql.mutation(SendMessage, { conversationId, body: 'Hi! We would love to hear about your seed round.' }).toPromise();
+    expect(hello.error).toBeUndefined();
+
+    // The startup's inbox lights up with an unread message…
+    const [incoming] = await startupInbox.waitFor(1);
+    expect(incoming!.error).toBeUndefined();
+    expect(incoming!.data?.inbox).toMatchObject({ body: 'Hi! We would love to hear about your seed round.', sender: { id: investorUser.id }, conversation: { id: conversationId, unreadCount: 1 } });
+
+    // …it opens the thread (history over the socket), reads it and replies.
+    const thread = await startupUi.urql.query(Messages, { id: conversationId }).toPromise();
+    expect(thread.error).toBeUndefined();
+    expect(thread.data.conversation.messages.edges.map((edge: { node: ChatMessage }) => edge.node.body)).toEqual(['Hi! We would love to hear about your seed round.']);
+    const read = await startupUi.urql.mutation(MarkRead, { conversationId }).toPromise();
+    expect(read.data.markConversationRead.unreadCount).toBe(0);
+    const reply = await startupUi.urql.mutation(SendMessage, { conversationId, body: 'Happy to share our deck.' }).toPromise();
+    expect(reply.error).toBeUndefined();
+
+    // The investor sees both messages arrive live in the open thread.
+    const threadEvents = await investorThread.waitFor(2);
+    expect(threadEvents.map((result) => result.data?.messageSent.body)).toEqual(['Hi! We would love to hear about your seed round.', 'Happy to share our deck.']);
+    expect(threadEvents[1]!.data?.messageSent.sender.id).toBe(startupUser.id);
+
+    // Reloading the investor's list shows the conversation with its last message and one unread.
+    const list = await investorUi.urql.query(Conversations, {}, { requestPolicy: 'network-only' }).toPromise();
+    expect(list.data.conversations.edges[0].node).toMatchObject({
+      id: conversationId,
+      unreadCount: 1,
+      lastMessage: { body: 'Happy to share our deck.' },
+      participants: [
+        { id: investorUser.id, role: 'INVESTOR' },
+        { id: startupUser.id, role: 'STARTUP' },
+      ],
+    });
+  });
+
+  it('surfaces a refused subscription as a CombinedError with the API code', async () => {
+    const owner = await signedInUser(t, { role: 'INVESTOR' });
+    const startup = await signedInUser(t, { role: 'STARTUP' });
+    const outsider = await signedInUser(t, { role: 'STARTUP' });
+    const started = await chatClient(owner.tokens.accessToken).urql.mutation(StartConversation, { userId: startup.id }).toPromise();
+    const outsiderUi = chatClient(outsider.tokens.accessToken);
+    const spying = live<{ messageSent: ChatMessage }>(outsiderUi.urql.subscription(MessageSent, { conversationId: started.data.startConversation.id }));
+    const [result] = await spying.waitFor(1);
+    expect(result!.error?.graphQLErrors[0]?.extensions.code).toBe('FORBIDDEN');
+  });
+});

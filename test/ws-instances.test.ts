@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from './helpers/app.js';
+import { INBOX, MESSAGE_SENT, chatPair, sendMessage, type MessageShape } from './helpers/chat.js';
+import { login } from './helpers/factories.js';
+import { redisServerInstalled, useRedis, type TestRedis } from './helpers/redis.js';
+import { connectedWs, sleep, subscribe, within, wsRequest, type WsConnection } from './helpers/ws.js';
+
+const LOGOUT = /* GraphQL */ `mutation Logout($refreshToken: String!) { logout(refreshToken: $refreshToken) { ok } }`;
+
+const redisAvailable = Boolean(process.env.REDIS_URL) || redisServerInstalled();
+if (!redisAvailable) {
+  console.warn('SKIPPED: chat across two instances needs Redis: set REDIS_URL or install redis-server (CI sets REDIS_URL).');
+}
+
+describe.skipIf(!redisAvailable)('chat across two instances sharing PostgreSQL and Redis', () => {
+  let redis: TestRedis | null = null;
+  let a: TestApp;
+  let b: TestApp;
+  const open: WsConnection[] = [];
+  beforeAll(async () => {
+    redis = await useRedis();
+    if (!redis) throw new Error('Redis was expected to be available');
+    // B re-syncs revocations from the database only hourly: only Redis can carry them in time.
+    a = await startTestApp({ env: { REDIS_URL: redis.url } });
+    b = await startTestApp({ db: a.db, inbox: a.inbox, env: { REDIS_URL: redis.url, REVOCATION_SYNC_SECONDS: '3600' } });
+  });
+  afterAll(async () => {
+    await Promise.all(open.map((connection) => connection.dispose()));
+    await b?.stop();
+    await a?.stop();
+    await redis?.stop();
+  });
+
+  it('delivers a message sent on instance A to messageSent and inbox subscribers on instance B', async () => {
+    const { investor, startup, conversationId } = await chatPair(a);
+    const onB = await connectedWs(b.wsUrl, { token: startup.tokens.accessToken });
+    open.push(onB);
+    const feed = subscribe<{ messageSent: MessageShape }>(onB.client, MESSAGE_SENT, { conversationId });
+    const inbox = subscribe<{ inbox: MessageShape }>(onB.client, INBOX);
+    await sleep(300); // the Redis SUBSCRIBE must be in place before the publish
+
+    const sent = await sendMessage(a, investor, conversationId, 'Hello from instance A');
+    expect((await feed.nth(0)).data?.messageSent).toMatchObject({ id: sent.id, body: 'Hello from instance A', sender: { id: investor.id } });
+    expect((await inbox.nth(0)).data?.inbox).toMatchObject({ id: sent.id, conversation: { id: conversationId, unreadCount: 1 } });
+  });
+
+  it('closes on B, within a second, the socket of a session logged out on A; the other session stays', async () => {
+    const { startup } = await chatPair(a);
+    const otherSession = await login(a, startup);
+    const leaving = await connectedWs(b.wsUrl, { token: startup.tokens.accessToken });
+    const staying = await connectedWs(b.wsUrl, { token: otherSession.accessToken });
+    open.push(leaving, staying);
+
+    const startedAt = Date.now();
+    const result = await a.gql(LOGOUT, { refreshToken: startup.tokens.refreshToken }, { token: startup.tokens.accessToken });
+    expect(result.errors).toBeUndefined();
+    expect(await within(leaving.closed, 1_000, 'the socket on B to close')).toEqual({ code: 4403, reason: 'token revoked' });
+    expect(Date.now() - startedAt).toBeLessThan(1_000);
+    expect(staying.isOpen()).toBe(true);
+    expect((await wsRequest<{ me: { id: string } }>(staying.client, '{ me { id } }')).data?.me.id).toBe(startup.id);
+  });
+});
+
+describe('two instances without Redis', () => {
+  let a: TestApp;
+  let b: TestApp;
+  beforeAll(async () => {
+    a = await startTestApp();
+    b = await startTestApp({ db: a.db, inbox: a.inbox, env: { REVOCATION_SYNC_SECONDS: '0.2' } });
+  });
+  afterAll(async () => {
+    await b?.stop();
+    await a?.stop();
+  });
+
+  it("still closes B's socket of a session logged out on A, through the database re-sync", async () => {
+    const { startup } = await chatPair(a);
+    const onB = await connectedWs(b.wsUrl, { token: startup.tokens.accessToken });
+    await a.gql(LOGOUT, { refreshToken: startup.tokens.refreshToken }, { token: startup.tokens.accessToken });
+    expect(await within(onB.closed, 1_000, 'the socket on B to close')).toEqual({ code: 4403, reason: 'token revoked' });
+  });
+});

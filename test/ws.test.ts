@@ -1,0 +1,271 @@
+import { Writable } from 'node:stream';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, type App } from '../src/app.js';
+import { parseConfig } from '../src/env.js';
+import { createLogger } from '../src/logger.js';
+import { MAX_OPERATIONS_PER_CONNECTION } from '../src/ws/ws-server.js';
+import { TEST_SECRET, startTestApp, type TestApp } from './helpers/app.js';
+import { INBOX, MESSAGE_SENT, chatPair } from './helpers/chat.js';
+import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { login, signedInUser } from './helpers/factories.js';
+import { connectWs, connectedWs, rawSocket, sleep, subscribe, within, wsRequest, type WsConnection } from './helpers/ws.js';
+
+const LOGOUT = /* GraphQL */ `mutation Logout($refreshToken: String!) { logout(refreshToken: $refreshToken) { ok } }`;
+const LOGOUT_ALL = /* GraphQL */ `mutation { logoutAll { ok } }`;
+
+let t: TestApp;
+const open: WsConnection[] = [];
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(async () => {
+  await Promise.all(open.map((connection) => connection.dispose()));
+  await t?.stop();
+});
+
+const track = (connection: WsConnection) => {
+  open.push(connection);
+  return connection;
+};
+
+/** Connects and returns how the server closed the socket (it must close it). */
+const refusal = async (url: string, options: Parameters<typeof connectWs>[1]) => {
+  const connection = track(connectWs(url, options));
+  const acked = connection.acknowledged.then(() => 'acknowledged');
+  const outcome = await within(Promise.race([connection.closed, acked]), 5_000, 'the server to close the socket');
+  return outcome;
+};
+
+describe('WebSocket connection authentication', () => {
+  it('acknowledges a connection with a valid access token in ?token=', async () => {
+    const user = await signedInUser(t);
+    const connection = track(await connectedWs(t.wsUrl, { token: user.tokens.accessToken }));
+    const me = await wsRequest<{ me: { id: string; email: string } }>(connection.client, '{ me { id email } }');
+    expect(me.data?.me).toEqual({ id: user.id, email: user.email });
+  });
+
+  it('acknowledges a connection with connectionParams.authorization "Bearer <token>" and no token in the URL', async () => {
+    const user = await signedInUser(t, { role: 'INVESTOR' });
+    const connection = track(await connectedWs(t.wsUrl, { connectionParams: { authorization: `Bearer ${user.tokens.accessToken}` } }));
+    const me = await wsRequest<{ me: { id: string } }>(connection.client, '{ me { id } }');
+    expect(me.data?.me.id).toBe(user.id);
+  });
+
+  it('closes a connection without a token with 4403 "missing token"', async () => {
+    expect(await refusal(t.wsUrl, {})).toEqual({ code: 4403, reason: 'missing token' });
+  });
+
+  it.each([
+    ['garbage in ?token=', { token: 'not-a-jwt' }],
+    ['garbage in connectionParams', { connectionParams: { authorization: 'Bearer not-a-jwt' } }],
+    ['connectionParams.authorization without "Bearer"', { connectionParams: { authorization: 'Token abc' } }],
+    ['connectionParams.authorization that is not a string', { connectionParams: { authorization: 42 } }],
+  ])('closes a connection with %s with 4403 "invalid token"', async (_label, options) => {
+    expect(await refusal(t.wsUrl, options)).toEqual({ code: 4403, reason: 'invalid token' });
+  });
+
+  it('closes a connection that presents a refresh token with 4403 "invalid token"', async () => {
+    const user = await signedInUser(t);
+    expect(await refusal(t.wsUrl, { token: user.tokens.refreshToken })).toEqual({ code: 4403, reason: 'invalid token' });
+  });
+
+  it('closes a connection whose session was revoked with 4403 "token revoked"', async () => {
+    const user = await signedInUser(t);
+    const result = await t.gql(LOGOUT, { refreshToken: user.tokens.refreshToken }, { token: user.tokens.accessToken });
+    expect(result.errors).toBeUndefined();
+    expect(await refusal(t.wsUrl, { token: user.tokens.accessToken })).toEqual({ code: 4403, reason: 'token revoked' });
+  });
+
+  it('closes a connection that sends no connection_init within 3 seconds with 4408', async () => {
+    const user = await signedInUser(t);
+    const raw = rawSocket(`${t.wsUrl}?token=${user.tokens.accessToken}`);
+    await raw.opened;
+    const startedAt = Date.now();
+    const closed = await within(raw.closed, 6_000, 'the init timeout');
+    expect(closed.code).toBe(4408);
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(2_500);
+    expect(raw.messages).toEqual([]);
+  });
+
+  it('runs no operation before the connection is acknowledged', async () => {
+    const raw = rawSocket(t.wsUrl);
+    await raw.opened;
+    raw.socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: '{ me { id } }' } }));
+    const closed = await within(raw.closed, 5_000, 'the close');
+    expect(closed.code).toBe(4401);
+    expect(raw.messages).toEqual([]);
+  });
+});
+
+describe('WebSocket connections and sessions', () => {
+  it('closes the socket of a session within a second of its logout, and keeps the same user\'s other session connected', async () => {
+    const user = await signedInUser(t, { role: 'STARTUP' });
+    const otherSession = await login(t, user);
+    const leaving = track(await connectedWs(t.wsUrl, { token: user.tokens.accessToken }));
+    const staying = track(await connectedWs(t.wsUrl, { token: otherSession.accessToken }));
+
+    const startedAt = Date.now();
+    const result = await t.gql(LOGOUT, { refreshToken: user.tokens.refreshToken }, { token: user.tokens.accessToken });
+    expect(result.errors).toBeUndefined();
+    expect(await within(leaving.closed, 1_000, 'the logged-out socket to close')).toEqual({ code: 4403, reason: 'token revoked' });
+    expect(Date.now() - startedAt).toBeLessThan(1_000);
+
+    await sleep(200);
+    expect(staying.isOpen()).toBe(true);
+    const me = await wsRequest<{ me: { id: string } }>(staying.client, '{ me { id } }');
+    expect(me.data?.me.id).toBe(user.id);
+  });
+
+  it('closes every socket of the user on logoutAll', async () => {
+    const user = await signedInUser(t);
+    const second = await login(t, user);
+    const a = track(await connectedWs(t.wsUrl, { token: user.tokens.accessToken }));
+    const b = track(await connectedWs(t.wsUrl, { connectionParams: { authorization: `Bearer ${second.accessToken}` } }));
+    await t.gql(LOGOUT_ALL, {}, { token: second.accessToken });
+    expect(await within(a.closed, 1_000, 'socket a')).toEqual({ code: 4403, reason: 'token revoked' });
+    expect(await within(b.closed, 1_000, 'socket b')).toEqual({ code: 4403, reason: 'token revoked' });
+  });
+
+  it(`refuses operations beyond ${MAX_OPERATIONS_PER_CONNECTION} at once on one connection, and keeps the socket open`, async () => {
+    const { startup, conversationId } = await chatPair(t);
+    const connection = track(await connectedWs(t.wsUrl, { token: startup.tokens.accessToken }));
+    const subscriptions = Array.from({ length: MAX_OPERATIONS_PER_CONNECTION }, (_, i) =>
+      i % 2 === 0 ? subscribe(connection.client, INBOX) : subscribe(connection.client, MESSAGE_SENT, { conversationId }),
+    );
+    await sleep(300);
+    const extra = subscribe(connection.client, INBOX);
+    const errors = await within(extra.error, 5_000, 'the refusal');
+    expect(errors[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED' });
+    expect(connection.isOpen()).toBe(true);
+    subscriptions[0]!.unsubscribe();
+    await sleep(100);
+    const me = await wsRequest<{ me: { id: string } }>(connection.client, '{ me { id } }');
+    expect(me.data?.me.id).toBe(startup.id);
+  });
+
+  it('closes a socket that sends a frame over 64 KB (1009)', async () => {
+    const user = await signedInUser(t);
+    const raw = rawSocket(`${t.wsUrl}?token=${user.tokens.accessToken}`);
+    await raw.opened;
+    raw.socket.send(JSON.stringify({ type: 'connection_init', payload: { padding: 'x'.repeat(70 * 1024) } }));
+    expect((await within(raw.closed, 5_000, 'the close')).code).toBe(1009);
+  });
+
+  it('refuses an upgrade on any other path with 404', async () => {
+    const raw = rawSocket(t.wsUrl.replace('/graphql', '/elsewhere'));
+    raw.socket.on('error', () => {});
+    expect(await within(raw.rejectedStatus, 5_000, 'the refusal')).toBe(404);
+  });
+});
+
+describe('WebSocket access token expiry', () => {
+  let short: TestApp;
+  beforeAll(async () => {
+    short = await startTestApp({ env: { ACCESS_TOKEN_TTL: '1' } });
+  });
+  afterAll(async () => {
+    await short?.stop();
+  });
+
+  it('closes an open socket with 4403 "token expired" when its access token expires', async () => {
+    const user = await signedInUser(short);
+    // Tokens carry whole seconds: this one lives between 0 and 1 s from now; wait for a fresh second.
+    const fresh = await login(short, user);
+    const connection = await connectWs(short.wsUrl, { token: fresh.accessToken });
+    open.push(connection);
+    const outcome = await within(Promise.race([connection.closed, connection.acknowledged.then(() => connection.closed)]), 3_000, 'the expiry close');
+    expect(outcome).toEqual({ code: 4403, reason: 'token expired' });
+    expect(Date.now()).toBeGreaterThanOrEqual(new Date(fresh.accessTokenExpiresAt).getTime() - 50);
+  });
+
+  it('closes a connection that presents an expired token with 4403 "token expired"', async () => {
+    const user = await signedInUser(short);
+    await sleep(Math.max(0, new Date(user.tokens.accessTokenExpiresAt).getTime() - Date.now()) + 1_100);
+    expect(await refusal(short.wsUrl, { token: user.tokens.accessToken })).toEqual({ code: 4403, reason: 'token expired' });
+  });
+});
+
+describe('WebSocket origin check', () => {
+  let guarded: TestApp;
+  beforeAll(async () => {
+    guarded = await startTestApp({ env: { CORS_ORIGINS: 'https://app.example.com,http://localhost:3000' } });
+  });
+  afterAll(async () => {
+    await guarded?.stop();
+  });
+
+  it('refuses an upgrade from an origin that CORS_ORIGINS does not list with HTTP 403', async () => {
+    const raw = rawSocket(guarded.wsUrl, { origin: 'https://evil.example.net' });
+    raw.socket.on('error', () => {});
+    expect(await within(raw.rejectedStatus, 5_000, 'the refusal')).toBe(403);
+  });
+
+  it('accepts an upgrade from a listed origin, and from a client that sends no Origin', async () => {
+    const user = await signedInUser(guarded);
+    const listed = rawSocket(`${guarded.wsUrl}?token=${user.tokens.accessToken}`, { origin: 'https://app.example.com' });
+    await listed.opened;
+    listed.socket.send(JSON.stringify({ type: 'connection_init' }));
+    await within(
+      (async () => {
+        while (listed.messages.length === 0) await sleep(20);
+      })(),
+      5_000,
+      'the ack',
+    );
+    expect(listed.messages).toEqual([{ type: 'connection_ack' }]);
+    listed.socket.close();
+
+    const noOrigin = await connectedWs(guarded.wsUrl, { token: user.tokens.accessToken });
+    await noOrigin.dispose();
+  });
+});
+
+describe('WebSocket logging', () => {
+  let db: TestDatabase;
+  let app: App;
+  let wsUrl: string;
+  const lines: string[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const config = parseConfig({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'debug',
+      JWT_SECRET: TEST_SECRET,
+      DATABASE_URL: db.url,
+      DATABASE_POOL_MAX: db.kind === 'embedded' ? '4' : '10',
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'forum-test-')),
+    });
+    app = await buildApp(config, { logger: createLogger('debug', sink) });
+    const { port } = await app.start(0);
+    wsUrl = `ws://127.0.0.1:${port}/graphql`;
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await db?.drop();
+  });
+
+  it('never writes a ?token= from the connection URL to the log, accepted or refused', async () => {
+    const forged = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzZWNyZXQtbWFya2VyIn0.c2lnbmF0dXJlLW1hcmtlcg';
+    const refused = connectWs(wsUrl, { token: forged });
+    expect(await within(refused.closed, 5_000, 'the refusal')).toMatchObject({ code: 4403 });
+    const raw = rawSocket(`${wsUrl.replace('/graphql', '/other')}?token=${forged}`);
+    raw.socket.on('error', () => {});
+    await within(raw.rejectedStatus, 5_000, 'the 404');
+    await sleep(100);
+    const log = lines.join('');
+    expect(log).toContain('websocket upgrade');
+    expect(log).toContain('?[redacted]');
+    expect(log).not.toContain(forged);
+    expect(log).not.toContain('c2lnbmF0dXJlLW1hcmtlcg');
+  });
+});
