@@ -1,0 +1,69 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalFirstEventTarget } from '../src/graphql/local-first-event-target.js';
+import { createLogger } from '../src/logger.js';
+import { useRedis, type TestRedis } from './helpers/redis.js';
+import { TcpProxy } from './helpers/tcp-proxy.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('local-first Redis event target', () => {
+  let redis: TestRedis | null;
+  let proxy: TcpProxy | undefined;
+  const clients: Redis[] = [];
+  beforeAll(async () => {
+    redis = await useRedis();
+    if (!redis) {
+      console.warn('SKIPPED: no REDIS_URL and no redis-server installed; the Redis event target is not tested here (CI sets REDIS_URL).');
+      return;
+    }
+    const target = new URL(redis.url);
+    proxy = new TcpProxy(target.hostname, Number(target.port || 6379));
+    await proxy.start();
+  });
+  afterAll(async () => {
+    for (const client of clients) client.disconnect();
+    await proxy?.stop();
+    await redis?.stop();
+  });
+
+  const instance = (url: string) => {
+    const pub = new Redis(url, { maxRetriesPerRequest: null });
+    const sub = new Redis(url, { maxRetriesPerRequest: null });
+    for (const client of [pub, sub]) client.on('error', () => {});
+    clients.push(pub, sub);
+    return new LocalFirstEventTarget(pub, sub, createLogger('silent'));
+  };
+
+  it('delivers once locally and once on every other instance', async (context) => {
+    if (!redis) return context.skip();
+    const a = instance(redis.url);
+    const b = instance(redis.url);
+    const seenA: unknown[] = [];
+    const seenB: unknown[] = [];
+    a.addEventListener('topic:x', (event) => seenA.push((event as CustomEvent).detail));
+    b.addEventListener('topic:x', (event) => seenB.push((event as CustomEvent).detail));
+    await sleep(200);
+    a.dispatchEvent(new CustomEvent('topic:x', { detail: { n: 1 } }));
+    expect(seenA).toEqual([{ n: 1 }]);
+    await sleep(300);
+    expect(seenA).toEqual([{ n: 1 }]);
+    expect(seenB).toEqual([{ n: 1 }]);
+  });
+
+  it('keeps delivering locally while Redis is unreachable, and stops a removed listener', async (context) => {
+    if (!redis || !proxy) return context.skip();
+    const a = instance(proxy.proxied(redis.url));
+    const seen: unknown[] = [];
+    const listener = (event: Event) => seen.push((event as CustomEvent).detail);
+    a.addEventListener('topic:y', listener);
+    await sleep(200);
+    proxy.cut();
+    a.dispatchEvent(new CustomEvent('topic:y', { detail: 'during outage' }));
+    expect(seen).toEqual(['during outage']);
+    a.removeEventListener('topic:y', listener);
+    a.dispatchEvent(new CustomEvent('topic:y', { detail: 'after removal' }));
+    expect(seen).toEqual(['during outage']);
+    proxy.restore();
+  });
+});
