@@ -284,3 +284,51 @@ describe('unread counts', () => {
     expect(read.data?.markConversationRead.unreadCount).toBe(0);
   });
 });
+
+describe('subscriptions over SSE (GraphQL over HTTP)', () => {
+  /** Opens an SSE subscription and yields each `next` payload. */
+  async function* sse(token: string, query: string, variables: Record<string, unknown>, signal: AbortSignal) {
+    const response = await fetch(`${t.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query, variables }),
+      signal,
+    });
+    expect(response.headers.get('content-type')).toContain('text/event-stream');
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += value;
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) !== -1) {
+        const frame = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        if (!frame.startsWith('event: next')) continue;
+        const data = frame.split('\n').find((line) => line.startsWith('data: '));
+        if (data) yield JSON.parse(data.slice(6)) as { data?: { messageSent: { body: string } } | null; errors?: { extensions?: { code?: string } }[] };
+      }
+    }
+  }
+
+  it('delivers messages, and ends the stream with TOKEN_REVOKED once the session is revoked', async () => {
+    const { investor, startup, conversationId } = await chatPair(t);
+    const abort = new AbortController();
+    const events = sse(startup.tokens.accessToken, `subscription($id: ID!) { messageSent(conversationId: $id) { body } }`, { id: conversationId }, abort.signal);
+    try {
+      const first = events.next();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await sendMessage(t, investor, conversationId, 'over SSE');
+      expect((await first).value?.data?.messageSent.body).toBe('over SSE');
+
+      await t.gql(`mutation($r: String!) { logout(refreshToken: $r) { ok } }`, { r: startup.tokens.refreshToken }, { token: startup.tokens.accessToken });
+      await sendMessage(t, investor, conversationId, 'after logout');
+      const next = await events.next();
+      expect(next.value?.errors?.[0]?.extensions?.code).toBe('TOKEN_REVOKED');
+      expect(JSON.stringify(next.value)).not.toContain('after logout');
+    } finally {
+      abort.abort();
+    }
+  });
+});
