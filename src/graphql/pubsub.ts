@@ -1,8 +1,8 @@
 import { setMaxListeners } from 'node:events';
-import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { createPubSub, type PubSub } from 'graphql-yoga';
 import { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
+import { LocalFirstEventTarget } from './local-first-event-target.js';
 
 export interface SessionRevokedEvent {
   userId: string;
@@ -32,7 +32,10 @@ export interface PubSubHandle {
   close(): Promise<void>;
 }
 
-/** In-process by default; through Redis when REDIS_URL is set, so every instance hears every event. */
+/**
+ * In-process by default; with REDIS_URL, delivered locally at once and through Redis to every
+ * other instance (see LocalFirstEventTarget).
+ */
 export function createAppPubSub(redisUrl: string | undefined, logger: Logger): PubSubHandle {
   if (!redisUrl) {
     // Every subscriber adds a listener for its topic (a user's tabs all listen to their inbox);
@@ -47,11 +50,15 @@ export function createAppPubSub(redisUrl: string | undefined, logger: Logger): P
   for (const client of [publishClient, subscribeClient]) {
     client.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis connection problem; retrying'));
   }
-  const eventTarget = createRedisEventTarget({ publishClient, subscribeClient });
+  const eventTarget = new LocalFirstEventTarget(publishClient, subscribeClient, logger);
+  setMaxListeners(0, eventTarget);
   return {
     pubsub: createPubSub<PubSubTopics>({ eventTarget }),
     async close() {
-      await Promise.allSettled([publishClient.quit(), subscribeClient.quit()]);
+      // quit() waits for Redis, which may be the thing that is down; disconnect() does not.
+      await Promise.allSettled([publishClient.quit(), subscribeClient.quit()].map((quit) => Promise.race([quit, new Promise((resolve) => setTimeout(resolve, 500).unref())])));
+      publishClient.disconnect();
+      subscribeClient.disconnect();
     },
   };
 }
