@@ -68,6 +68,9 @@ const runThroughYoga = (kind: keyof YogaRoot) => (args: ExecutionArgs) => {
   return args.rootValue[kind](args) as Promise<ExecutionResult | AsyncIterable<ExecutionResult>>;
 };
 
+/** By name, as envelop does: a GraphQLError from another copy of graphql is still one. */
+const isGraphQLErrorLike = (error: unknown): error is GraphQLError => error instanceof Error && error.name === 'GraphQLError';
+
 const isAsyncIterable = (value: unknown): value is AsyncIterable<unknown> =>
   typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 
@@ -198,15 +201,17 @@ export function attachGraphQLWebSocketServer({ server, yoga, services, logger }:
           params: payload,
           websocket: { accessToken: connection.accessToken, info } satisfies WebSocketOperation,
         });
+        // Query limits (graphql-armor) throw from parse and validate; over HTTP Yoga turns that
+        // into an error response, here it must become this operation's `error` message.
         let document: ExecutionArgs['document'];
         try {
           document = enveloped.parse(payload.query);
+          const validationErrors = enveloped.validate(enveloped.schema, document);
+          if (validationErrors.length > 0) return validationErrors;
         } catch (error) {
-          if (error instanceof GraphQLError) return [error];
+          if (isGraphQLErrorLike(error)) return [error];
           throw error;
         }
-        const validationErrors = enveloped.validate(enveloped.schema, document);
-        if (validationErrors.length > 0) return validationErrors;
 
         let contextValue: Context;
         try {
