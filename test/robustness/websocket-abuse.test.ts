@@ -124,4 +124,29 @@ describe('chat during a Redis outage', () => {
       await ws.dispose();
     }
   });
+
+  it('loses nothing when a message is committed but its event never leaves the instance: history on another instance has it', async (context) => {
+    if (!t || !proxy || !redis) return context.skip();
+    const other = await startTestApp({ db: t.db, inbox: t.inbox, env: { REDIS_URL: redis.url } });
+    try {
+      const { investor, startup, conversationId } = await chatPair(t);
+      const ws = await connectedWs(other.wsUrl, { token: startup.tokens.accessToken });
+      const live = subscribe<{ messageSent: MessageShape }>(ws.client, MESSAGE_SENT, { conversationId });
+      await sleep(300);
+      proxy.cut();
+      const sent = await sendMessage(t, investor, conversationId, 'committed, never published');
+      await sleep(500);
+      expect(live.results).toHaveLength(0);
+      const history = await other.gql<{ conversation: { messages: { edges: Array<{ node: { id: string } }> } } }>(
+        HISTORY,
+        { id: conversationId, first: 5 },
+        { token: startup.tokens.accessToken },
+      );
+      expect(history.data!.conversation.messages.edges.map((e) => e.node.id)).toEqual([sent.id]);
+      await ws.dispose();
+    } finally {
+      proxy.restore();
+      await other.stop();
+    }
+  });
 });
