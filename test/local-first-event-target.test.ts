@@ -2,28 +2,18 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalFirstEventTarget } from '../src/graphql/local-first-event-target.js';
 import { createLogger } from '../src/logger.js';
-import { useRedis, type TestRedis } from './helpers/redis.js';
-import { TcpProxy } from './helpers/tcp-proxy.js';
+import { redisBehindProxy } from './helpers/redis.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('local-first Redis event target', () => {
-  let redis: TestRedis | null;
-  let proxy: TcpProxy | undefined;
+  let redis: Awaited<ReturnType<typeof redisBehindProxy>>;
   const clients: Redis[] = [];
   beforeAll(async () => {
-    redis = await useRedis();
-    if (!redis) {
-      console.warn('SKIPPED: no REDIS_URL and no redis-server installed; the Redis event target is not tested here (CI sets REDIS_URL).');
-      return;
-    }
-    const target = new URL(redis.url);
-    proxy = new TcpProxy(target.hostname, Number(target.port || 6379));
-    await proxy.start();
+    redis = await redisBehindProxy('the Redis event target');
   });
   afterAll(async () => {
     for (const client of clients) client.disconnect();
-    await proxy?.stop();
     await redis?.stop();
   });
 
@@ -37,8 +27,8 @@ describe('local-first Redis event target', () => {
 
   it('delivers once locally and once on every other instance', async (context) => {
     if (!redis) return context.skip();
-    const a = instance(redis.url);
-    const b = instance(redis.url);
+    const a = instance(redis.redis.url);
+    const b = instance(redis.redis.url);
     const seenA: unknown[] = [];
     const seenB: unknown[] = [];
     a.addEventListener('topic:x', (event) => seenA.push((event as CustomEvent).detail));
@@ -52,8 +42,9 @@ describe('local-first Redis event target', () => {
   });
 
   it('keeps delivering locally while Redis is unreachable, and stops a removed listener', async (context) => {
-    if (!redis || !proxy) return context.skip();
-    const a = instance(proxy.proxied(redis.url));
+    if (!redis) return context.skip();
+    const { proxy } = redis;
+    const a = instance(proxy.proxied(redis.redis.url));
     const seen: unknown[] = [];
     const listener = (event: Event) => seen.push((event as CustomEvent).detail);
     a.addEventListener('topic:y', listener);

@@ -41,17 +41,7 @@ export function decodeCursor(cursor: string | null | undefined, argName = 'after
  * whether there is a next page).
  */
 export function toConnection<T extends KeysetCursor>(rows: T[], limit: number) {
-  const nodes = rows.slice(0, limit);
-  const edges = nodes.map((node) => ({ cursor: encodeCursor(node), node }));
-  return {
-    edges,
-    pageInfo: {
-      hasNextPage: rows.length > limit,
-      hasPreviousPage: false,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
-    },
-  };
+  return toKeysetConnection(rows, limit, (row) => row);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
+import { TcpProxy } from './tcp-proxy.js';
 
 export interface TestRedis {
   url: string;
@@ -50,6 +51,29 @@ export async function useRedis(): Promise<TestRedis | null> {
     owned: true,
     stop: async () => {
       child.kill('SIGTERM');
+    },
+  };
+}
+
+/**
+ * A Redis for a test that takes it away: the server of useRedis() behind a TcpProxy the test
+ * can cut. Null (after saying why) when there is no Redis to use.
+ */
+export async function redisBehindProxy(what: string): Promise<{ redis: TestRedis; proxy: TcpProxy; stop(): Promise<void> } | null> {
+  const redis = await useRedis();
+  if (!redis) {
+    console.warn(`SKIPPED: no REDIS_URL and no redis-server installed; ${what} is not tested here (CI sets REDIS_URL).`);
+    return null;
+  }
+  const target = new URL(redis.url);
+  const proxy = new TcpProxy(target.hostname, Number(target.port || 6379));
+  await proxy.start();
+  return {
+    redis,
+    proxy,
+    async stop() {
+      await proxy.stop();
+      await redis.stop();
     },
   };
 }
