@@ -5,15 +5,13 @@ import { sql } from '../../db.js';
 import { forbidden, notFound } from '../../graphql/errors.js';
 import { decodeCursor, pageSize, toHistoryConnection, toKeysetConnection } from '../../graphql/pagination.js';
 import type { AppPubSub, ChatMessageEvent } from '../../graphql/pubsub.js';
-import { isUuid, parseInput } from '../../validation.js';
+import { CONTROL_CHARS, isUuid, parseInput } from '../../validation.js';
 import { User, type UserEntity } from '../user/user.entity.js';
 import { Conversation, type ConversationEntity } from './conversation.entity.js';
 import { Message, type MessageEntity } from './message.entity.js';
 
 export const MESSAGE_MAX_LENGTH = 4000;
 
-// Control characters other than tab/newline only garble chat windows and logs.
-const CONTROL_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
 
 /** Length in characters as people count them (an emoji is one), which is also PostgreSQL's. */
 const characterCount = (value: string) => [...value].length;
