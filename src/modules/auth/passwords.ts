@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { hash, verify, type Algorithm, type Options } from '@node-rs/argon2';
 
 // OWASP's argon2id recommendation: 19 MiB, 2 iterations, 1 lane. @node-rs/argon2 hashes on
@@ -5,7 +6,31 @@ import { hash, verify, type Algorithm, type Options } from '@node-rs/argon2';
 const ARGON2ID: Algorithm.Argon2id = 2;
 const OPTIONS: Options = { algorithm: ARGON2ID, memoryCost: 19_456, timeCost: 2, parallelism: 1 };
 
-export const hashPassword = (password: string): Promise<string> => hash(password, OPTIONS);
+/**
+ * Hashes that run at once: one fewer than the machine's cores (at least one). A hash keeps a
+ * pool thread at full CPU for tens of milliseconds; with a hash on every core, a login storm
+ * would leave the event loop a sliver of CPU and every other request would wait behind it
+ * (`npm run bench`, W2). Waiting hashes queue here instead, and the pool's other threads stay
+ * free for file and DNS work.
+ */
+export const HASH_CONCURRENCY = Math.max(1, availableParallelism() - 1);
+
+let running = 0;
+const waiting: Array<() => void> = [];
+
+async function withHashSlot<T>(task: () => Promise<T>): Promise<T> {
+  if (running < HASH_CONCURRENCY) running += 1;
+  else await new Promise<void>((resolve) => waiting.push(resolve)); // the finishing hash hands its slot over
+  try {
+    return await task();
+  } finally {
+    const next = waiting.shift();
+    if (next) next();
+    else running -= 1;
+  }
+}
+
+export const hashPassword = (password: string): Promise<string> => withHashSlot(() => hash(password, OPTIONS));
 
 let dummyHash: Promise<string> | undefined;
 
@@ -16,11 +41,12 @@ let dummyHash: Promise<string> | undefined;
 export async function verifyPassword(storedHash: string | null | undefined, password: string): Promise<boolean> {
   if (!storedHash) {
     dummyHash ??= hashPassword('dummy password for timing equality');
-    await verify(await dummyHash, password);
+    const dummy = await dummyHash;
+    await withHashSlot(() => verify(dummy, password));
     return false;
   }
   try {
-    return await verify(storedHash, password);
+    return await withHashSlot(() => verify(storedHash, password));
   } catch {
     return false;
   }
