@@ -21,22 +21,29 @@ export class ActiveUsers {
   private columns: string | undefined;
 
   async load(em: EntityManager, id: string): Promise<UserEntity | null> {
-    const cached = this.rows.get(id);
-    if (cached && cached.until > Date.now()) return em.map(User, cached.row);
-    const [row] = await sql<UserRow[]>(em, `select ${this.selectList(em)} from "user" where "id" = ?`, [id]);
-    if (!row) {
-      this.rows.delete(id);
-      return null;
-    }
-    // Oldest first in a Map: dropping the first key keeps the memory bounded.
-    if (this.rows.size >= MAX_ENTRIES) this.rows.delete(this.rows.keys().next().value!);
-    this.rows.delete(id);
-    this.rows.set(id, { row, until: Date.now() + ACTIVE_USER_CACHE_MS });
-    return em.map(User, row);
+    const row = await this.row(em, id);
+    return row ? em.map(User, row) : null;
+  }
+
+  /** Whether the user exists and is active, without building an entity (sockets keep ids only). */
+  async isActive(em: EntityManager, id: string): Promise<boolean> {
+    return (await this.row(em, id))?.is_active === true;
   }
 
   forget(userId: string): void {
     this.rows.delete(userId);
+  }
+
+  private async row(em: EntityManager, id: string): Promise<UserRow | null> {
+    const cached = this.rows.get(id);
+    if (cached && cached.until > Date.now()) return cached.row;
+    const [row] = await sql<UserRow[]>(em, `select ${this.selectList(em)} from "user" where "id" = ?`, [id]);
+    this.rows.delete(id);
+    if (!row) return null;
+    // Oldest first in a Map: dropping the first key keeps the memory bounded.
+    if (this.rows.size >= MAX_ENTRIES) this.rows.delete(this.rows.keys().next().value!);
+    this.rows.set(id, { row, until: Date.now() + ACTIVE_USER_CACHE_MS });
+    return row;
   }
 
   /** The columns an entity loads by default (lazy ones, the password hash, left out), from the metadata. */

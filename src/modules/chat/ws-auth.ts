@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { isAppError } from '../../graphql/errors.js';
-import type { Authenticated, SessionService } from '../auth/session.service.js';
+import type { SessionService, VerifiedAccess } from '../auth/session.service.js';
 
 /** graphql-ws's code for a refused connection (`CloseCode.Forbidden`); API.md fixes it. */
 export const REFUSED_CLOSE_CODE = 4403;
@@ -62,10 +62,10 @@ export async function authenticateConnection(
   sessions: SessionService,
   request: Pick<IncomingMessage, 'url'>,
   connectionParams: Readonly<Record<string, unknown>> | undefined,
-): Promise<Authenticated & { accessToken: string }> {
+): Promise<VerifiedAccess & { accessToken: string }> {
   try {
     const accessToken = connectionAccessToken(sessions, request, connectionParams);
-    return { ...(await sessions.authenticate(em, accessToken)), accessToken };
+    return { ...(await sessions.verifyAccess(em, accessToken)), accessToken };
   } catch (error) {
     const reason = refusalReason(error);
     throw reason ? new ConnectionRefused(reason) : error;
