@@ -39,6 +39,9 @@ export interface Measurement extends LatencySummary {
   perSecond: number;
   /** The first few error messages, so a failing run says why. */
   sampleErrors: string[];
+  /** CPU time the server process spent per operation, and its share of one core, during the phase. */
+  serverCpuMsPerOp?: number;
+  serverCpuPercent?: number;
 }
 
 /** Counts operations and errors of one phase and turns them into a Measurement. */

@@ -43,7 +43,7 @@ export const ratioOf = (value: number | null, baseline: number | null) => (value
 const formatNumber = (value: number | null, unit: string): string => {
   if (value === null || !Number.isFinite(value)) return '–';
   if (unit === 'KB' || unit === 'MB') return value.toFixed(1);
-  if (unit === 'ms') return value < 10 ? value.toFixed(2) : value.toFixed(1);
+  if (unit === 'ms') return value < 1 ? value.toFixed(3) : value < 10 ? value.toFixed(2) : value.toFixed(1);
   return value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(1);
 };
 
@@ -75,7 +75,9 @@ export function renderMeasurements(report: BenchReport): string {
     .flatMap((workload) =>
       workload.measurements.map(
         (m) =>
-          `${workload.id} ${m.name}: ${m.ops} ops in ${m.seconds.toFixed(1)} s = ${m.perSecond.toFixed(1)}/s, p50 ${m.p50?.toFixed(2) ?? '–'} ms, p99 ${m.p99?.toFixed(2) ?? '–'} ms, errors ${m.errors}${m.sampleErrors.length ? ` (${m.sampleErrors[0]})` : ''}`,
+          `${workload.id} ${m.name}: ${m.ops} ops in ${m.seconds.toFixed(1)} s = ${m.perSecond.toFixed(1)}/s, p50 ${m.p50?.toFixed(2) ?? '–'} ms, p99 ${m.p99?.toFixed(2) ?? '–'} ms, errors ${m.errors}` +
+          (m.serverCpuMsPerOp !== undefined ? `, server ${m.serverCpuMsPerOp.toFixed(3)} ms CPU/op (${m.serverCpuPercent?.toFixed(0)} % of a core)` : '') +
+          (m.sampleErrors.length ? ` (${m.sampleErrors[0]})` : ''),
       ),
     )
     .join('\n');

@@ -49,7 +49,7 @@ export async function runW2(context: BenchContext): Promise<WorkloadResult> {
   });
 
   await context.app.resetPeak();
-  const storm = await warmedUp(context, (seconds) => loginStorm(context, seconds));
+  const storm = await warmedUp(context, (seconds) => loginStorm(context, seconds), context.app);
   // The probe asks at a fixed rate (open loop), so its latency shows waiting, not its own load.
   const probe = (label: string) =>
     measureMe(context, `me probe at ${probeRate}/s over ${probeConnections} connections, ${label}`, probeConnections, context.options.seconds, probeRate);

@@ -26,11 +26,12 @@ export async function runW4(context: BenchContext): Promise<WorkloadResult> {
   const { connections } = context.options;
   const tokens = await context.signedIn(context.db.startups.slice(0, connections));
   const bare = await context.withBaseline('bare-ws', (server) =>
-    warmedUp(context, (seconds) => handshakes(`bare graphql-ws handshakes, ${connections} concurrent`, connections, seconds, () => socketUrl(server.port), context.options.throttle)),
+    warmedUp(context, (seconds) => handshakes(`bare graphql-ws handshakes, ${connections} concurrent`, connections, seconds, () => socketUrl(server.port), context.options.throttle), server),
   );
   await context.app.resetPeak();
   const app = await warmedUp(context, (seconds) =>
     handshakes(`authenticated handshakes, ${connections} concurrent`, connections, seconds, (worker) => socketUrl(context.app.port, tokens[worker % tokens.length]!.accessToken), context.options.throttle),
+    context.app,
   );
   const ratio = ratioOf(app.perSecond, bare.perSecond);
   return {
@@ -42,6 +43,7 @@ export async function runW4(context: BenchContext): Promise<WorkloadResult> {
     rows: [
       { workload: 'W4', metric: 'handshakes vs bare graphql-ws', unit: '/s', value: app.perSecond, baseline: bare.perSecond, ratio, goal: '≥ 70 %', met: ratio !== null && ratio >= 0.7 },
       { workload: 'W4', metric: 'handshake p99', unit: 'ms', value: app.p99, baseline: bare.p99, ratio: ratioOf(app.p99, bare.p99), goal: '', met: null },
+      { workload: 'W4', metric: 'server CPU per handshake', unit: 'ms', value: app.serverCpuMsPerOp ?? null, baseline: bare.serverCpuMsPerOp ?? null, ratio: ratioOf(app.serverCpuMsPerOp ?? null, bare.serverCpuMsPerOp ?? null), goal: '', met: null },
     ],
   };
 }
