@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { TypedEventTarget } from '@graphql-yoga/typed-event-target';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 
@@ -30,7 +29,7 @@ const parseEnvelope = (text: string): Envelope | null => {
  * It replaces @graphql-yoga/redis-event-target, whose publish/subscribe promises are left
  * unhandled: during an outage they reject and take the process down.
  */
-export class LocalFirstEventTarget extends EventTarget implements TypedEventTarget<CustomEvent> {
+export class LocalFirstEventTarget extends EventTarget {
   private readonly origin = randomUUID();
   /** Topics this instance listens to, with how many listeners each, to (un)subscribe once. */
   private readonly topics = new Map<string, number>();
