@@ -6,14 +6,17 @@ import { hash, verify, type Algorithm, type Options } from '@node-rs/argon2';
 const ARGON2ID: Algorithm.Argon2id = 2;
 const OPTIONS: Options = { algorithm: ARGON2ID, memoryCost: 19_456, timeCost: 2, parallelism: 1 };
 
+/** libuv's thread pool size unless UV_THREADPOOL_SIZE says otherwise; hashes run on it. */
+const DEFAULT_THREAD_POOL_SIZE = 4;
+
 /**
- * Hashes that run at once: one fewer than the machine's cores (at least one). A hash keeps a
- * pool thread at full CPU for tens of milliseconds; with a hash on every core, a login storm
- * would leave the event loop a sliver of CPU and every other request would wait behind it
- * (`npm run bench`, W2). Waiting hashes queue here instead, and the pool's other threads stay
- * free for file and DNS work.
+ * Hashes that run at once: one fewer than the machine's cores (at least one), and one fewer
+ * than the pool's threads. A hash keeps a pool thread at full CPU for tens of milliseconds;
+ * with a hash on every core, a login storm would leave the event loop a sliver of CPU and
+ * every other request would wait behind it (`npm run bench`, W2). Waiting hashes queue here
+ * instead, where they hold no pool thread, so file and DNS work never waits behind them.
  */
-export const HASH_CONCURRENCY = Math.max(1, availableParallelism() - 1);
+export const HASH_CONCURRENCY = Math.max(1, Math.min(availableParallelism() - 1, DEFAULT_THREAD_POOL_SIZE - 1));
 
 let running = 0;
 const waiting: Array<() => void> = [];
