@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { cpus, totalmem, release } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, release, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { createBenchDatabase } from './bench-database.js';
 import { BenchContext, appEnvironment } from './context.js';
@@ -55,12 +57,13 @@ export async function runBench(options: BenchOptions, settings: RunSettings): Pr
   const usersPerRole = Math.max(options.chatPairs, options.connections);
   settings.log(`creating a bench database with ${usersPerRole} startups and ${usersPerRole} investors…`);
   const db = await createBenchDatabase(options.databaseUrl, usersPerRole);
+  const dataDir = mkdtempSync(join(tmpdir(), 'forum-bench-'));
   let app: ServerProcess | undefined;
   try {
     app = await ServerProcess.spawn({
       mode: 'app',
       label: 'app',
-      appEnv: appEnvironment(options, db.url),
+      appEnv: appEnvironment(options, db.url, dataDir),
       threadpoolSize: options.threadpoolSize,
       cpuProfileDir: options.cpuProfileDir,
     });
@@ -105,5 +108,6 @@ export async function runBench(options: BenchOptions, settings: RunSettings): Pr
   } finally {
     await app?.stop();
     await db.drop();
+    rmSync(dataDir, { recursive: true, force: true });
   }
 }

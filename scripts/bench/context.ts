@@ -1,7 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { loginAll, type Tokens } from './api.js';
 import type { BenchDatabase, BenchUser } from './bench-database.js';
 import type { BenchOptions } from './options.js';
@@ -12,7 +9,7 @@ import type { ServerMode } from './protocol.js';
  * The app's configuration under load: production mode, real PostgreSQL, in-process pub/sub,
  * and limits raised so that the limiter never answers instead of the code being measured.
  */
-export function appEnvironment(options: BenchOptions, databaseUrl: string): Record<string, string> {
+export function appEnvironment(options: BenchOptions, databaseUrl: string, dataDir: string): Record<string, string> {
   return {
     NODE_ENV: 'production',
     HOST: '127.0.0.1',
@@ -20,7 +17,7 @@ export function appEnvironment(options: BenchOptions, databaseUrl: string): Reco
     DATABASE_URL: databaseUrl,
     DATABASE_POOL_MAX: String(options.poolMax),
     LOG_LEVEL: options.logLevel,
-    DATA_DIR: mkdtempSync(join(tmpdir(), 'forum-bench-')),
+    DATA_DIR: dataDir,
     // Long enough that no token expires during a run, short runs and long alike.
     ACCESS_TOKEN_TTL: '7200',
     RATE_LIMIT_LOGIN_PER_IP: '10000000',
