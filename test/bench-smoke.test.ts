@@ -3,6 +3,9 @@ import { runBench } from '../scripts/bench/bench.js';
 import { WORKLOAD_IDS } from '../scripts/bench/options.js';
 
 const serverUrl = process.env.DATABASE_URL;
+if (!serverUrl) {
+  console.warn('SKIPPED: the bench smoke needs a PostgreSQL server (DATABASE_URL); the embedded database is not what the bench measures. CI sets DATABASE_URL.');
+}
 
 /**
  * Every bench workload runs for a second at a tiny scale, so `npm run bench` cannot rot. Only
