@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
 
 const require = createRequire(import.meta.url);
+const BENCH_SMOKE = 'test/bench-smoke.test.ts';
 
 export default defineConfig({
   resolve: {
@@ -10,11 +11,16 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
   },
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
     // Two cores: each file runs its own app, database and SMTP server.
     maxWorkers: 2,
+    projects: [
+      { extends: true, test: { name: 'api', include: ['test/**/*.test.ts'], exclude: [BENCH_SMOKE], sequence: { groupOrder: 0 } } },
+      // The bench smoke loads both cores; alone and last, it cannot slow the timing-sensitive
+      // tests (revocation "within a second") running beside it.
+      { extends: true, test: { name: 'bench-smoke', include: [BENCH_SMOKE], sequence: { groupOrder: 1 } } },
+    ],
   },
 });

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalFirstEventTarget } from '../src/graphql/local-first-event-target.js';
+import { createRedisPubSubClients } from '../src/graphql/pubsub.js';
 import { createLogger } from '../src/logger.js';
 import { redisBehindProxy } from './helpers/redis.js';
 
@@ -18,11 +19,10 @@ describe('local-first Redis event target', () => {
   });
 
   const instance = (url: string) => {
-    const pub = new Redis(url, { maxRetriesPerRequest: null });
-    const sub = new Redis(url, { maxRetriesPerRequest: null });
-    for (const client of [pub, sub]) client.on('error', () => {});
-    clients.push(pub, sub);
-    return new LocalFirstEventTarget(pub, sub, createLogger('silent'));
+    const { publishClient, subscribeClient } = createRedisPubSubClients(url);
+    for (const client of [publishClient, subscribeClient]) client.on('error', () => {});
+    clients.push(publishClient, subscribeClient);
+    return new LocalFirstEventTarget(publishClient, subscribeClient, createLogger('silent'));
   };
 
   it('delivers once locally and once on every other instance', async (context) => {

@@ -36,8 +36,13 @@ describe('mail outbox', () => {
     await t.inbox.start();
     const mail = await t.inbox.waitForMail(input.email, 1, 15_000);
     expect(tokenFromMail(mail)).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    const sent = await withClient(t.db.url, async (c) => (await c.query(`select sent_at from mail_outbox where recipient = $1`, [input.email])).rows);
-    expect(sent[0].sent_at).not.toBeNull();
+    // The SMTP server has the mail before the worker records it as sent: poll for the record.
+    let sentAt: Date | null = null;
+    for (let i = 0; i < 50 && !sentAt; i++) {
+      sentAt = await withClient(t.db.url, async (c) => (await c.query(`select sent_at from mail_outbox where recipient = $1`, [input.email])).rows[0].sent_at);
+      if (!sentAt) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(sentAt).not.toBeNull();
   });
 });
 

@@ -33,6 +33,19 @@ export interface PubSubHandle {
 }
 
 /**
+ * The two connections Redis pub/sub needs. Commands wait through a reconnect instead of
+ * failing (maxRetriesPerRequest: null). The subscriber skips ioredis's ready check: a SUBSCRIBE
+ * sent while the connection is being set up puts it in subscriber mode, the check's INFO is
+ * then refused ("Connection in subscriber mode"), and the subscription was silently lost.
+ */
+export function createRedisPubSubClients(redisUrl: string): { publishClient: Redis; subscribeClient: Redis } {
+  return {
+    publishClient: new Redis(redisUrl, { maxRetriesPerRequest: null, enableAutoPipelining: true }),
+    subscribeClient: new Redis(redisUrl, { maxRetriesPerRequest: null, enableReadyCheck: false }),
+  };
+}
+
+/**
  * In-process by default; with REDIS_URL, delivered locally at once and through Redis to every
  * other instance (see LocalFirstEventTarget).
  */
@@ -44,9 +57,7 @@ export function createAppPubSub(redisUrl: string | undefined, logger: Logger): P
     setMaxListeners(0, eventTarget);
     return { pubsub: createPubSub<PubSubTopics>({ eventTarget }), close: async () => {} };
   }
-  const options = { maxRetriesPerRequest: null, enableAutoPipelining: true } as const;
-  const publishClient = new Redis(redisUrl, options);
-  const subscribeClient = new Redis(redisUrl, options);
+  const { publishClient, subscribeClient } = createRedisPubSubClients(redisUrl);
   for (const client of [publishClient, subscribeClient]) {
     client.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis connection problem; retrying'));
   }
