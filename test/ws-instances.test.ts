@@ -2,33 +2,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { INBOX, MESSAGE_SENT, chatPair, sendMessage, type MessageShape } from './helpers/chat.js';
 import { login } from './helpers/factories.js';
-import { redisServerInstalled, useRedis, type TestRedis } from './helpers/redis.js';
+import { startInstancesOverRedis, type InstancePair } from './helpers/instances.js';
+import { redisAvailableFor } from './helpers/redis.js';
 import { connectedWs, sleep, subscribe, within, wsRequest, type WsConnection } from './helpers/ws.js';
 
 const LOGOUT = /* GraphQL */ `mutation Logout($refreshToken: String!) { logout(refreshToken: $refreshToken) { ok } }`;
 
-const redisAvailable = Boolean(process.env.REDIS_URL) || redisServerInstalled();
-if (!redisAvailable) {
-  console.warn('SKIPPED: chat across two instances needs Redis: set REDIS_URL or install redis-server (CI sets REDIS_URL).');
-}
-
-describe.skipIf(!redisAvailable)('chat across two instances sharing PostgreSQL and Redis', () => {
-  let redis: TestRedis | null = null;
+describe.skipIf(!redisAvailableFor('chat across two instances'))('chat across two instances sharing PostgreSQL and Redis', () => {
+  let pair: InstancePair | undefined;
   let a: TestApp;
   let b: TestApp;
   const open: WsConnection[] = [];
   beforeAll(async () => {
-    redis = await useRedis();
-    if (!redis) throw new Error('Redis was expected to be available');
-    // B re-syncs revocations from the database only hourly: only Redis can carry them in time.
-    a = await startTestApp({ env: { REDIS_URL: redis.url } });
-    b = await startTestApp({ db: a.db, inbox: a.inbox, env: { REDIS_URL: redis.url, REVOCATION_SYNC_SECONDS: '3600' } });
+    pair = await startInstancesOverRedis();
+    ({ a, b } = pair);
   });
   afterAll(async () => {
     await Promise.all(open.map((connection) => connection.dispose()));
-    await b?.stop();
-    await a?.stop();
-    await redis?.stop();
+    await pair?.stop();
   });
 
   it('delivers a message sent on instance A to messageSent and inbox subscribers on instance B', async () => {

@@ -77,3 +77,10 @@ export async function redisBehindProxy(what: string): Promise<{ redis: TestRedis
     },
   };
 }
+
+/** Whether this run has a Redis to test with; says why not when it has none. */
+export function redisAvailableFor(what: string): boolean {
+  const available = Boolean(process.env.REDIS_URL) || redisServerInstalled();
+  if (!available) console.warn(`SKIPPED: ${what} needs Redis: set REDIS_URL or install redis-server (CI sets REDIS_URL).`);
+  return available;
+}

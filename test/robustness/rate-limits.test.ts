@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, startTestApp, uniqueEmail, type TestApp } from '../helpers/app.js';
 import { LOGIN, REGISTER, RESEND, createActiveUser, login, registerInput } from '../helpers/factories.js';
-import { useRedis, type TestRedis } from '../helpers/redis.js';
+import { startInstancesOverRedis, type InstancePair } from '../helpers/instances.js';
+import { redisAvailableFor } from '../helpers/redis.js';
 
 const REFRESH = 'mutation($r: String!) { refreshToken(refreshToken: $r) { refreshToken } }';
 
@@ -82,28 +83,17 @@ describe('rate limits (in memory)', () => {
   });
 });
 
-describe('rate limits shared through Redis', () => {
-  let redis: TestRedis | null;
-  let a: TestApp | undefined;
-  let b: TestApp | undefined;
+describe.skipIf(!redisAvailableFor('shared rate limits'))('rate limits shared through Redis', () => {
+  let pair: InstancePair | undefined;
   beforeAll(async () => {
-    redis = await useRedis();
-    if (!redis) {
-      console.warn('SKIPPED: no REDIS_URL and no redis-server installed; shared rate limits are not tested here (CI sets REDIS_URL).');
-      return;
-    }
-    const env = { REDIS_URL: redis.url, RATE_LIMIT_LOGIN_FAILURES_PER_EMAIL: '4' };
-    a = await startTestApp({ env });
-    b = await startTestApp({ db: a.db, inbox: a.inbox, env });
+    pair = await startInstancesOverRedis({ RATE_LIMIT_LOGIN_FAILURES_PER_EMAIL: '4' });
   });
   afterAll(async () => {
-    await b?.stop();
-    await a?.stop();
-    await redis?.stop();
+    await pair?.stop();
   });
 
-  it('counts failures on both instances against one limit', async (context) => {
-    if (!a || !b) return context.skip();
+  it('counts failures on both instances against one limit', async () => {
+    const { a, b } = pair!;
     const user = await createActiveUser(a);
     for (const app of [a, b, a, b]) expect(errorCode(await app.gql(LOGIN, { email: user.email, password: 'wrong password!' }))).toBe('INVALID_CREDENTIALS');
     expect(errorCode(await a.gql(LOGIN, { email: user.email, password: user.password }))).toBe('RATE_LIMITED');

@@ -1,0 +1,29 @@
+import type { EnvInput } from '../../src/env.js';
+import { startTestApp, type TestApp } from './app.js';
+import { useRedis } from './redis.js';
+
+export interface InstancePair {
+  a: TestApp;
+  b: TestApp;
+  stop(): Promise<void>;
+}
+
+/**
+ * Two instances of one deployment: a shared fresh database, inbox and Redis. B re-reads
+ * revocations from the database only hourly, so whatever reaches it in time came through Redis.
+ */
+export async function startInstancesOverRedis(env: EnvInput = {}): Promise<InstancePair> {
+  const redis = await useRedis();
+  if (!redis) throw new Error('Redis was expected to be available');
+  const a = await startTestApp({ env: { REDIS_URL: redis.url, ...env } });
+  const b = await startTestApp({ db: a.db, inbox: a.inbox, env: { REDIS_URL: redis.url, REVOCATION_SYNC_SECONDS: '3600', ...env } });
+  return {
+    a,
+    b,
+    async stop() {
+      await b.stop();
+      await a.stop();
+      await redis.stop();
+    },
+  };
+}
