@@ -19,6 +19,8 @@ export const MAX_PAYLOAD_BYTES = 64 * 1024;
 /** Operations one connection may run at once; a chat UI needs a few (inbox + open conversations). */
 export const MAX_OPERATIONS_PER_CONNECTION = 50;
 export const CONNECTION_INIT_WAIT_MS = 3_000;
+/** graphql-ws's code for a server-side failure; the client may retry. */
+const INTERNAL_ERROR_CLOSE_CODE = 4500;
 
 /** What Yoga's context factory gets for an operation that came over a WebSocket. */
 export interface WebSocketOperation {
@@ -172,7 +174,13 @@ export function attachGraphQLWebSocketServer({ server, yoga, services, logger }:
           return true;
         } catch (error) {
           const reason = refusalReason(error);
-          if (!reason) throw error;
+          if (!reason) {
+            // Not the client's fault (the database is unreachable, say): log it here, where the
+            // request id and redaction apply, rather than let graphql-ws print it to the console.
+            log.error({ err: error }, 'websocket connection could not be checked');
+            socket.close(INTERNAL_ERROR_CLOSE_CODE, 'internal error');
+            return false;
+          }
           log.info({ reason }, 'websocket connection refused');
           return refuse(socket, reason);
         }

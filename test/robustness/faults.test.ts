@@ -5,6 +5,7 @@ import { errorCode, startTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { LOGIN, createActiveUser, login, registerInput, REGISTER } from '../helpers/factories.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
+import { connectWs, connectedWs, within } from '../helpers/ws.js';
 import { redisBehindProxy } from '../helpers/redis.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -126,6 +127,40 @@ describe('logs', () => {
       console.info(`log scan: ${lines.length} lines, ${secrets.length} secrets, 0 found`);
     } finally {
       await t.stop();
+    }
+  });
+});
+
+describe('PostgreSQL unreachable while a socket connects', () => {
+  it('closes the connection with 4500 "internal error" and recovers for the next one', async () => {
+    const db = await createTestDatabase();
+    const target = new URL(db.url);
+    const proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+    await proxy.start();
+    const t = await startTestApp({ db: { ...db, url: proxy.proxied(db.url), drop: async () => {} } });
+    try {
+      const user = await createActiveUser(t);
+      const tokens = await login(t, user);
+      proxy.cut();
+      const refused = connectWs(t.wsUrl, { token: tokens.accessToken });
+      expect(await within(refused.closed, 10_000, 'the close')).toEqual({ code: 4500, reason: 'internal error' });
+      proxy.restore();
+      let connected = false;
+      for (let i = 0; i < 50 && !connected; i++) {
+        try {
+          const ws = await connectedWs(t.wsUrl, { token: tokens.accessToken });
+          connected = true;
+          await ws.dispose();
+        } catch {
+          await sleep(100);
+        }
+      }
+      expect(connected).toBe(true);
+    } finally {
+      proxy.restore();
+      await t.stop();
+      await proxy.stop();
+      await db.drop();
     }
   });
 });
