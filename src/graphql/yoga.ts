@@ -52,7 +52,9 @@ export function createGraphQLServer(services: AppServices, metrics: AppMetrics):
     landingPage: false,
     batching: false,
     logging: logger.child({ component: 'yoga' }),
-    graphiql: config.GRAPHIQL ? { title: 'Forum API', subscriptionsProtocol: 'WS' } : false,
+    // GraphiQL subscribes over SSE: it sends the headers editor's Authorization with it, while its
+    // WebSocket mode sends no token and would be refused (4403).
+    graphiql: config.GRAPHIQL ? { title: 'Forum API', subscriptionsProtocol: 'SSE' } : false,
     renderGraphiQL,
     cors: config.CORS_ORIGINS.length > 0 ? { origin: config.CORS_ORIGINS, credentials: true } : undefined,
     maskedErrors: { isDev: false },
