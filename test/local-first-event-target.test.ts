@@ -3,15 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalFirstEventTarget } from '../src/graphql/local-first-event-target.js';
 import { createRedisPubSubClients } from '../src/graphql/pubsub.js';
 import { createLogger } from '../src/logger.js';
-import { redisBehindProxy } from './helpers/redis.js';
+import { redisAvailableFor, redisBehindProxy, type ProxiedRedis } from './helpers/redis.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('local-first Redis event target', () => {
-  let redis: Awaited<ReturnType<typeof redisBehindProxy>>;
+describe.skipIf(!redisAvailableFor('the local-first Redis event target'))('local-first Redis event target', () => {
+  let redis: ProxiedRedis;
   const clients: Redis[] = [];
   beforeAll(async () => {
-    redis = await redisBehindProxy('the Redis event target');
+    redis = await redisBehindProxy();
   });
   afterAll(async () => {
     for (const client of clients) client.disconnect();
@@ -25,8 +25,7 @@ describe('local-first Redis event target', () => {
     return new LocalFirstEventTarget(publishClient, subscribeClient, createLogger('silent'));
   };
 
-  it('delivers once locally and once on every other instance', async (context) => {
-    if (!redis) return context.skip();
+  it('delivers once locally and once on every other instance', async () => {
     const a = instance(redis.redis.url);
     const b = instance(redis.redis.url);
     const seenA: unknown[] = [];
@@ -41,8 +40,7 @@ describe('local-first Redis event target', () => {
     expect(seenB).toEqual([{ n: 1 }]);
   });
 
-  it('keeps delivering locally while Redis is unreachable, and stops a removed listener', async (context) => {
-    if (!redis) return context.skip();
+  it('keeps delivering locally while Redis is unreachable, and stops a removed listener', async () => {
     const { proxy } = redis;
     const a = instance(proxy.proxied(redis.redis.url));
     const seen: unknown[] = [];

@@ -55,16 +55,19 @@ export async function useRedis(): Promise<TestRedis | null> {
   };
 }
 
+export interface ProxiedRedis {
+  redis: TestRedis;
+  proxy: TcpProxy;
+  stop(): Promise<void>;
+}
+
 /**
  * A Redis for a test that takes it away: the server of useRedis() behind a TcpProxy the test
- * can cut. Null (after saying why) when there is no Redis to use.
+ * can cut. Guard the suite with redisAvailableFor().
  */
-export async function redisBehindProxy(what: string): Promise<{ redis: TestRedis; proxy: TcpProxy; stop(): Promise<void> } | null> {
+export async function redisBehindProxy(): Promise<ProxiedRedis> {
   const redis = await useRedis();
-  if (!redis) {
-    console.warn(`SKIPPED: no REDIS_URL and no redis-server installed; ${what} is not tested here (CI sets REDIS_URL).`);
-    return null;
-  }
+  if (!redis) throw new Error('Redis was expected to be available');
   const target = new URL(redis.url);
   const proxy = new TcpProxy(target.hostname, Number(target.port || 6379));
   await proxy.start();

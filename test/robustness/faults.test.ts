@@ -6,7 +6,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { LOGIN, createActiveUser, login, registerInput, REGISTER } from '../helpers/factories.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { connectWs, connectedWs, within } from '../helpers/ws.js';
-import { redisBehindProxy } from '../helpers/redis.js';
+import { redisAvailableFor, redisBehindProxy, type ProxiedRedis } from '../helpers/redis.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -66,20 +66,19 @@ describe('PostgreSQL goes away under traffic and comes back', () => {
   });
 });
 
-describe('Redis goes away', () => {
-  let redis: Awaited<ReturnType<typeof redisBehindProxy>>;
-  let t: TestApp | undefined;
+describe.skipIf(!redisAvailableFor('the Redis outage'))('Redis goes away', () => {
+  let redis: ProxiedRedis;
+  let t: TestApp;
   beforeAll(async () => {
-    redis = await redisBehindProxy('the Redis outage');
-    if (redis) t = await startTestApp({ env: { REDIS_URL: redis.proxy.proxied(redis.redis.url) } });
+    redis = await redisBehindProxy();
+    t = await startTestApp({ env: { REDIS_URL: redis.proxy.proxied(redis.redis.url) } });
   });
   afterAll(async () => {
     await t?.stop();
     await redis?.stop();
   });
 
-  it('keeps signing in, refusing revoked sessions and rate limiting on this instance, and reconnects', async (context) => {
-    if (!t || !redis) return context.skip();
+  it('keeps signing in, refusing revoked sessions and rate limiting on this instance, and reconnects', async () => {
     const { proxy } = redis;
     const user = await createActiveUser(t);
     proxy.cut();

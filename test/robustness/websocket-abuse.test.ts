@@ -2,7 +2,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { HISTORY, MESSAGE_SENT, chatPair, sendMessage, type MessageShape } from '../helpers/chat.js';
-import { redisBehindProxy } from '../helpers/redis.js';
+import { redisAvailableFor, redisBehindProxy, type ProxiedRedis } from '../helpers/redis.js';
 import { connectedWs, subscribe, within } from '../helpers/ws.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -79,20 +79,19 @@ describe('WebSocket abuse', () => {
   });
 });
 
-describe('chat during a Redis outage', () => {
-  let redis: Awaited<ReturnType<typeof redisBehindProxy>>;
-  let t: TestApp | undefined;
+describe.skipIf(!redisAvailableFor('chat during a Redis outage'))('chat during a Redis outage', () => {
+  let redis: ProxiedRedis;
+  let t: TestApp;
   beforeAll(async () => {
-    redis = await redisBehindProxy('chat during a Redis outage');
-    if (redis) t = await startTestApp({ env: { REDIS_URL: redis.proxy.proxied(redis.redis.url) } });
+    redis = await redisBehindProxy();
+    t = await startTestApp({ env: { REDIS_URL: redis.proxy.proxied(redis.redis.url) } });
   });
   afterAll(async () => {
     await t?.stop();
     await redis?.stop();
   });
 
-  it('still delivers to subscribers on the same instance, and history has every message', async (context) => {
-    if (!t || !redis) return context.skip();
+  it('still delivers to subscribers on the same instance, and history has every message', async () => {
     const { proxy } = redis;
     const { investor, startup, conversationId } = await chatPair(t);
     const ws = await connectedWs(t.wsUrl, { token: startup.tokens.accessToken });
@@ -116,8 +115,7 @@ describe('chat during a Redis outage', () => {
     }
   });
 
-  it('loses nothing when a message is committed but its event never leaves the instance: history on another instance has it', async (context) => {
-    if (!t || !redis) return context.skip();
+  it('loses nothing when a message is committed but its event never leaves the instance: history on another instance has it', async () => {
     const { proxy } = redis;
     const other = await startTestApp({ db: t.db, inbox: t.inbox, env: { REDIS_URL: redis.redis.url } });
     try {
