@@ -21,6 +21,16 @@ async function within(ms: number, check: () => Promise<boolean>): Promise<number
   throw new Error(`condition not met within ${ms} ms`);
 }
 
+/** Signs in on A, checks B accepts the token, logs out on A, and waits for B to refuse it. */
+async function expectLogoutOnARefusedOnBWithinASecond(a: TestApp, b: TestApp): Promise<void> {
+    const user = await createActiveUser(a);
+    const tokens = await login(a, user);
+    expect((await b.gql(ME, {}, { token: tokens.accessToken })).data).toEqual({ me: { id: user.id } });
+    await a.gql(LOGOUT, { refreshToken: tokens.refreshToken }, { token: tokens.accessToken });
+    const took = await within(1_000, async () => errorCode(await b.gql(ME, {}, { token: tokens.accessToken })) === 'TOKEN_REVOKED');
+    expect(took).toBeLessThan(1_000);
+}
+
 describe('two instances sharing the database (no Redis: the periodic re-sync carries revocations)', () => {
   let a: TestApp;
   let b: TestApp;
@@ -34,12 +44,7 @@ describe('two instances sharing the database (no Redis: the periodic re-sync car
   });
 
   it('refuses on B, within a second, a session logged out on A', async () => {
-    const user = await createActiveUser(a);
-    const tokens = await login(a, user);
-    expect((await b.gql(ME, {}, { token: tokens.accessToken })).data).toEqual({ me: { id: user.id } });
-    await a.gql(LOGOUT, { refreshToken: tokens.refreshToken }, { token: tokens.accessToken });
-    const took = await within(1_000, async () => errorCode(await b.gql(ME, {}, { token: tokens.accessToken })) === 'TOKEN_REVOKED');
-    expect(took).toBeLessThan(1_000);
+    await expectLogoutOnARefusedOnBWithinASecond(a, b);
   });
 
   it('a new instance learns at start which sessions were revoked', async () => {
@@ -66,12 +71,7 @@ describe.skipIf(!redisAvailableFor('revocation through Redis'))('two instances s
 
   it('refuses on B, within a second, a session logged out on A, through the session:revoked event', async () => {
     const { a, b } = pair!;
-    const user = await createActiveUser(a);
-    const tokens = await login(a, user);
-    expect((await b.gql(ME, {}, { token: tokens.accessToken })).data).toEqual({ me: { id: user.id } });
-    await a.gql(LOGOUT, { refreshToken: tokens.refreshToken }, { token: tokens.accessToken });
-    const took = await within(1_000, async () => errorCode(await b.gql(ME, {}, { token: tokens.accessToken })) === 'TOKEN_REVOKED');
-    expect(took).toBeLessThan(1_000);
+    await expectLogoutOnARefusedOnBWithinASecond(a, b);
   });
 });
 

@@ -1,6 +1,7 @@
 import type { EnvInput } from '../../src/env.js';
 import { startTestApp, type TestApp } from './app.js';
-import { useRedis } from './redis.js';
+import { redisBehindProxy, useRedis } from './redis.js';
+import type { TcpProxy } from './tcp-proxy.js';
 
 export interface InstancePair {
   a: TestApp;
@@ -23,6 +24,30 @@ export async function startInstancesOverRedis(env: EnvInput = {}): Promise<Insta
     async stop() {
       await b.stop();
       await a.stop();
+      await redis.stop();
+    },
+  };
+}
+
+export interface AppWithCuttableRedis {
+  t: TestApp;
+  /** Cut to take Redis away from the app, restore to give it back. */
+  proxy: TcpProxy;
+  /** The Redis itself, not through the proxy (for a second instance that keeps its Redis). */
+  redisUrl: string;
+  stop(): Promise<void>;
+}
+
+/** An app whose Redis goes through a proxy the test can cut (guard with redisAvailableFor()). */
+export async function startAppWithCuttableRedis(): Promise<AppWithCuttableRedis> {
+  const redis = await redisBehindProxy();
+  const t = await startTestApp({ env: { REDIS_URL: redis.proxy.proxied(redis.redis.url) } });
+  return {
+    t,
+    proxy: redis.proxy,
+    redisUrl: redis.redis.url,
+    async stop() {
+      await t.stop();
       await redis.stop();
     },
   };

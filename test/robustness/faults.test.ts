@@ -6,7 +6,8 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { LOGIN, createActiveUser, login, registerInput, REGISTER } from '../helpers/factories.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { connectWs, connectedWs, within } from '../helpers/ws.js';
-import { redisAvailableFor, redisBehindProxy, type ProxiedRedis } from '../helpers/redis.js';
+import { startAppWithCuttableRedis, type AppWithCuttableRedis } from '../helpers/instances.js';
+import { redisAvailableFor } from '../helpers/redis.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -67,19 +68,18 @@ describe('PostgreSQL goes away under traffic and comes back', () => {
 });
 
 describe.skipIf(!redisAvailableFor('the Redis outage'))('Redis goes away', () => {
-  let redis: ProxiedRedis;
+  let app: AppWithCuttableRedis;
   let t: TestApp;
   beforeAll(async () => {
-    redis = await redisBehindProxy();
-    t = await startTestApp({ env: { REDIS_URL: redis.proxy.proxied(redis.redis.url) } });
+    app = await startAppWithCuttableRedis();
+    t = app.t;
   });
   afterAll(async () => {
-    await t?.stop();
-    await redis?.stop();
+    await app?.stop();
   });
 
   it('keeps signing in, refusing revoked sessions and rate limiting on this instance, and reconnects', async () => {
-    const { proxy } = redis;
+    const { proxy } = app;
     const user = await createActiveUser(t);
     proxy.cut();
     const tokens = await login(t, user);

@@ -2,7 +2,8 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { HISTORY, MESSAGE_SENT, chatPair, sendMessage, type MessageShape } from '../helpers/chat.js';
-import { redisAvailableFor, redisBehindProxy, type ProxiedRedis } from '../helpers/redis.js';
+import { startAppWithCuttableRedis, type AppWithCuttableRedis } from '../helpers/instances.js';
+import { redisAvailableFor } from '../helpers/redis.js';
 import { connectedWs, subscribe, within } from '../helpers/ws.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -80,19 +81,18 @@ describe('WebSocket abuse', () => {
 });
 
 describe.skipIf(!redisAvailableFor('chat during a Redis outage'))('chat during a Redis outage', () => {
-  let redis: ProxiedRedis;
+  let app: AppWithCuttableRedis;
   let t: TestApp;
   beforeAll(async () => {
-    redis = await redisBehindProxy();
-    t = await startTestApp({ env: { REDIS_URL: redis.proxy.proxied(redis.redis.url) } });
+    app = await startAppWithCuttableRedis();
+    t = app.t;
   });
   afterAll(async () => {
-    await t?.stop();
-    await redis?.stop();
+    await app?.stop();
   });
 
   it('still delivers to subscribers on the same instance, and history has every message', async () => {
-    const { proxy } = redis;
+    const { proxy } = app;
     const { investor, startup, conversationId } = await chatPair(t);
     const ws = await connectedWs(t.wsUrl, { token: startup.tokens.accessToken });
     try {
@@ -116,8 +116,8 @@ describe.skipIf(!redisAvailableFor('chat during a Redis outage'))('chat during a
   });
 
   it('loses nothing when a message is committed but its event never leaves the instance: history on another instance has it', async () => {
-    const { proxy } = redis;
-    const other = await startTestApp({ db: t.db, inbox: t.inbox, env: { REDIS_URL: redis.redis.url } });
+    const { proxy } = app;
+    const other = await startTestApp({ db: t.db, inbox: t.inbox, env: { REDIS_URL: app.redisUrl } });
     try {
       const { investor, startup, conversationId } = await chatPair(t);
       const ws = await connectedWs(other.wsUrl, { token: startup.tokens.accessToken });
