@@ -353,6 +353,23 @@ describe('passwords', () => {
     expect(t.inbox.mailsTo(unknown)).toHaveLength(0);
   });
 
+  it('requestPasswordReset mails an address at most once per cooldown, with the same answer every time', async () => {
+    const cool = await startTestApp({ env: { EMAIL_COOLDOWN_SECONDS: '3600' }, db: t.db, inbox: t.inbox });
+    try {
+      const user = await createActiveUser(cool);
+      const answers = await Promise.all(Array.from({ length: 5 }, () => cool.gql(REQUEST_RESET, { email: user.email })));
+      expect(new Set(answers.map((a) => JSON.stringify(a))).size).toBe(1);
+      expect(answers[0]?.data?.requestPasswordReset).toMatchObject({ ok: true });
+      const resetMail = await t.inbox.waitForMail(user.email, 2);
+      expect(resetMail.subject).toMatch(/reset/i);
+      await sleep(700);
+      // The activation email and one reset email: the other four requests were inside the cooldown.
+      expect(t.inbox.mailsTo(user.email)).toHaveLength(2);
+    } finally {
+      await cool.stop();
+    }
+  });
+
   it('resetPassword sets the password once per token and ends every session', async () => {
     const user = await createActiveUser(t);
     const session = await login(t, user);
