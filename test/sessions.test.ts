@@ -273,6 +273,25 @@ describe('logout', () => {
     expect((await me(t, laptop.accessToken)).data?.me?.id).toBe(user.id);
   });
 
+  it('keeps revoking when a revocation listener fails (one bad listener cannot stop logouts)', async () => {
+    const stopFailing = t.app.services.revokedSessions.onRevoked(() => {
+      throw new Error('listener failure for the test');
+    });
+    try {
+      const user = await createActiveUser(t);
+      const first = await login(t, user);
+      const second = await login(t, user);
+      expect((await t.gql(LOGOUT, { refreshToken: first.refreshToken }, { token: first.accessToken })).data).toEqual({
+        logout: { ok: true, message: expect.any(String) },
+      });
+      expect(errorCode(await me(t, first.accessToken))).toBe('TOKEN_REVOKED');
+      await t.gql(LOGOUT, { refreshToken: second.refreshToken }, { token: second.accessToken });
+      expect(errorCode(await me(t, second.accessToken))).toBe('TOKEN_REVOKED');
+    } finally {
+      stopFailing();
+    }
+  });
+
   it('logoutAll ends every session of the viewer', async () => {
     const user = await createActiveUser(t);
     const a = await login(t, user);

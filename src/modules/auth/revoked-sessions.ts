@@ -74,7 +74,15 @@ export class RevokedSessions {
     const now = Date.now();
     const fresh = event.sessionIds.filter((id) => !this.revoked.has(id));
     for (const id of event.sessionIds) this.revoked.set(id, now);
-    if (fresh.length > 0) for (const listener of this.listeners) listener({ userId: event.userId, sessionIds: fresh });
+    if (fresh.length === 0) return;
+    for (const listener of this.listeners) {
+      // One failing listener must not end the subscription loop that feeds every revocation.
+      try {
+        listener({ userId: event.userId, sessionIds: fresh });
+      } catch (error) {
+        this.options.logger.error({ err: error }, 'a session revocation listener failed');
+      }
+    }
   }
 
   private async sync(): Promise<void> {
