@@ -67,12 +67,12 @@ export function createGraphQLServer(services: AppServices, metrics: AppMetrics):
       metrics.plugin(),
     ],
     context: ({ request, req, websocket }) => {
-      if (websocket) return createContext(services, websocket.info, websocket.accessToken);
+      if (websocket) return createContext(services, websocket.info, () => websocket.accessToken, websocket.connection);
       const authorization = request.headers.get('authorization');
       return createContext(
         services,
         requestInfo(request.headers, clientAddress(req, config.TRUST_PROXY), requestIdOf(req)),
-        authorization ? sessions.bearerToken(authorization) : null,
+        () => (authorization ? sessions.bearerToken(authorization) : null),
       );
     },
   });
