@@ -56,7 +56,7 @@ export function createGraphQLServer(services: AppServices, metrics: AppMetrics):
     // WebSocket mode sends no token and would be refused (4403).
     graphiql: config.GRAPHIQL ? { title: 'Forum API', subscriptionsProtocol: 'SSE' } : false,
     renderGraphiQL,
-    cors: config.CORS_ORIGINS.length > 0 ? { origin: config.CORS_ORIGINS, credentials: true } : undefined,
+    cors: false, // answered by the router (http/cors.ts), with the same policy as WebSocket upgrades
     maskedErrors: { isDev: false },
     plugins: [
       ...armorPlugins(DEFAULT_QUERY_LIMITS),

@@ -5,6 +5,7 @@ import { redactUrl, type Logger } from '../logger.js';
 import { routeOf, type AppMetrics } from '../metrics.js';
 import { SECURITY_HEADERS } from '../security/http-guards.js';
 import { ACTIVATE_PAGE } from './activate-page.js';
+import { applyCors, type OriginPolicy } from './cors.js';
 import { requestIdFrom } from '../graphql/context.js';
 
 export interface RouterOptions {
@@ -13,6 +14,7 @@ export interface RouterOptions {
   logger: Logger;
   metrics: AppMetrics;
   maxBodyBytes: number;
+  origins: OriginPolicy;
 }
 
 const requestIds = new WeakMap<IncomingMessage, string>();
@@ -28,7 +30,7 @@ const headersOf = (req: IncomingMessage) => ({
 });
 
 /** The HTTP front door: a few plain routes, then Yoga for /graphql. */
-export function createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes }: RouterOptions): RequestListener {
+export function createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes, origins }: RouterOptions): RequestListener {
   return (req, res) => {
     const startedAt = process.hrtime.bigint();
     const path = (req.url ?? '/').split('?')[0] ?? '/';
@@ -48,6 +50,7 @@ export function createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
       return void res.end(ACTIVATE_PAGE);
     }
+    if (path === '/graphql' && applyCors(origins, req, res)) return;
     if (tooLarge(req, maxBodyBytes)) return refuse(res, 413, 'Request body too large.');
     void yoga.requestListener(limitBody(req, res, maxBodyBytes), res);
   };

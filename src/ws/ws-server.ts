@@ -7,6 +7,7 @@ import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { requestInfo, type ConnectionControl, type Context, type RequestInfo } from '../graphql/context.js';
 import { clientAddress } from '../http/client-address.js';
+import type { OriginPolicy } from '../http/cors.js';
 import { AppError } from '../graphql/errors.js';
 import { redactUrl, type Logger } from '../logger.js';
 import { REFUSED_CLOSE_CODE, authenticateConnection, refusalReason } from '../modules/chat/ws-auth.js';
@@ -83,6 +84,8 @@ export interface GraphQLWebSocketServerOptions {
   yoga: EnvelopedYoga;
   services: AppServices;
   logger: Logger;
+  /** The browser origins allowed to open a socket, as for CORS. */
+  origins: OriginPolicy;
 }
 
 export interface GraphQLWebSocketServer {
@@ -114,10 +117,9 @@ const headerGetter = (request: IncomingMessage) => ({
  * EntityManager fork. Sockets close with 4403 when their token expires or their session is
  * revoked on any instance.
  */
-export function attachGraphQLWebSocketServer({ server, yoga, services, logger }: GraphQLWebSocketServerOptions): GraphQLWebSocketServer {
+export function attachGraphQLWebSocketServer({ server, yoga, services, logger, origins }: GraphQLWebSocketServerOptions): GraphQLWebSocketServer {
   const log = logger.child({ component: 'ws' });
   const { config, sessions, revokedSessions } = services;
-  const allowedOrigins = new Set(config.CORS_ORIGINS.map((origin) => origin.toLowerCase()));
   const sockets = new SessionSockets<WebSocket>(REFUSED_CLOSE_CODE);
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD_BYTES, perMessageDeflate: false });
 
@@ -130,7 +132,7 @@ export function attachGraphQLWebSocketServer({ server, yoga, services, logger }:
     }
     // Browsers always send Origin; other clients (servers, CLIs) cannot be hijacked cross-site.
     const origin = request.headers.origin;
-    if (allowedOrigins.size > 0 && origin !== undefined && !allowedOrigins.has(origin.toLowerCase())) {
+    if (origin !== undefined && !origins.allows(origin)) {
       log.warn({ url, origin, status: 403 }, 'websocket upgrade refused: origin not allowed');
       return refuseUpgrade(socket, 403, 'Forbidden');
     }
