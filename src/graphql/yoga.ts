@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { AppMetrics } from '../metrics.js';
@@ -52,10 +51,7 @@ export function createGraphQLServer(services: AppServices, metrics: AppMetrics):
     landingPage: false,
     batching: false,
     logging: logger.child({ component: 'yoga' }),
-    // GraphiQL subscribes over SSE: it sends the headers editor's Authorization with it, while its
-    // WebSocket mode sends no token and would be refused (4403).
-    graphiql: config.GRAPHIQL ? { title: 'Forum API', subscriptionsProtocol: 'SSE' } : false,
-    renderGraphiQL,
+    graphiql: false, // served by the router, compressed (http/pages.ts)
     cors: false, // answered by the router (http/cors.ts), with the same policy as WebSocket upgrades
     maskedErrors: { isDev: false },
     plugins: [
