@@ -55,7 +55,7 @@ export function createGraphQLServer(services: AppServices, metrics: AppMetrics):
     cors: false, // answered by the router (http/cors.ts), with the same policy as WebSocket upgrades
     maskedErrors: { isDev: false },
     plugins: [
-      ...armorPlugins(DEFAULT_QUERY_LIMITS),
+      ...armorPlugins(DEFAULT_QUERY_LIMITS, { hideFieldSuggestions: config.NODE_ENV === 'production' }),
       useIntrospectionToggle(config.INTROSPECTION),
       useCsrfPrevention(),
       useUnexpectedErrorLogging(),
