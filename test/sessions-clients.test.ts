@@ -104,6 +104,32 @@ describe('a stale Authorization header fails only the fields that depend on the 
   });
 });
 
+describe('resolving the viewer', () => {
+  let counted: TestApp;
+  const statements: string[] = [];
+  beforeAll(async () => {
+    counted = await startTestApp({ buildOptions: { onQuery: (sql) => statements.push(sql) } });
+  });
+  afterAll(async () => {
+    await counted?.stop();
+  });
+
+  it('reads the user once per operation however many fields ask, and not at all when none does', async () => {
+    const user = await signedInUser(counted); // signing in does not warm the authentication cache
+    const userReads = () => statements.filter((sql) => /from "user" where "id" = /.test(sql)).length;
+    let before = userReads();
+    expect((await counted.gql('{ industries { id } }', {}, { token: user.tokens.accessToken })).errors).toBeUndefined();
+    expect(userReads() - before).toBe(0);
+
+    before = userReads();
+    // The three fields resolve side by side: resolved per field, each would miss the cache and read.
+    const result = await counted.gql('{ me { id } again: me { id } sessions { current } }', {}, { token: user.tokens.accessToken });
+    expect(result.errors).toBeUndefined();
+    expect(result.data).toMatchObject({ me: { id: user.id }, again: { id: user.id }, sessions: [{ current: true }] });
+    expect(userReads() - before).toBe(1);
+  });
+});
+
 describe('logout from an idle tab', () => {
   it('signs out in one request with an expired access token', async () => {
     const user = await idleTab();
