@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { initORM, type ORM, type QueryListener } from './db.js';
 import type { Config } from './env.js';
 import { createGraphQLServer } from './graphql/yoga.js';
+import { originPolicy } from './http/cors.js';
 import { createRequestListener } from './http/router.js';
 import { createLogger, type Logger } from './logger.js';
 import { AppMetrics } from './metrics.js';
@@ -40,8 +41,9 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     revokedSessionsCached: () => revokedSessions.size,
   });
   const yoga = createGraphQLServer(services, metrics);
-  const server: Server = createServer(createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes: config.MAX_BODY_BYTES }));
-  webSockets = attachGraphQLWebSocketServer({ server, yoga, services, logger });
+  const origins = originPolicy(config.CORS_ORIGINS, config.NODE_ENV === 'production');
+  const server: Server = createServer(createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes: config.MAX_BODY_BYTES, origins, graphiql: config.GRAPHIQL }));
+  webSockets = attachGraphQLWebSocketServer({ server, yoga, services, logger, origins });
 
   let flushTimer: NodeJS.Timeout | undefined;
   let started = false;

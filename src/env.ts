@@ -43,7 +43,8 @@ const envSchema = z.object({
   MAIL_FROM: z.string().min(3).default('Forum API <no-reply@forum.local>'),
   MAIL_RETRY_BASE_MS: z.coerce.number().int().positive().default(2_000),
   MAIL_POLL_MS: z.coerce.number().int().positive().default(5_000),
-  APP_URL: z.url().default('http://localhost:4000'),
+  /** Unset: `http://localhost:<PORT>`, so links follow the port the server listens on. */
+  APP_URL: z.url().optional(),
   EMAIL_COOLDOWN_SECONDS: seconds(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   GRAPHIQL: z.stringbool().optional(),
@@ -98,7 +99,7 @@ export function parseConfig(source: EnvInput): Config {
     JWT_SECRET: env.JWT_SECRET ?? developmentSecret(env.DATA_DIR),
     GRAPHIQL: env.GRAPHIQL ?? !production,
     INTROSPECTION: env.INTROSPECTION ?? !production,
-    APP_URL: env.APP_URL.replace(/\/+$/, ''),
+    APP_URL: (env.APP_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
   };
 }
 

@@ -2,7 +2,9 @@ import { buildApp } from './app.js';
 import { embeddedDataDir, initORM, migrate, startEmbeddedPostgres, type EmbeddedPostgres } from './db.js';
 import { loadConfig } from './env.js';
 import { createLogger } from './logger.js';
+import { warmPages } from './http/pages.js';
 import { seedReferenceData } from './seeders/reference-data.js';
+import { listenFailure, logStartup } from './startup-report.js';
 
 const config = loadConfig();
 const logger = createLogger(config.LOG_LEVEL);
@@ -21,7 +23,14 @@ await seedReferenceData(orm.em.fork());
 await orm.close(true);
 
 const app = await buildApp(config, { logger });
-await app.start();
+const address = await app.start().catch((error: unknown) => {
+  const line = listenFailure(error, config);
+  if (!line) throw error;
+  logger.fatal(line);
+  process.exit(1);
+});
+logStartup(logger, config, { address, embeddedDir: embedded ? embeddedDataDir(config.DATA_DIR) : undefined });
+warmPages(config.GRAPHIQL).catch((error: unknown) => logger.warn({ err: error }, 'could not precompress the static pages; they are compressed on first request'));
 
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -142,7 +142,7 @@ describe('activate', () => {
     const token = tokenFromMail(await t.inbox.waitForMail(input.email));
 
     const activated = await t.gql(ACTIVATE, { token });
-    expect(activated.data).toEqual({ activate: { id: expect.any(String), email: null, role: 'STARTUP', isActive: true } });
+    expect(activated.data).toEqual({ activate: { id: expect.any(String), email: input.email, role: 'STARTUP', isActive: true } });
     expect(await countRows(`select count(*) from "user" where email = $1 and is_active`, [input.email])).toBe(1);
 
     expect(errorCode(await t.gql(ACTIVATE, { token }))).toBe('INVALID_TOKEN');

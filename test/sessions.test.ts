@@ -92,10 +92,11 @@ describe('access tokens', () => {
   it.each([
     ['a malformed Authorization header', { authorization: 'Token abc' }],
     ['garbage', { authorization: 'Bearer not.a.jwt' }],
-  ])('fails the request with INVALID_TOKEN for %s instead of going anonymous', async (_name, headers) => {
+  ])('fails me with INVALID_TOKEN for %s instead of going anonymous', async (_name, headers) => {
     const result = await t.gql(ME, {}, { headers });
     expect(errorCode(result)).toBe('INVALID_TOKEN');
-    expect(result.data ?? null).toBeNull();
+    expect(result.errors?.[0]?.path).toEqual(['me']);
+    expect(result.data).toEqual({ me: null });
   });
 
   it('refuses a refresh token used as an access token, and an access token given to refreshToken', async () => {

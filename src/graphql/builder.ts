@@ -1,13 +1,20 @@
 import SchemaBuilder from '@pothos/core';
 import DataloaderPlugin from '@pothos/plugin-dataloader';
 import RelayPlugin from '@pothos/plugin-relay';
-import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import ScopeAuthPlugin, { AuthScopeFailureType, type AuthFailure } from '@pothos/plugin-scope-auth';
 import { GraphQLError, Kind } from 'graphql';
 import type { Context } from './context.js';
 import { forbidden, unauthenticated } from './errors.js';
 
 export interface AuthScopes {
   loggedIn: boolean;
+}
+
+/** A refusal that signing in would lift is UNAUTHENTICATED; any other is FORBIDDEN. */
+function needsSignIn(failure: AuthFailure): boolean {
+  if (failure.kind === AuthScopeFailureType.AuthScope) return failure.scope === 'loggedIn';
+  if (failure.kind === AuthScopeFailureType.AnyAuthScopes || failure.kind === AuthScopeFailureType.AllAuthScopes) return failure.failures.some(needsSignIn);
+  return false;
 }
 
 export const builder = new SchemaBuilder<{
@@ -23,10 +30,13 @@ export const builder = new SchemaBuilder<{
   plugins: [ScopeAuthPlugin, RelayPlugin, DataloaderPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
-    authScopes: (context) => ({ loggedIn: context.viewer !== null }),
+    // Resolving the viewer here, once per operation and only for fields that declare a scope,
+    // lets a bad token fail just those fields with its own code (API.md, Errors).
+    authScopes: async (context) => ({ loggedIn: (await context.viewer()) !== null }),
     // Over WebSocket the viewer is checked at connect time; the field scopes still run per operation.
     authorizeOnSubscribe: true,
-    unauthorizedError: (_parent, context) => (context.viewer ? forbidden() : unauthenticated()),
+    unauthorizedError: (_parent, _context, _info, result) =>
+      needsSignIn(result.failure) ? unauthenticated() : forbidden(),
   },
   relay: {
     clientMutationId: 'omit',

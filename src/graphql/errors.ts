@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'BAD_USER_INPUT'
   | 'RATE_LIMITED'
+  | 'BAD_REQUEST'
   | 'INTERNAL_SERVER_ERROR';
 
 const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
@@ -25,6 +26,7 @@ const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
   NOT_FOUND: 'Not found.',
   BAD_USER_INPUT: 'Some fields are invalid.',
   RATE_LIMITED: 'Too many attempts; try again later.',
+  BAD_REQUEST: 'The request is malformed.',
   INTERNAL_SERVER_ERROR: 'Unexpected error.',
 };
 
@@ -53,5 +55,7 @@ export const badUserInput = (fields: FieldErrors) =>
   new AppError('BAD_USER_INPUT', `Invalid input: ${Object.keys(fields).join(', ')}.`, { fields });
 export const rateLimited = (retryAfter: number) =>
   new AppError('RATE_LIMITED', DEFAULT_MESSAGES.RATE_LIMITED, { retryAfter: Math.max(1, Math.ceil(retryAfter)) });
+
+export const badRequest = (message?: string) => new AppError('BAD_REQUEST', message);
 
 export const isAppError = (error: unknown): error is AppError => error instanceof AppError;

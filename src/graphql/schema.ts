@@ -5,6 +5,7 @@ import '../modules/user/user.schema.js';
 import '../modules/company/company.schema.js';
 import '../modules/auth/registration.schema.js';
 import '../modules/auth/auth.schema.js';
+import '../modules/auth/connection.schema.js';
 import '../modules/chat/chat.schema.js';
 
 export const schema = builder.toSchema();

@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { AppMetrics } from '../metrics.js';
@@ -52,14 +51,11 @@ export function createGraphQLServer(services: AppServices, metrics: AppMetrics):
     landingPage: false,
     batching: false,
     logging: logger.child({ component: 'yoga' }),
-    // GraphiQL subscribes over SSE: it sends the headers editor's Authorization with it, while its
-    // WebSocket mode sends no token and would be refused (4403).
-    graphiql: config.GRAPHIQL ? { title: 'Forum API', subscriptionsProtocol: 'SSE' } : false,
-    renderGraphiQL,
-    cors: config.CORS_ORIGINS.length > 0 ? { origin: config.CORS_ORIGINS, credentials: true } : undefined,
+    graphiql: false, // served by the router, compressed (http/pages.ts)
+    cors: false, // answered by the router (http/cors.ts), with the same policy as WebSocket upgrades
     maskedErrors: { isDev: false },
     plugins: [
-      ...armorPlugins(DEFAULT_QUERY_LIMITS),
+      ...armorPlugins(DEFAULT_QUERY_LIMITS, { hideFieldSuggestions: config.NODE_ENV === 'production' }),
       useIntrospectionToggle(config.INTROSPECTION),
       useCsrfPrevention(),
       useUnexpectedErrorLogging(),
@@ -67,12 +63,12 @@ export function createGraphQLServer(services: AppServices, metrics: AppMetrics):
       metrics.plugin(),
     ],
     context: ({ request, req, websocket }) => {
-      if (websocket) return createContext(services, websocket.info, websocket.accessToken);
+      if (websocket) return createContext(services, websocket.info, () => websocket.accessToken, websocket.connection);
       const authorization = request.headers.get('authorization');
       return createContext(
         services,
         requestInfo(request.headers, clientAddress(req, config.TRUST_PROXY), requestIdOf(req)),
-        authorization ? sessions.bearerToken(authorization) : null,
+        () => (authorization ? sessions.bearerToken(authorization) : null),
       );
     },
   });

@@ -4,7 +4,8 @@ import type { GraphQLServer } from '../graphql/yoga.js';
 import { redactUrl, type Logger } from '../logger.js';
 import { routeOf, type AppMetrics } from '../metrics.js';
 import { SECURITY_HEADERS } from '../security/http-guards.js';
-import { ACTIVATE_PAGE } from './activate-page.js';
+import { activatePage, faviconAsset, graphiqlPage, wantsGraphiQL } from './pages.js';
+import { applyCors, type OriginPolicy } from './cors.js';
 import { requestIdFrom } from '../graphql/context.js';
 
 export interface RouterOptions {
@@ -13,6 +14,9 @@ export interface RouterOptions {
   logger: Logger;
   metrics: AppMetrics;
   maxBodyBytes: number;
+  origins: OriginPolicy;
+  /** Serve GraphiQL to browsers at GET /graphql. */
+  graphiql: boolean;
 }
 
 const requestIds = new WeakMap<IncomingMessage, string>();
@@ -28,7 +32,7 @@ const headersOf = (req: IncomingMessage) => ({
 });
 
 /** The HTTP front door: a few plain routes, then Yoga for /graphql. */
-export function createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes }: RouterOptions): RequestListener {
+export function createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes, origins, graphiql }: RouterOptions): RequestListener {
   return (req, res) => {
     const startedAt = process.hrtime.bigint();
     const path = (req.url ?? '/').split('?')[0] ?? '/';
@@ -44,10 +48,11 @@ export function createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes
 
     if (path === '/health') return void health(orm, res);
     if (path === '/metrics' && req.method === 'GET') return void serveMetrics(metrics, res);
-    if (path === '/activate' && req.method === 'GET') {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-      return void res.end(ACTIVATE_PAGE);
-    }
+    const readOnly = req.method === 'GET' || req.method === 'HEAD';
+    if (path === '/activate' && readOnly) return void activatePage().serve(req, res);
+    if ((path === '/favicon.svg' || path === '/favicon.ico') && readOnly) return void faviconAsset().serve(req, res);
+    if (path === '/graphql' && applyCors(origins, req, res)) return;
+    if (path === '/graphql' && graphiql && wantsGraphiQL(req.method, req.headers.accept)) return void graphiqlPage().serve(req, res);
     if (tooLarge(req, maxBodyBytes)) return refuse(res, 413, 'Request body too large.');
     void yoga.requestListener(limitBody(req, res, maxBodyBytes), res);
   };

@@ -48,13 +48,22 @@ function fileTransport({ from, mailDir, appUrl, logLinks, logger }: MailTranspor
     async send(mail) {
       const info = await transporter.sendMail({ from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html });
       await mkdir(mailDir, { recursive: true });
-      const file = join(mailDir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${mail.kind}-${mail.id}.eml`);
+      const file = join(mailDir, mailFileName(new Date(), mail));
       await writeFile(file, info.message as Buffer);
       const links = logLinks ? mail.text.match(new RegExp(`${escapeRegExp(appUrl)}/\\S+`, 'g')) ?? [] : [];
       logger.info({ file, kind: mail.kind, links }, 'email written to file (SMTP_URL is not set)');
     },
     close: () => transporter.close(),
   };
+}
+
+/**
+ * `<time>-<kind>-<recipient>-<id>.eml`: sorted by time, and a glob such as
+ * `*-activation-alice@example.com-*.eml` picks one person's mail when several people test at once.
+ */
+export function mailFileName(at: Date, mail: Pick<OutgoingMail, 'id' | 'kind' | 'to'>): string {
+  const recipient = mail.to.toLowerCase().replace(/[^a-z0-9@._+-]/g, '_').slice(0, 100);
+  return `${at.toISOString().replace(/[:.]/g, '-')}-${mail.kind}-${recipient}-${mail.id}.eml`;
 }
 
 const escapeRegExp = (value: string) => value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

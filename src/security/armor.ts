@@ -27,14 +27,19 @@ export const DEFAULT_QUERY_LIMITS: QueryLimits = {
   maxCost: 5_000,
 };
 
-/** graphql-armor's rules as Yoga plugins; they run in validation, so HTTP and WebSocket alike. */
-export function armorPlugins(limits: QueryLimits): Plugin[] {
-  return [
+/**
+ * graphql-armor's rules as Yoga plugins; they run in validation, so HTTP and WebSocket alike.
+ * "Did you mean …?" hints help a developer and map the schema for an attacker: they are kept
+ * only outside production.
+ */
+export function armorPlugins(limits: QueryLimits, { hideFieldSuggestions }: { hideFieldSuggestions: boolean }): Plugin[] {
+  const plugins: Plugin[] = [
     maxTokensPlugin({ n: limits.maxTokens }),
     maxDepthPlugin({ n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true }),
     maxAliasesPlugin({ n: limits.maxAliases, allowList: [] }),
     maxDirectivesPlugin({ n: limits.maxDirectives }),
     costLimitPlugin({ maxCost: limits.maxCost, ignoreIntrospection: true, flattenFragments: true }),
-    blockFieldSuggestionsPlugin(),
   ];
+  if (hideFieldSuggestions) plugins.push(blockFieldSuggestionsPlugin());
+  return plugins;
 }

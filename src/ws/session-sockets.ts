@@ -42,6 +42,14 @@ export class SessionSockets<S extends ClosableSocket = ClosableSocket> {
     schedule();
   }
 
+  /** Moves a tracked socket's expiry to `expiresAt`; false when it is no longer tracked (closed). */
+  renew(socket: S, expiresAt: Date): boolean {
+    const entry = this.entries.get(socket);
+    if (!entry) return false;
+    this.add(socket, entry.sessionId, expiresAt);
+    return true;
+  }
+
   remove(socket: S): void {
     const entry = this.entries.get(socket);
     if (!entry) return;

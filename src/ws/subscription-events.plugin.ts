@@ -66,6 +66,9 @@ export const useSubscriptionEventContext = (): Plugin<Context> => ({
       const source = await createSourceEventStream(args);
       if (!isAsyncIterable(source)) return source;
       const base = args.contextValue as Context;
+      // Every subscription field is behind the loggedIn scope, so a live source means the
+      // viewer was resolved (the promise is settled); null only for a field that needs none.
+      const sessionId = await base.sessionId().catch(() => null);
       return mapEvents(
         source,
         async (event) => {
@@ -77,7 +80,7 @@ export const useSubscriptionEventContext = (): Plugin<Context> => ({
           }
           return result;
         },
-        () => base.sessionId !== null && base.services.revokedSessions.has(base.sessionId),
+        () => sessionId !== null && base.services.revokedSessions.has(sessionId),
       );
     });
   },

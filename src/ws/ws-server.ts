@@ -5,12 +5,14 @@ import { GraphQLError, getOperationAST, type ExecutionArgs, type ExecutionResult
 import type { SubscribePayload } from 'graphql-ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { requestInfo, type Context, type RequestInfo } from '../graphql/context.js';
+import { requestInfo, type ConnectionControl, type Context, type RequestInfo } from '../graphql/context.js';
 import { clientAddress } from '../http/client-address.js';
+import type { OriginPolicy } from '../http/cors.js';
 import { AppError } from '../graphql/errors.js';
 import { redactUrl, type Logger } from '../logger.js';
 import { REFUSED_CLOSE_CODE, authenticateConnection, refusalReason } from '../modules/chat/ws-auth.js';
 import type { AppServices } from '../services.js';
+import { renewalControl } from './connection-renewal.js';
 import { SessionSockets } from './session-sockets.js';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -26,6 +28,7 @@ const INTERNAL_ERROR_CLOSE_CODE = 4500;
 export interface WebSocketOperation {
   accessToken: string;
   info: RequestInfo;
+  connection: ConnectionControl;
 }
 
 /** Part of Yoga's initial context; app.ts builds the operation context from it. */
@@ -81,6 +84,8 @@ export interface GraphQLWebSocketServerOptions {
   yoga: EnvelopedYoga;
   services: AppServices;
   logger: Logger;
+  /** The browser origins allowed to open a socket, as for CORS. */
+  origins: OriginPolicy;
 }
 
 export interface GraphQLWebSocketServer {
@@ -112,10 +117,9 @@ const headerGetter = (request: IncomingMessage) => ({
  * EntityManager fork. Sockets close with 4403 when their token expires or their session is
  * revoked on any instance.
  */
-export function attachGraphQLWebSocketServer({ server, yoga, services, logger }: GraphQLWebSocketServerOptions): GraphQLWebSocketServer {
+export function attachGraphQLWebSocketServer({ server, yoga, services, logger, origins }: GraphQLWebSocketServerOptions): GraphQLWebSocketServer {
   const log = logger.child({ component: 'ws' });
   const { config, sessions, revokedSessions } = services;
-  const allowedOrigins = new Set(config.CORS_ORIGINS.map((origin) => origin.toLowerCase()));
   const sockets = new SessionSockets<WebSocket>(REFUSED_CLOSE_CODE);
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD_BYTES, perMessageDeflate: false });
 
@@ -128,7 +132,7 @@ export function attachGraphQLWebSocketServer({ server, yoga, services, logger }:
     }
     // Browsers always send Origin; other clients (servers, CLIs) cannot be hijacked cross-site.
     const origin = request.headers.origin;
-    if (allowedOrigins.size > 0 && origin !== undefined && !allowedOrigins.has(origin.toLowerCase())) {
+    if (origin !== undefined && !origins.allows(origin)) {
       log.warn({ url, origin, status: 403 }, 'websocket upgrade refused: origin not allowed');
       return refuseUpgrade(socket, 403, 'Forbidden');
     }
@@ -207,7 +211,11 @@ export function attachGraphQLWebSocketServer({ server, yoga, services, logger }:
           req: request,
           socket,
           params: payload,
-          websocket: { accessToken: connection.accessToken, info } satisfies WebSocketOperation,
+          websocket: {
+            accessToken: connection.accessToken,
+            info,
+            connection: renewalControl({ services, sockets, socket, connection, logger: log }),
+          } satisfies WebSocketOperation,
         });
         // Query limits (graphql-armor) throw from parse and validate; over HTTP Yoga turns that
         // into an error response, here it must become this operation's `error` message.
@@ -221,18 +229,9 @@ export function attachGraphQLWebSocketServer({ server, yoga, services, logger }:
           throw error;
         }
 
-        let contextValue: Context;
-        try {
-          contextValue = (await enveloped.contextFactory()) as Context;
-        } catch (error) {
-          // The token expired or was revoked a moment before the socket's own close.
-          const reason = refusalReason(error);
-          if (reason && error instanceof GraphQLError) {
-            socket.close(REFUSED_CLOSE_CODE, reason);
-            return [error];
-          }
-          throw error;
-        }
+        // Checks no token: a field that needs the viewer resolves it, and an expired or revoked
+        // one fails that field while the socket's own timer or revocation closes the socket.
+        const contextValue = (await enveloped.contextFactory()) as Context;
         const args: ExecutionArgs = {
           schema: enveloped.schema,
           document,

@@ -46,11 +46,6 @@ describe('query limits (graphql-armor)', () => {
     await expectRefused(await post(JSON.stringify({ query: `{ industries ${directives} { id } }` })));
   });
 
-  it('does not suggest field names to someone probing the schema', async () => {
-    const body = await expectRefused(await post(JSON.stringify({ query: '{ industrie { id } }' })));
-    expect(JSON.stringify(body)).not.toMatch(/did you mean/i);
-  });
-
   it('still answers the deepest query a client really sends', async () => {
     const result = await t.gql(`{ startups(first: 5) { edges { cursor node { id owner { id startupProfile { industry { name } location { city } } } } } pageInfo { hasNextPage endCursor } } }`);
     expect(result.errors).toBeUndefined();

@@ -1,9 +1,8 @@
 import { builder } from '../../graphql/builder.js';
 import { MessagePayload, okMessage } from '../../graphql/common.schema.js';
-import type { Context } from '../../graphql/context.js';
+import { signedInViewer, type Context } from '../../graphql/context.js';
 import { unauthenticated } from '../../graphql/errors.js';
 import { UserRef, revealEmailToCaller } from '../user/user.schema.js';
-import type { UserEntity } from '../user/user.entity.js';
 import { RESET_REQUESTED_MESSAGE, changePassword, requestPasswordReset, resetPassword } from './password.service.js';
 import type { AuthPayloadShape, ClientInfo } from './session.service.js';
 import { signIn } from './sign-in.js';
@@ -26,7 +25,7 @@ const SessionRef = builder.objectRef<SessionEntity>('Session').implement({
     id: t.exposeID('id'),
     current: t.boolean({
       description: 'Whether this request was made with this session.',
-      resolve: (session, _args, context) => session.id === context.sessionId,
+      resolve: async (session, _args, context) => session.id === (await context.sessionId()),
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     lastUsedAt: t.expose('lastUsedAt', { type: 'DateTime', description: 'The last login or token refresh.' }),
@@ -36,12 +35,6 @@ const SessionRef = builder.objectRef<SessionEntity>('Session').implement({
 });
 
 const clientInfo = (context: Context): ClientInfo => ({ ip: context.ip, userAgent: context.userAgent });
-
-/** The signed-in user; the `loggedIn` scope has already refused anonymous callers. */
-const viewerOf = (context: Context): UserEntity => {
-  if (!context.viewer) throw unauthenticated();
-  return context.viewer;
-};
 
 const resetSettings = ({ services: { config } }: Context) => ({
   appUrl: config.APP_URL,
@@ -54,7 +47,7 @@ builder.queryField('sessions', (t) =>
     type: [SessionRef],
     authScopes: { loggedIn: true },
     description: "The viewer's live sessions, most recently used first.",
-    resolve: (_root, _args, context) => context.services.sessions.liveSessions(context.em, viewerOf(context)),
+    resolve: async (_root, _args, context) => context.services.sessions.liveSessions(context.em, await signedInViewer(context)),
   }),
 );
 
@@ -76,11 +69,13 @@ builder.mutationFields((t) => ({
   }),
   logout: t.field({
     type: MessagePayload,
-    authScopes: { loggedIn: true },
-    description: "Ends the refresh token's session everywhere: its tokens are refused and its sockets closed.",
+    description:
+      "Ends the refresh token's session everywhere: its tokens are refused and its sockets closed. Needs the viewer's access token, which may have expired (an idle tab signs out in one request).",
     args: { refreshToken: t.arg.string({ required: true }) },
     resolve: async (_root, { refreshToken }, context) => {
-      await context.services.sessions.logout(context.em, viewerOf(context), refreshToken);
+      const viewer = await context.viewerAllowingExpiry();
+      if (!viewer) throw unauthenticated();
+      await context.services.sessions.logout(context.em, viewer, refreshToken);
       return okMessage('Signed out.');
     },
   }),
@@ -89,7 +84,7 @@ builder.mutationFields((t) => ({
     authScopes: { loggedIn: true },
     description: 'Ends every session of the viewer, this one included.',
     resolve: async (_root, _args, context) => {
-      await context.services.sessions.logoutAll(context.em, viewerOf(context));
+      await context.services.sessions.logoutAll(context.em, await signedInViewer(context));
       return okMessage('Signed out everywhere.');
     },
   }),
@@ -98,7 +93,7 @@ builder.mutationFields((t) => ({
     authScopes: { loggedIn: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, { id }, context) => {
-      await context.services.sessions.revokeSession(context.em, viewerOf(context), String(id));
+      await context.services.sessions.revokeSession(context.em, await signedInViewer(context), String(id));
       return okMessage('Session ended.');
     },
   }),
@@ -125,7 +120,7 @@ builder.mutationFields((t) => ({
     authScopes: { loggedIn: true },
     description: 'Changes the password, ends every session and returns a fresh one.',
     args: { currentPassword: t.arg.string({ required: true }), newPassword: t.arg.string({ required: true }) },
-    resolve: (_root, { currentPassword, newPassword }, context) =>
-      changePassword(context.em, context.services.sessions, viewerOf(context), currentPassword, newPassword, clientInfo(context)),
+    resolve: async (_root, { currentPassword, newPassword }, context) =>
+      changePassword(context.em, context.services.sessions, await signedInViewer(context), currentPassword, newPassword, clientInfo(context)),
   }),
 }));

@@ -1,7 +1,7 @@
 import { builder } from '../../graphql/builder.js';
 import { MessagePayload, okMessage } from '../../graphql/common.schema.js';
 import type { Context } from '../../graphql/context.js';
-import { RoleEnum, UserRef } from '../user/user.schema.js';
+import { RoleEnum, UserRef, revealEmailToCaller } from '../user/user.schema.js';
 import { REGISTERED_MESSAGE, RESEND_MESSAGE, activateAccount, registerCompany, resendActivation, type RegistrationSettings } from './registration.service.js';
 
 const RegisterInput = builder.inputType('RegisterInput', {
@@ -38,9 +38,10 @@ builder.mutationFields((t) => ({
   }),
   activate: t.field({
     type: UserRef,
-    description: 'Activates the account of an emailed token; each token works once.',
+    description: 'Activates the account of an emailed token; each token works once. Its holder owns the address, so the email is shown.',
     args: { token: t.arg.string({ required: true }) },
-    resolve: (_root, { token }, context) => activateAccount(context.em, token),
+    // The token is the credential: the answer never depends on an Authorization header.
+    resolve: async (_root, { token }, context) => revealEmailToCaller(await activateAccount(context.em, token)),
   }),
   resendActivation: t.field({
     type: MessagePayload,

@@ -80,8 +80,11 @@ export class SessionService {
    * Resolves an access token to its user and session, or fails with the token's code. The
    * revocation check is in memory, and so, for a few seconds after it was read, is the user.
    */
-  async authenticate(em: EntityManager, accessToken: string): Promise<Authenticated> {
-    const claims = this.liveAccessClaims(accessToken);
+  async authenticate(em: EntityManager, accessToken: string, options: { allowExpired?: boolean } = {}): Promise<Authenticated> {
+    const claims = this.liveAccessClaims(accessToken, options.allowExpired);
+    // The in-memory set covers only sessions revoked within one access-token lifetime, which is
+    // all an unexpired token needs; an expired one may be older than that.
+    if (claims.exp * 1000 <= Date.now() && (await this.revokedInDatabase(em, claims.sid))) throw tokenRevoked();
     const user = await this.users.load(em, claims.sub);
     if (!user || !user.isActive) throw invalidToken();
     return { user, sessionId: claims.sid, claims };
@@ -98,10 +101,15 @@ export class SessionService {
   }
 
   /** An access token's claims, if it is valid and its session was not revoked (no query). */
-  private liveAccessClaims(accessToken: string): TokenClaims {
-    const claims = this.jwt.verify(accessToken, 'access');
+  private liveAccessClaims(accessToken: string, allowExpired = false): TokenClaims {
+    const claims = this.jwt.verify(accessToken, 'access', { ignoreExpiration: allowExpired });
     if (this.revoked.has(claims.sid)) throw tokenRevoked();
     return claims;
+  }
+
+  private async revokedInDatabase(em: EntityManager, sessionId: string): Promise<boolean> {
+    const [row] = await sql<{ revoked: boolean }[]>(em, `select "revoked_at" is not null as "revoked" from "session" where "id" = ?`, [sessionId]);
+    return !row || row.revoked;
   }
 
   /** Parses an `Authorization` header value; anything but `Bearer <token>` is INVALID_TOKEN. */
@@ -190,7 +198,10 @@ export class SessionService {
     throw tokenRevoked();
   }
 
-  /** Ends the session of `refreshToken`, which must be the viewer's; an expired one still works. */
+  /**
+   * Ends the session of `refreshToken`, which must be the viewer's; an expired one still works,
+   * and so does an expired access token for the viewer (an idle tab signs out in one request).
+   */
   async logout(em: EntityManager, viewer: UserEntity, refreshToken: string): Promise<void> {
     const claims = this.jwt.verify(refreshToken, 'refresh', { ignoreExpiration: true });
     if (claims.sub !== viewer.id) throw forbidden('This refresh token belongs to another user.');

@@ -1,9 +1,7 @@
 import { builder } from '../../graphql/builder.js';
-import type { Context } from '../../graphql/context.js';
-import { unauthenticated } from '../../graphql/errors.js';
+import { signedInViewer, type Context } from '../../graphql/context.js';
 import type { ChatMessageEvent } from '../../graphql/pubsub.js';
 import { UserRef } from '../user/user.schema.js';
-import type { UserEntity } from '../user/user.entity.js';
 import {
   MESSAGE_MAX_LENGTH,
   findConversation,
@@ -21,12 +19,6 @@ import {
 } from './chat.service.js';
 import { Conversation, type ConversationEntity } from './conversation.entity.js';
 import type { MessageEntity } from './message.entity.js';
-
-/** The signed-in user; the `loggedIn` scope has already refused anonymous callers. */
-const viewerOf = (context: Context): UserEntity => {
-  if (!context.viewer) throw unauthenticated();
-  return context.viewer;
-};
 
 export const MessageRef = builder.objectRef<MessageEntity>('Message');
 
@@ -53,7 +45,7 @@ export const ConversationRef = builder.loadableObject('Conversation', {
     unreadCount: t.loadable({
       type: 'Int',
       description: "Messages from the other participant that the viewer has not read (see markConversationRead).",
-      load: (ids: string[], context) => loadUnreadCounts(context.em, viewerOf(context), ids),
+      load: async (ids: string[], context) => loadUnreadCounts(context.em, await signedInViewer(context), ids),
       resolve: (conversation) => conversation.id,
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
@@ -69,7 +61,7 @@ export const ConversationRef = builder.loadableObject('Conversation', {
         first: t.arg.int({ description: 'Page size: 20 when absent, at most 100.' }),
         before: t.arg.string({ description: 'Only messages older than this cursor.' }),
       },
-      resolve: (conversation, args, context) => listMessages(context.em, viewerOf(context), conversation, args),
+      resolve: async (conversation, args, context) => listMessages(context.em, await signedInViewer(context), conversation, args),
     }),
   }),
 });
@@ -105,7 +97,7 @@ builder.queryFields((t) => ({
       first: t.arg.int({ description: 'Page size: 20 when absent, at most 100.' }),
       after: t.arg.string({ description: 'The endCursor of the previous page.' }),
     },
-    resolve: (_root, args, context) => listConversations(context.em, viewerOf(context), args),
+    resolve: async (_root, args, context) => listConversations(context.em, await signedInViewer(context), args),
   }),
   conversation: t.field({
     type: ConversationRef,
@@ -113,7 +105,7 @@ builder.queryFields((t) => ({
     authScopes: { loggedIn: true },
     description: "A conversation of the viewer's; null when there is none with this id, FORBIDDEN when it is someone else's.",
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, context) => findConversation(context.em, viewerOf(context), String(id)),
+    resolve: async (_root, { id }, context) => findConversation(context.em, await signedInViewer(context), String(id)),
   }),
 }));
 
@@ -123,22 +115,22 @@ builder.mutationFields((t) => ({
     authScopes: { loggedIn: true },
     description: 'Opens the conversation between the viewing investor and a startup user; the same pair always gets the same one.',
     args: { userId: t.arg.id({ required: true, description: "The startup user's id (User.id, not the profile's)." }) },
-    resolve: (_root, { userId }, context) => startConversation(context.em, viewerOf(context), String(userId)),
+    resolve: async (_root, { userId }, context) => startConversation(context.em, await signedInViewer(context), String(userId)),
   }),
   sendMessage: t.field({
     type: MessageRef,
     authScopes: { loggedIn: true },
     description: `Stores a message (1 to ${MESSAGE_MAX_LENGTH} characters after trimming), then delivers it to subscribers.`,
     args: { conversationId: t.arg.id({ required: true }), body: t.arg.string({ required: true }) },
-    resolve: (_root, { conversationId, body }, context) =>
-      sendMessage(context.em, context.services.pubsub, viewerOf(context), String(conversationId), body),
+    resolve: async (_root, { conversationId, body }, context) =>
+      sendMessage(context.em, context.services.pubsub, await signedInViewer(context), String(conversationId), body),
   }),
   markConversationRead: t.field({
     type: ConversationRef,
     authScopes: { loggedIn: true },
     description: "Marks every message so far as read by the viewer; the conversation's unreadCount becomes 0.",
     args: { conversationId: t.arg.id({ required: true }) },
-    resolve: (_root, { conversationId }, context) => markConversationRead(context.em, viewerOf(context), String(conversationId)),
+    resolve: async (_root, { conversationId }, context) => markConversationRead(context.em, await signedInViewer(context), String(conversationId)),
   }),
 }));
 
@@ -151,15 +143,15 @@ builder.subscriptionFields((t) => ({
     authScopes: { loggedIn: true },
     description: 'Every new message of a conversation the viewer takes part in.',
     args: { conversationId: t.arg.id({ required: true }) },
-    subscribe: (_root, { conversationId }, context) =>
-      subscribeToConversation(context.em, context.services.pubsub, viewerOf(context), String(conversationId)),
+    subscribe: async (_root, { conversationId }, context) =>
+      subscribeToConversation(context.em, context.services.pubsub, await signedInViewer(context), String(conversationId)),
     resolve: (event: ChatMessageEvent, _args, context) => loadPublishedMessage(context.em, event),
   }),
   inbox: t.field({
     type: MessageRef,
     authScopes: { loggedIn: true },
     description: "Every new message in any of the viewer's conversations, the viewer's own included (other devices stay in sync).",
-    subscribe: (_root, _args, context) => subscribeToInbox(context.services.pubsub, viewerOf(context)),
+    subscribe: async (_root, _args, context) => subscribeToInbox(context.services.pubsub, await signedInViewer(context)),
     resolve: (event: ChatMessageEvent, _args, context) => loadPublishedMessage(context.em, event),
   }),
 }));

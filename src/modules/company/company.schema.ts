@@ -1,6 +1,5 @@
 import { builder } from '../../graphql/builder.js';
-import type { Context } from '../../graphql/context.js';
-import { unauthenticated } from '../../graphql/errors.js';
+import { signedInViewer, type Context } from '../../graphql/context.js';
 import { UserRef } from '../user/user.schema.js';
 import type { UserEntity } from '../user/user.entity.js';
 import { loadIndustries, loadInvestorsByOwner, loadLocations, loadStartupsByOwner } from './company.loaders.js';
@@ -152,12 +151,6 @@ const UpdateInvestorProfileInput = builder.inputType('UpdateInvestorProfileInput
   }),
 });
 
-/** The signed-in user; the `loggedIn` scope has already refused anonymous callers. */
-const viewerOf = (context: Context): UserEntity => {
-  if (!context.viewer) throw unauthenticated();
-  return context.viewer;
-};
-
 builder.queryFields((t) => ({
   startup: t.field({
     type: StartupProfileRef,
@@ -201,13 +194,13 @@ builder.mutationFields((t) => ({
     authScopes: { loggedIn: true },
     description: "Edits the viewer's own startup profile; only STARTUP accounts have one.",
     args: { input: t.arg({ type: UpdateStartupProfileInput, required: true }) },
-    resolve: (_root, { input }, context) => updateStartupProfile(context.em, viewerOf(context), input),
+    resolve: async (_root, { input }, context) => updateStartupProfile(context.em, await signedInViewer(context), input),
   }),
   updateInvestorProfile: t.field({
     type: InvestorProfileRef,
     authScopes: { loggedIn: true },
     description: "Edits the viewer's own investor profile; only INVESTOR accounts have one.",
     args: { input: t.arg({ type: UpdateInvestorProfileInput, required: true }) },
-    resolve: (_root, { input }, context) => updateInvestorProfile(context.em, viewerOf(context), input),
+    resolve: async (_root, { input }, context) => updateInvestorProfile(context.em, await signedInViewer(context), input),
   }),
 }));

@@ -25,8 +25,10 @@ export const UserRef = builder.loadableObject('User', {
     email: t.string({
       nullable: true,
       description: "The viewer's own email; null for anyone else.",
-      resolve: (user, _args, context) =>
-        context.viewer?.id === user.id || authenticatedInThisResponse.has(user) ? user.email : null,
+      // Checked only when the viewer is someone else: the caller a login just authenticated may
+      // still carry a stale token, which must not fail its own sign-in.
+      resolve: async (user, _args, context) =>
+        authenticatedInThisResponse.has(user) || (await context.viewer())?.id === user.id ? user.email : null,
     }),
     role: t.field({ type: RoleEnum, resolve: (user) => user.role }),
     firstName: t.string({ nullable: true, resolve: (user) => user.firstName ?? null }),
@@ -41,6 +43,6 @@ builder.queryField('me', (t) =>
     type: UserRef,
     nullable: true,
     description: 'The signed-in user; null without a token.',
-    resolve: (_root, _args, context) => context.viewer,
+    resolve: (_root, _args, context) => context.viewer(),
   }),
 );
