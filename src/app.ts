@@ -40,7 +40,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     revokedSessionsCached: () => revokedSessions.size,
   });
   const yoga = createGraphQLServer(services, metrics);
-  const server: Server = createServer(createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes: config.MAX_BODY_BYTES }));
+  const server: Server = createServer(createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes: config.MAX_BODY_BYTES, webClientDir: config.WEB_CLIENT_DIR }));
   webSockets = attachGraphQLWebSocketServer({ server, yoga, services, logger });
 
   let flushTimer: NodeJS.Timeout | undefined;

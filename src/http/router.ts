@@ -5,6 +5,7 @@ import { redactUrl, type Logger } from '../logger.js';
 import { routeOf, type AppMetrics } from '../metrics.js';
 import { SECURITY_HEADERS } from '../security/http-guards.js';
 import { ACTIVATE_PAGE } from './activate-page.js';
+import { createWebClientHandler, WEB_CLIENT_PATH } from './web-client.js';
 import { requestIdFrom } from '../graphql/context.js';
 
 export interface RouterOptions {
@@ -13,6 +14,8 @@ export interface RouterOptions {
   logger: Logger;
   metrics: AppMetrics;
   maxBodyBytes: number;
+  /** Where the built web client is (served at /app). */
+  webClientDir: string;
 }
 
 const requestIds = new WeakMap<IncomingMessage, string>();
@@ -28,7 +31,8 @@ const headersOf = (req: IncomingMessage) => ({
 });
 
 /** The HTTP front door: a few plain routes, then Yoga for /graphql. */
-export function createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes }: RouterOptions): RequestListener {
+export function createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes, webClientDir }: RouterOptions): RequestListener {
+  const serveWebClient = createWebClientHandler(webClientDir);
   return (req, res) => {
     const startedAt = process.hrtime.bigint();
     const path = (req.url ?? '/').split('?')[0] ?? '/';
@@ -48,6 +52,7 @@ export function createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
       return void res.end(ACTIVATE_PAGE);
     }
+    if (path === WEB_CLIENT_PATH || path.startsWith(`${WEB_CLIENT_PATH}/`)) return void serveWebClient(req, res, path);
     if (tooLarge(req, maxBodyBytes)) return refuse(res, 413, 'Request body too large.');
     void yoga.requestListener(limitBody(req, res, maxBodyBytes), res);
   };
