@@ -105,6 +105,11 @@ export class TokenManager {
     return this.session;
   }
 
+  /** Another tab announced a refresh whose result this tab is waiting for. */
+  get refreshingElsewhere(): boolean {
+    return this.remote !== null;
+  }
+
   /** The access token if it is safe to send now, without waiting. */
   currentAccessToken(): string | null {
     if (!this.access || this.access.expiresAt - EXPIRY_SAFETY_MS <= this.now()) return null;
