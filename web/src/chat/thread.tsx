@@ -6,13 +6,15 @@ import {
   EDIT_MESSAGE,
   HISTORY,
   MARK_READ,
-  PEER_STATE,
+  PRESENCE_STATE,
+  READ_STATE,
   SEND_MESSAGE,
   SET_TYPING,
   type ConversationEventsResult,
   type HistoryMessage,
   type HistoryResult,
-  type PeerStateResult,
+  type PresenceStateResult,
+  type ReadStateResult,
   type SendMessageResult,
   type UserSummary,
 } from '../graphql/documents';
@@ -42,7 +44,9 @@ export function Thread({ conversationId, viewerId, partner, unreadCount }: Threa
     query: HISTORY,
     variables: { id: conversationId, last: PAGE, ...(before ? { before } : {}) },
   });
-  const [peer, reloadPeer] = useQuery<PeerStateResult>({ query: PEER_STATE, variables: { id: conversationId } });
+  // Read marks and presence are separate queries: each degrades alone on a server without it.
+  const [readState, reloadReadState] = useQuery<ReadStateResult>({ query: READ_STATE, variables: { id: conversationId } });
+  const [presence, reloadPresence] = useQuery<PresenceStateResult>({ query: PRESENCE_STATE, variables: { id: conversationId } });
   const liveMessages = useSyncExternalStore(live.subscribe, () => live.of(conversationId));
   const connection = history.data?.conversation?.messages;
   const messages = mergeMessages(connection?.edges.map((edge) => edge.node) ?? [], liveMessages);
@@ -56,7 +60,8 @@ export function Thread({ conversationId, viewerId, partner, unreadCount }: Threa
     () =>
       socket?.subscribe((_state, reconnected) => {
         if (!reconnected) return;
-        reloadPeer({ requestPolicy: 'network-only' });
+        reloadReadState({ requestPolicy: 'network-only' });
+        reloadPresence({ requestPolicy: 'network-only' });
         void (async () => {
           let after = endCursor.current;
           if (!after) return reloadHistory({ requestPolicy: 'network-only' });
@@ -68,7 +73,7 @@ export function Thread({ conversationId, viewerId, partner, unreadCount }: Threa
           }
         })();
       }),
-    [socket, client, conversationId, reloadHistory, reloadPeer],
+    [socket, client, conversationId, reloadHistory, reloadReadState, reloadPresence],
   );
 
   // Reading the thread clears its unread badge (and moves the read mark the partner sees).
@@ -80,8 +85,8 @@ export function Thread({ conversationId, viewerId, partner, unreadCount }: Threa
   const bottom = useRef<HTMLDivElement>(null);
   useEffect(() => bottom.current?.scrollIntoView({ block: 'end' }), [messages.length]);
 
-  const partnerState = peer.data?.conversation?.participants.find((p) => p.id === partner.id);
-  const peerLastReadAt = peer.data?.conversation?.peerLastReadAt ?? null;
+  const partnerState = presence.data?.conversation?.participants.find((p) => p.id === partner.id);
+  const peerLastReadAt = readState.data?.conversation?.peerLastReadAt ?? null;
   const lastOwnSeen = [...messages].reverse().find((m) => m.sender.id === viewerId && peerLastReadAt !== null && m.createdAt <= peerLastReadAt);
 
   return (

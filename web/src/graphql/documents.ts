@@ -238,13 +238,16 @@ export const HISTORY = gql`
 `;
 export interface HistoryResult { conversation: { id: string; messages: Connection<HistoryMessage> } | null }
 
-export const PEER_STATE = gql`
-  query PeerState($id: ID!) {
-    conversation(id: $id) { id peerLastReadAt participants { id online lastSeenAt } }
-  }
+export const READ_STATE = gql`
+  query ReadState($id: ID!) { conversation(id: $id) { id peerLastReadAt } }
 `;
-export interface PeerStateResult {
-  conversation: { id: string; peerLastReadAt: string | null; participants: Array<{ id: string; online: boolean | null; lastSeenAt: string | null }> } | null;
+export interface ReadStateResult { conversation: { id: string; peerLastReadAt: string | null } | null }
+
+export const PRESENCE_STATE = gql`
+  query PresenceState($id: ID!) { conversation(id: $id) { id participants { id online lastSeenAt } } }
+`;
+export interface PresenceStateResult {
+  conversation: { id: string; participants: Array<{ id: string; online: boolean | null; lastSeenAt: string | null }> } | null;
 }
 
 export const EDIT_MESSAGE = gql`
