@@ -39,7 +39,7 @@ function SignedIn({ path }: { path: string }) {
   const viewer = data?.me;
   if (!viewer) return <p className="muted page">{error ? 'Could not load your account.' : 'Loading…'}</p>;
 
-  const chat = path.match(/^\/chats(?:\/(\w+))?$/);
+  const chat = path.match(/^\/chats(?:\/([\w-]+))?$/);
   let page: ReactElement;
   if (path === '/browse') page = <BrowsePage viewerRole={viewer.role} />;
   else if (path === '/sessions') page = <SessionsPage />;

@@ -35,5 +35,5 @@ export function mergeMessages(history: HistoryMessage[], live: HistoryMessage[])
   for (const message of live) byId.set(message.id, message);
   // History comes from the normalized cache, so it carries the latest edit of each message.
   for (const message of history) byId.set(message.id, message);
-  return [...byId.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || Number(a.id) - Number(b.id));
+  return [...byId.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
 }

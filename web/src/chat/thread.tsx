@@ -83,7 +83,10 @@ export function Thread({ conversationId, viewerId, partner, unreadCount }: Threa
   }, [unreadCount, conversationId, markRead]);
 
   const bottom = useRef<HTMLDivElement>(null);
-  useEffect(() => bottom.current?.scrollIntoView({ block: 'end' }), [messages.length]);
+  useEffect(() => {
+    // Braces matter: newer Chromium returns a Promise from scrollIntoView, which React would take for a cleanup.
+    void bottom.current?.scrollIntoView({ block: 'end' });
+  }, [messages.length]);
 
   const partnerState = presence.data?.conversation?.participants.find((p) => p.id === partner.id);
   const peerLastReadAt = readState.data?.conversation?.peerLastReadAt ?? null;

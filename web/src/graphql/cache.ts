@@ -6,6 +6,13 @@ const PEER_READ_MARK = gql`
   fragment PeerReadMark on Conversation { id peerLastReadAt }
 `;
 
+/** Drops every cached page of a list (invalidate() without arguments only drops the argument-less one). */
+const invalidateList = (cache: Cache, fieldName: string) => {
+  for (const field of cache.inspectFields('Query')) {
+    if (field.fieldName === fieldName) cache.invalidate('Query', fieldName, field.arguments ?? undefined);
+  }
+};
+
 const viewerId = (cache: Cache): string | null => {
   const me = cache.resolve('Query', 'me');
   return typeof me === 'string' ? (cache.resolve(me, 'id') as string | null) : null;
@@ -43,15 +50,15 @@ export const createCache = () =>
     },
     updates: {
       Mutation: {
-        startConversation: (_result, _args, cache) => cache.invalidate('Query', 'conversations'),
-        revokeSession: (_result, _args, cache) => cache.invalidate('Query', 'sessions'),
+        startConversation: (_result, _args, cache) => invalidateList(cache, 'conversations'),
+        revokeSession: (_result, _args, cache) => invalidateList(cache, 'sessions'),
       },
       Subscription: {
         inbox: (result, _args, cache) => {
           // A conversation the list has never shown (a partner just started it): reload the list.
           const message = result.inbox as { conversation?: { id: string } } | undefined;
           const key = message?.conversation && cache.keyOfEntity({ __typename: 'Conversation', id: message.conversation.id });
-          if (key && cache.resolve(key, 'participants') == null) cache.invalidate('Query', 'conversations');
+          if (key && cache.resolve(key, 'participants') == null) invalidateList(cache, 'conversations');
         },
         conversationEvents: (result, _args, cache) => {
           const event = result.conversationEvents as { __typename?: string; conversationId?: string; lastReadAt?: string; user?: { id: string } };

@@ -45,7 +45,9 @@ export function BrowsePage({ viewerRole }: { viewerRole: Role }) {
     ...(kind === 'startups' && industryId ? { industryId } : {}),
   };
   // New filters start from the first page; relayPagination() merges the "load more" pages.
-  useEffect(() => setAfter(null), [kind, debouncedSearch, industryId, locationId]);
+  useEffect(() => {
+    setAfter(null);
+  }, [kind, debouncedSearch, industryId, locationId]);
 
   const [startups] = useQuery<StartupsResult>({ query: STARTUPS, variables: { first: PAGE_SIZE, after, filter }, pause: kind !== 'startups' });
   const [investors] = useQuery<InvestorsResult>({ query: INVESTORS, variables: { first: PAGE_SIZE, after, filter }, pause: kind !== 'investors' });
