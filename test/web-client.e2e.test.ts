@@ -4,6 +4,7 @@ import type { Browser, Page, WebSocket as BrowserSocket } from 'playwright-core'
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { startTestApp, uniqueEmail, type TestApp } from './helpers/app.js';
+import { createActiveUser, login } from './helpers/factories.js';
 import { buildWebClient, launchChromium, watchedPage, type WatchedPage } from './helpers/browser.js';
 import { tokenFromMail } from './helpers/smtp.js';
 import { TcpProxy } from './helpers/tcp-proxy.js';
@@ -24,6 +25,7 @@ interface ServerFeatures {
   typing: boolean; // setTyping, conversationEvents
   readReceipts: boolean; // Conversation.peerLastReadAt, conversationEvents
   presence: boolean; // User.online, Subscription.presence
+  renewConnection: boolean; // Mutation.renewConnection (issue 11)
 }
 
 async function serverFeatures(t: TestApp): Promise<ServerFeatures> {
@@ -50,6 +52,7 @@ async function serverFeatures(t: TestApp): Promise<ServerFeatures> {
     typing: events && mutation.has('setTyping'),
     readReceipts: events && conversation.has('peerLastReadAt'),
     presence: user.has('online') && subscription.has('presence'),
+    renewConnection: mutation.has('renewConnection'),
   };
 }
 
@@ -61,46 +64,65 @@ const screenshot = async (page: Page, name: string) => {
 
 const messageItem = (page: Page, text: string) => page.locator('[data-testid=message]', { hasText: text });
 
+/**
+ * No console error, except: WebSocket/fetch failures while the test itself has cut the network,
+ * and (TEMPORARY, until the revision 2 API is merged) the 400 answers of the client's
+ * revision 2 operations on a server that does not have them yet.
+ */
+function expectCleanConsole(watched: WatchedPage, features: ServerFeatures, cutWindows: Array<{ from: number; to: number }> = []) {
+  const allRev2 = Object.values(features).every(Boolean);
+  const unexpected = watched.errors.filter(({ at, text }) => {
+    const duringCut = cutWindows.some((w) => at >= w.from && at <= w.to + 2_000);
+    if (duringCut && /WebSocket connection to .* failed|ERR_CONNECTION|Failed to fetch/.test(text)) return false;
+    if (!allRev2 && /the server responded with a status of 400/.test(text)) return false;
+    return true;
+  });
+  expect(unexpected).toEqual([]);
+  expect(watched.foreignRequests).toEqual([]);
+}
+
+/** On failure, what each window showed and logged: the first thing to look at when CI fails here. */
+function reportOnFailure(pages: Record<string, WatchedPage>) {
+  onTestFailed(async () => {
+    const dir = join(tmpdir(), `forum-e2e-failure-${Date.now()}`);
+    mkdirSync(dir, { recursive: true });
+    for (const [name, watched] of Object.entries(pages)) {
+      await watched.page.screenshot({ path: join(dir, `${name}.png`) }).catch(() => {});
+      console.log(`${name} at ${watched.page.url()}; console errors:`, watched.errors);
+    }
+    console.log(`failure screenshots in ${dir}`);
+  });
+}
+
+let browser: Browser;
+let webClientDir: string;
+beforeAll(async () => {
+  webClientDir = await buildWebClient();
+  browser = await launchChromium();
+}, 120_000);
+afterAll(async () => {
+  await browser?.close();
+});
+
 describe('the web client in Chromium', () => {
   let t: TestApp;
-  let browser: Browser;
   let features: ServerFeatures;
   /** The investor's browser reaches the API through this proxy: cutting it is its network going down. */
   let investorNetwork: TcpProxy;
   const cutWindows: Array<{ from: number; to: number }> = [];
 
   beforeAll(async () => {
-    const webClientDir = await buildWebClient();
     t = await startTestApp({ env: { WEB_CLIENT_DIR: webClientDir } });
     investorNetwork = new TcpProxy('127.0.0.1', t.port);
     await investorNetwork.start();
     features = await serverFeatures(t);
     console.log('server features used by guarded e2e steps:', JSON.stringify(features));
-    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
     await investorNetwork?.stop();
     await t?.stop();
   });
-
-  /**
-   * No console error, except: WebSocket/fetch failures while the test itself has cut the network,
-   * and (TEMPORARY, until the revision 2 API is merged) the 400 answers of the client's
-   * revision 2 operations on a server that does not have them yet.
-   */
-  function expectCleanConsole(watched: WatchedPage) {
-    const allRev2 = Object.values(features).every(Boolean);
-    const unexpected = watched.errors.filter(({ at, text }) => {
-      const duringCut = cutWindows.some((w) => at >= w.from && at <= w.to + 2_000);
-      if (duringCut && /WebSocket connection to .* failed|ERR_CONNECTION|Failed to fetch/.test(text)) return false;
-      if (!allRev2 && /the server responded with a status of 400/.test(text)) return false;
-      return true;
-    });
-    expect(unexpected).toEqual([]);
-    expect(watched.foreignRequests).toEqual([]);
-  }
 
   it('registers, activates, signs in, chats live both ways, survives a network cut and signs out', async () => {
     const investorContext = await browser.newContext({ viewport: { width: 1200, height: 800 } });
@@ -112,16 +134,7 @@ describe('the web client in Chromium', () => {
     const investorOrigin = `http://127.0.0.1:${investorNetwork.port}`;
     const investorSockets: BrowserSocket[] = [];
     investor.page.on('websocket', (socket) => investorSockets.push(socket));
-    onTestFailed(async () => {
-      // What each browser showed and logged: the first thing to look at when CI fails here.
-      const dir = join(tmpdir(), `forum-e2e-failure-${Date.now()}`);
-      mkdirSync(dir, { recursive: true });
-      for (const [name, watched] of [['investor', investor], ['startup', startup]] as const) {
-        await watched.page.screenshot({ path: join(dir, `${name}.png`) }).catch(() => {});
-        console.log(`${name} at ${watched.page.url()}; console errors:`, watched.errors);
-      }
-      console.log(`failure screenshots in ${dir}`);
-    });
+    reportOnFailure({ investor, startup });
 
     const startupEmail = uniqueEmail('startup');
     const investorEmail = uniqueEmail('investor');
@@ -242,11 +255,88 @@ describe('the web client in Chromium', () => {
     const reuse = await t.gql(`mutation($r: String!) { refreshToken(refreshToken: $r) { accessToken } }`, { r: refreshToken });
     expect(reuse.errors?.[0]?.extensions?.code).toBe('TOKEN_REVOKED');
 
-    expectCleanConsole(investor);
-    expectCleanConsole(startup);
+    expectCleanConsole(investor, features, cutWindows);
+    expectCleanConsole(startup, features, cutWindows);
     await investorContext.close();
     await startupContext.close();
   }, 180_000);
+});
+
+describe('the web client with 6-second access tokens in two tabs', () => {
+  let t: TestApp;
+  let features: ServerFeatures;
+
+  beforeAll(async () => {
+    // No reuse grace: if two tabs ever rotated the same refresh token, the API would revoke the
+    // session and the tabs would land on the sign-in page.
+    t = await startTestApp({ env: { WEB_CLIENT_DIR: webClientDir, ACCESS_TOKEN_TTL: '6', REFRESH_REUSE_GRACE_SECONDS: '0' } });
+    features = await serverFeatures(t);
+  }, 120_000);
+  afterAll(() => t?.stop());
+
+  it('refreshes once per expiry for both tabs, keeps them live, and signs both out when the session is revoked', async () => {
+    const [investor, startup] = await Promise.all([createActiveUser(t, { role: 'INVESTOR' }), createActiveUser(t, { role: 'STARTUP', companyName: 'Soil Sensing Labs' })]);
+    const started = await t.gql<{ startConversation: { id: string } }>(`mutation($u: ID!) { startConversation(userId: $u) { id } }`, { u: startup.id }, { token: (await login(t, investor)).accessToken });
+    const conversationId = started.data!.startConversation.id;
+
+    const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+    context.setDefaultTimeout(20_000);
+    const first = await watchedPage(context);
+    const second = await watchedPage(context);
+    reportOnFailure({ first, second });
+    const refreshes: string[] = [];
+    for (const tab of [first, second]) {
+      tab.page.on('request', (request) => {
+        if (request.postData()?.includes('mutation Refresh')) refreshes.push(tab === first ? 'first' : 'second');
+      });
+    }
+    const nextRefresh = () =>
+      Promise.any(
+        [first, second].map((tab) => tab.page.waitForResponse((response) => !!response.request().postData()?.includes('mutation Refresh'), { timeout: 20_000 })),
+      );
+
+    await first.page.goto(`${t.url}/app/sign-in`);
+    await signIn(first.page, startup.email);
+    // The second tab starts from the refresh token the first one stored: the same session.
+    await second.page.goto(`${t.url}/app/chats/${conversationId}`);
+    await second.page.getByTestId('connection').getByText('live').waitFor();
+    await first.page.goto(`${t.url}/app/chats/${conversationId}`);
+    await first.page.getByTestId('connection').getByText('live').waitFor();
+
+    // Three access-token lifetimes: each tab's token expires and is replaced, the refresh token
+    // rotates each time, and neither tab is ever signed out.
+    for (let round = 1; round <= 3; round++) {
+      await nextRefresh();
+      if (features.renewConnection) {
+        // The socket renews in place, so a message sent at any moment arrives live in both tabs.
+        const body = `After refresh ${round}`;
+        await t.gql(`mutation($c: ID!, $b: String!) { sendMessage(conversationId: $c, body: $b) { id } }`, { c: conversationId, b: body }, { token: (await login(t, investor)).accessToken });
+        await messageItem(first.page, body).waitFor();
+        await messageItem(second.page, body).waitFor();
+      }
+    }
+    expect(refreshes.length).toBeGreaterThanOrEqual(3);
+
+    // One session for both tabs, still alive.
+    await first.page.goto(`${t.url}/app/sessions`);
+    const rows = first.page.locator('table.sessions tbody tr');
+    await rows.first().waitFor();
+    expect(await rows.count()).toBe(1);
+    await second.page.getByTestId('connection').getByText('live').waitFor();
+
+    // Signed out everywhere from another device: both tabs go back to sign-in, saying why.
+    const elsewhere = await login(t, startup);
+    await t.gql(`mutation { logoutAll { ok } }`, undefined, { token: elsewhere.accessToken });
+    for (const tab of [first, second]) {
+      await tab.page.getByRole('heading', { name: 'Sign in' }).waitFor();
+      await tab.page.getByText('Your session was ended').waitFor();
+    }
+    expect(await first.page.evaluate(() => window.localStorage.getItem('forum.refreshToken'))).toBeNull();
+
+    expectCleanConsole(first, features);
+    expectCleanConsole(second, features);
+    await context.close();
+  }, 120_000);
 });
 
 async function register(

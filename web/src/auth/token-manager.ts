@@ -78,12 +78,12 @@ const SESSION_ENDED: Record<string, SignOutReason> = {
   TOKEN_EXPIRED: 'expired',
 };
 
-/** A token this close to its expiry is not sent any more: it could expire on the way. */
+/** A token this close to its expiry (at most a fifth of its life) is not sent any more: it could expire on the way. */
 const EXPIRY_SAFETY_MS = 5_000;
 
 export class TokenManager {
   private readonly tab = Math.random().toString(36).slice(2);
-  private access: { token: string; expiresAt: number } | null = null;
+  private access: { token: string; expiresAt: number; safetyMs: number } | null = null;
   /** In memory: the shared storage changes under us when another tab signs in or out. */
   private session: boolean;
   private inFlight: Promise<string | null> | null = null;
@@ -112,7 +112,7 @@ export class TokenManager {
 
   /** The access token if it is safe to send now, without waiting. */
   currentAccessToken(): string | null {
-    if (!this.access || this.access.expiresAt - EXPIRY_SAFETY_MS <= this.now()) return null;
+    if (!this.access || this.access.expiresAt - this.access.safetyMs <= this.now()) return null;
     return this.access.token;
   }
 
@@ -193,7 +193,8 @@ export class TokenManager {
     const wasSignedOut = !this.session;
     this.session = true;
     this.options.storage.setItem(REFRESH_TOKEN_KEY, pair.refreshToken);
-    this.access = { token: pair.accessToken, expiresAt: Date.parse(pair.accessTokenExpiresAt) };
+    const expiresAt = Date.parse(pair.accessTokenExpiresAt);
+    this.access = { token: pair.accessToken, expiresAt, safetyMs: Math.max(0, Math.min(EXPIRY_SAFETY_MS, (expiresAt - this.now()) / 5)) };
     this.settleRemote(pair.accessToken);
     this.schedule();
     this.emit({ type: wasSignedOut ? 'signed-in' : 'refreshed', accessToken: pair.accessToken });

@@ -24,6 +24,8 @@ const isCloseEvent = (value: unknown): value is CloseEvent =>
 export function createChatSocket(tokens: TokenManager, onSessionEnded: () => void): ChatSocket {
   let state: SocketState = 'connecting';
   let everConnected = false;
+  /** The token the current connection was opened (or renewed) with. */
+  let connectionToken: string | null = null;
   const listeners = new Set<(state: SocketState, reconnected: boolean) => void>();
   const setState = (next: SocketState, reconnected = false) => {
     state = next;
@@ -34,8 +36,8 @@ export function createChatSocket(tokens: TokenManager, onSessionEnded: () => voi
     url: GRAPHQL_WS_URL,
     lazy: true,
     connectionParams: async () => {
-      const token = await tokens.getAccessToken();
-      return token ? { authorization: `Bearer ${token}` } : {};
+      connectionToken = await tokens.getAccessToken();
+      return connectionToken ? { authorization: `Bearer ${connectionToken}` } : {};
     },
     retryAttempts: Infinity,
     // 4403 "token revoked" / "invalid token": this session is over, retrying cannot help.
@@ -53,7 +55,9 @@ export function createChatSocket(tokens: TokenManager, onSessionEnded: () => voi
       },
       closed: (event) => {
         if (!isCloseEvent(event)) return setState('offline');
-        if (event.code === 4403 && event.reason === 'token expired') tokens.expireAccessToken();
+        // Closed at the expiry of the token it was opened with: if the client has refreshed since,
+        // the reconnect uses the newer token; if not (clocks disagree), that token is dropped.
+        if (event.code === 4403 && event.reason === 'token expired' && tokens.currentAccessToken() === connectionToken) tokens.expireAccessToken();
         if (event.code === 4403 && event.reason !== 'token expired') onSessionEnded();
         setState('offline');
       },
@@ -65,7 +69,9 @@ export function createChatSocket(tokens: TokenManager, onSessionEnded: () => voi
     client.subscribe(
       { query: RENEW_CONNECTION, variables: { accessToken: event.accessToken } },
       {
-        next: () => {},
+        next: (result) => {
+          if (!result.errors) connectionToken = event.accessToken;
+        },
         // A server without renewConnection closes the socket at the old token's expiry and the
         // client reconnects with the new one: slower, but nothing is lost (see catch-up).
         error: () => {},
