@@ -141,6 +141,12 @@ describe('the web client in Chromium', () => {
     const startupCompany = 'Soil Sensing Labs';
     const investorCompany = 'Dnipro Ventures';
 
+    // Ten startups registered after ours push it to the second page of Browse (newest first).
+    const fillers = (async () => {
+      await t.inbox.waitForMail(startupEmail);
+      for (let i = 1; i <= 10; i++) await createActiveUser(t, { role: 'STARTUP', companyName: `Filler Startup ${i}` });
+    })();
+
     // ── Register: field errors from extensions.fields appear next to their fields ──
     await register(startup.page, t.url, { role: 'a startup', email: startupEmail, company: startupCompany, industry: true, badFirst: true });
     await register(investor.page, investorOrigin, { role: 'an investor', email: investorEmail, company: investorCompany, industry: false, badFirst: false });
@@ -162,11 +168,21 @@ describe('the web client in Chromium', () => {
     await signIn(startup.page, startupEmail);
     await signIn(investor.page, investorEmail);
 
-    // ── Browse: the investor finds the startup by search and messages it ──
+    // ── Browse: "Load more" appends the next page; search narrows; the investor messages the startup ──
+    await fillers;
     await investor.page.getByRole('link', { name: 'Browse' }).click();
-    await investor.page.getByLabel('Search').fill('sensing');
-    const card = investor.page.locator('.profile', { hasText: startupCompany });
+    const cards = investor.page.locator('.profile');
+    const card = cards.filter({ hasText: startupCompany });
+    await cards.nth(9).waitFor();
+    expect(await cards.count()).toBe(10);
+    expect(await card.count()).toBe(0);
+    await investor.page.getByRole('button', { name: 'Load more' }).click();
     await card.waitFor();
+    expect(await cards.count()).toBe(11);
+    await investor.page.getByRole('button', { name: 'Load more' }).waitFor({ state: 'detached' });
+    await investor.page.getByLabel('Search').fill('sensing');
+    await cards.filter({ hasText: 'Filler Startup' }).first().waitFor({ state: 'detached' });
+    expect(await cards.count()).toBe(1);
     await screenshot(investor.page, 'browse');
     await card.getByRole('button', { name: 'Message' }).click();
     await investor.page.waitForURL(/\/app\/chats\/[\w-]+$/);
