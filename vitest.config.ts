@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 
 const require = createRequire(import.meta.url);
 const BENCH_SMOKE = 'test/bench-smoke.test.ts';
+const WEB_E2E = 'test/web-client.e2e.test.ts';
 
 export default defineConfig({
   resolve: {
@@ -17,10 +18,14 @@ export default defineConfig({
     // Two cores: each file runs its own app, database and SMTP server.
     maxWorkers: 2,
     projects: [
-      { extends: true, test: { name: 'api', include: ['test/**/*.test.ts'], exclude: [BENCH_SMOKE], sequence: { groupOrder: 0 } } },
+      { extends: true, test: { name: 'api', include: ['test/**/*.test.ts'], exclude: [BENCH_SMOKE, WEB_E2E], sequence: { groupOrder: 0 } } },
       // The bench smoke loads both cores; alone and last, it cannot slow the timing-sensitive
       // tests (revocation "within a second") running beside it.
       { extends: true, test: { name: 'bench-smoke', include: [BENCH_SMOKE], sequence: { groupOrder: 1 } } },
+      // The web client's unit tests (token manager) run in Node, with Node's own BroadcastChannel.
+      { extends: true, test: { name: 'web', include: ['web/src/**/*.test.ts'] } },
+      // Chromium takes both cores for a while: alone, after everything else.
+      { extends: true, test: { name: 'web-e2e', include: [WEB_E2E], sequence: { groupOrder: 2 } } },
     ],
   },
 });

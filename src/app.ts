@@ -42,7 +42,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   });
   const yoga = createGraphQLServer(services, metrics);
   const origins = originPolicy(config.CORS_ORIGINS, config.NODE_ENV === 'production');
-  const server: Server = createServer(createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes: config.MAX_BODY_BYTES, origins, graphiql: config.GRAPHIQL }));
+  const server: Server = createServer(createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes: config.MAX_BODY_BYTES, origins, graphiql: config.GRAPHIQL, webClientDir: config.WEB_CLIENT_DIR }));
   webSockets = attachGraphQLWebSocketServer({ server, yoga, services, logger, origins });
 
   let flushTimer: NodeJS.Timeout | undefined;

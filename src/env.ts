@@ -62,6 +62,8 @@ const envSchema = z.object({
   INTROSPECTION: z.stringbool().optional(),
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(100_000),
   REVOCATION_SYNC_SECONDS: z.coerce.number().positive().default(5),
+  /** The built web client (`npm run build:web`), served at /app. */
+  WEB_CLIENT_DIR: z.string().min(1).default('web/dist'),
 });
 
 export type EnvInput = Record<string, string | undefined>;

@@ -6,6 +6,7 @@ import { routeOf, type AppMetrics } from '../metrics.js';
 import { SECURITY_HEADERS } from '../security/http-guards.js';
 import { activatePage, faviconAsset, graphiqlPage, wantsGraphiQL } from './pages.js';
 import { applyCors, type OriginPolicy } from './cors.js';
+import { createWebClientHandler, WEB_CLIENT_PATH } from './web-client.js';
 import { requestIdFrom } from '../graphql/context.js';
 
 export interface RouterOptions {
@@ -17,6 +18,8 @@ export interface RouterOptions {
   origins: OriginPolicy;
   /** Serve GraphiQL to browsers at GET /graphql. */
   graphiql: boolean;
+  /** Where the built web client is (served at /app). */
+  webClientDir: string;
 }
 
 const requestIds = new WeakMap<IncomingMessage, string>();
@@ -32,7 +35,8 @@ const headersOf = (req: IncomingMessage) => ({
 });
 
 /** The HTTP front door: a few plain routes, then Yoga for /graphql. */
-export function createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes, origins, graphiql }: RouterOptions): RequestListener {
+export function createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes, origins, graphiql, webClientDir }: RouterOptions): RequestListener {
+  const serveWebClient = createWebClientHandler(webClientDir);
   return (req, res) => {
     const startedAt = process.hrtime.bigint();
     const path = (req.url ?? '/').split('?')[0] ?? '/';
@@ -53,6 +57,7 @@ export function createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes
     if ((path === '/favicon.svg' || path === '/favicon.ico') && readOnly) return void faviconAsset().serve(req, res);
     if (path === '/graphql' && applyCors(origins, req, res)) return;
     if (path === '/graphql' && graphiql && wantsGraphiQL(req.method, req.headers.accept)) return void graphiqlPage().serve(req, res);
+    if (path === WEB_CLIENT_PATH || path.startsWith(`${WEB_CLIENT_PATH}/`)) return void serveWebClient(req, res, path);
     if (tooLarge(req, maxBodyBytes)) return refuse(res, 413, 'Request body too large.');
     void yoga.requestListener(limitBody(req, res, maxBodyBytes), res);
   };
