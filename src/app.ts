@@ -31,7 +31,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const orm: ORM = await initORM(config.DATABASE_URL, config.DATABASE_POOL_MAX, options.onQuery);
   const handles = createServices(config, orm, logger);
   const { services } = handles;
-  const { outbox, revokedSessions } = services;
+  const { outbox, revokedSessions, presence } = services;
 
   let webSockets: GraphQLWebSocketServer | undefined;
   const metrics = new AppMetrics({
@@ -58,6 +58,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       started = true;
       await revokedSessions.start();
       outbox.start();
+      presence.start();
       flushTimer = setInterval(() => {
         flushExpiredTokens(orm.em.fork(), config.ACCESS_TOKEN_TTL)
           .then((deleted) => logger.info({ deleted }, 'expired tokens flushed'))
@@ -78,6 +79,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
         });
       }
       clearInterval(flushTimer);
+      await presence.stop();
       await revokedSessions.stop();
       await outbox.stop();
       await handles.close();
