@@ -273,8 +273,17 @@ export class RedisPresenceStore implements PresenceStore {
   private async renew(): Promise<void> {
     const now = Date.now();
     try {
+      // The shared keys outlive every instance by a while, then vanish with an abandoned deployment.
+      const keep = this.options.ttlSeconds * 10_000;
       const [[, added] = []] =
-        (await this.redis.multi().zadd(this.keys.instances, this.expiry(now), this.instanceId).hset(this.keys.seen, this.instanceId, now).exec()) ?? [];
+        (await this.redis
+          .multi()
+          .zadd(this.keys.instances, this.expiry(now), this.instanceId)
+          .hset(this.keys.seen, this.instanceId, now)
+          .pexpire(this.keys.instances, keep)
+          .pexpire(this.keys.seen, keep)
+          .pexpire(this.keys.instance, keep)
+          .exec()) ?? [];
       // Absent means the others reaped this instance (Redis was away for longer than the TTL).
       if (added === 1 || this.outOfSync) await this.resync();
       await this.reap(now);
