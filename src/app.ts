@@ -4,6 +4,7 @@ import { initORM, type ORM, type QueryListener } from './db.js';
 import type { Config } from './env.js';
 import { createGraphQLServer } from './graphql/yoga.js';
 import { createRequestListener } from './http/router.js';
+import { unsubscribeHandler } from './http/unsubscribe.js';
 import { createLogger, type Logger } from './logger.js';
 import { AppMetrics } from './metrics.js';
 import { flushExpiredTokens } from './modules/auth/token-flush.js';
@@ -31,16 +32,18 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const orm: ORM = await initORM(config.DATABASE_URL, config.DATABASE_POOL_MAX, options.onQuery);
   const handles = createServices(config, orm, logger);
   const { services } = handles;
-  const { outbox, revokedSessions, presence } = services;
+  const { outbox, revokedSessions, presence, notifications } = services;
 
   let webSockets: GraphQLWebSocketServer | undefined;
   const metrics = new AppMetrics({
     openSockets: () => webSockets?.openConnections ?? 0,
     outboxBacklog: () => outbox.pendingCount(),
     revokedSessionsCached: () => revokedSessions.size,
+    unreadEmailsDue: () => notifications.scanner.dueCount(),
+    extra: notifications.counters.all(),
   });
   const yoga = createGraphQLServer(services, metrics);
-  const server: Server = createServer(createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes: config.MAX_BODY_BYTES }));
+  const server: Server = createServer(createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes: config.MAX_BODY_BYTES, unsubscribe: unsubscribeHandler(services) }));
   webSockets = attachGraphQLWebSocketServer({ server, yoga, services, logger });
 
   let flushTimer: NodeJS.Timeout | undefined;
@@ -59,6 +62,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       await revokedSessions.start();
       outbox.start();
       presence.start();
+      notifications.scanner.start();
       flushTimer = setInterval(() => {
         flushExpiredTokens(orm.em.fork(), config.ACCESS_TOKEN_TTL)
           .then((deleted) => logger.info({ deleted }, 'expired tokens flushed'))
@@ -80,6 +84,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       }
       clearInterval(flushTimer);
       await presence.stop();
+      await notifications.scanner.stop();
       await revokedSessions.stop();
       await outbox.stop();
       await handles.close();

@@ -11,6 +11,8 @@ import { OutboxWorker } from './mail/outbox.js';
 import { JwtCodec } from './modules/auth/jwt.js';
 import { RevokedSessions } from './modules/auth/revoked-sessions.js';
 import { SessionService } from './modules/auth/session.service.js';
+import { NotificationCounters, UnreadEmailScanner } from './modules/notifications/unread-email-scanner.js';
+import { UnsubscribeTokens } from './modules/notifications/unsubscribe-tokens.js';
 import { PresenceTracker } from './modules/presence/presence-tracker.js';
 import { MemoryCounterStore, RedisCounterStore } from './security/rate-limiter.js';
 import { RateLimits } from './security/rate-limits.js';
@@ -28,6 +30,7 @@ export interface AppServices {
   /** Authenticated sockets of this instance; the WebSocket server reports to it. */
   socketLifecycle: SocketLifecycle;
   presence: PresenceTracker;
+  notifications: { scanner: UnreadEmailScanner; tokens: UnsubscribeTokens; counters: NotificationCounters };
 }
 
 export interface ServiceHandles {
@@ -45,7 +48,15 @@ export function createServices(config: Config, orm: ORM, logger: Logger): Servic
     logLinks: config.NODE_ENV !== 'production',
     logger,
   });
-  const outbox = new OutboxWorker({ em: orm.em.fork(), transport, logger, pollMs: config.MAIL_POLL_MS, retryBaseMs: config.MAIL_RETRY_BASE_MS });
+  const notificationCounters = new NotificationCounters();
+  const outbox = new OutboxWorker({
+    em: orm.em.fork(),
+    transport,
+    logger,
+    pollMs: config.MAIL_POLL_MS,
+    retryBaseMs: config.MAIL_RETRY_BASE_MS,
+    onSent: (kind) => notificationCounters.emailsSent.inc({ kind }),
+  });
   const pubsub = createAppPubSub(config.REDIS_URL, logger);
   const revokedSessions = new RevokedSessions({
     em: orm.em.fork(),
@@ -93,8 +104,34 @@ export function createServices(config: Config, orm: ORM, logger: Logger): Servic
     graceSeconds: config.PRESENCE_GRACE_SECONDS,
     logger,
   });
+  const unsubscribeTokens = new UnsubscribeTokens(config.JWT_SECRET);
+  const tracker = presence;
+  const scanner = new UnreadEmailScanner({
+    em: orm.em.fork(),
+    delaySeconds: config.UNREAD_EMAIL_DELAY_SECONDS,
+    intervalMs: config.UNREAD_EMAIL_SCAN_SECONDS * 1000,
+    batchSize: config.UNREAD_EMAIL_BATCH,
+    appUrl: config.APP_URL,
+    tokens: unsubscribeTokens,
+    online: (userIds) => tracker.online(userIds),
+    queued: () => outbox.nudge(),
+    counters: notificationCounters,
+    logger,
+  });
   return {
-    services: { config, orm, logger, outbox, pubsub: pubsub.pubsub, sessions, revokedSessions, rateLimits, socketLifecycle, presence },
+    services: {
+      config,
+      orm,
+      logger,
+      outbox,
+      pubsub: pubsub.pubsub,
+      sessions,
+      revokedSessions,
+      rateLimits,
+      socketLifecycle,
+      presence,
+      notifications: { scanner, tokens: unsubscribeTokens, counters: notificationCounters },
+    },
     async close() {
       transport.close();
       limiterRedis?.disconnect();

@@ -13,6 +13,8 @@ export interface RouterOptions {
   logger: Logger;
   metrics: AppMetrics;
   maxBodyBytes: number;
+  /** GET and POST /unsubscribe (one-click unsubscribe links of notification emails). */
+  unsubscribe?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 }
 
 const requestIds = new WeakMap<IncomingMessage, string>();
@@ -28,7 +30,7 @@ const headersOf = (req: IncomingMessage) => ({
 });
 
 /** The HTTP front door: a few plain routes, then Yoga for /graphql. */
-export function createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes }: RouterOptions): RequestListener {
+export function createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes, unsubscribe }: RouterOptions): RequestListener {
   return (req, res) => {
     const startedAt = process.hrtime.bigint();
     const path = (req.url ?? '/').split('?')[0] ?? '/';
@@ -47,6 +49,13 @@ export function createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes
     if (path === '/activate' && req.method === 'GET') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
       return void res.end(ACTIVATE_PAGE);
+    }
+    if (path === '/unsubscribe' && unsubscribe) {
+      return void unsubscribe(req, res).catch((error: unknown) => {
+        logger.error({ err: error, requestId }, 'unsubscribe failed');
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end('Something went wrong; try again.');
+      });
     }
     if (tooLarge(req, maxBodyBytes)) return refuse(res, 413, 'Request body too large.');
     void yoga.requestListener(limitBody(req, res, maxBodyBytes), res);
