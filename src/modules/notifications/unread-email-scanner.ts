@@ -53,10 +53,16 @@ interface UnreadSummary {
   sender_company: string | null;
 }
 
-// The watermark: messages up to (created_at, id) have been examined. Every statement that reads
-// messages past it walks message_created_idx ("created_at", "id").
-const PAST_WATERMARK = `("m"."created_at", "m"."id") > ("w"."scanned_created_at", "w"."scanned_message_id")
+// Messages past a watermark (created_at, id) whose delay is over, in sending order. The values
+// are bound parameters, so PostgreSQL plans a range scan of message_created_idx
+// ("created_at", "id") that stops at the first row past the delay.
+const PAST_WATERMARK = `("m"."created_at", "m"."id") > (?::timestamptz, ?::uuid)
   and "m"."created_at" <= now() - make_interval(secs => ?)`;
+
+interface Watermark {
+  scanned_created_at: Date;
+  scanned_message_id: string;
+}
 
 /**
  * Finds messages that are still unread UNREAD_EMAIL_DELAY_SECONDS after they were sent and
@@ -71,6 +77,12 @@ export class UnreadEmailScanner {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = true;
+  /**
+   * The last watermark this instance saw. It only ever moves forward, so a stale copy is a safe
+   * lower bound for the lock-free probe: at worst the probe finds an examined message and the
+   * locked pass then finds nothing to do.
+   */
+  private knownWatermark: Watermark | undefined;
 
   constructor(private readonly options: UnreadEmailScannerOptions) {}
 
@@ -87,13 +99,24 @@ export class UnreadEmailScanner {
 
   /** Messages past their delay that the scan has not examined yet (at most `cap`), for /metrics. */
   async dueCount(cap = 10_000): Promise<number> {
+    const em = this.options.em.fork();
+    const watermark = await this.watermark(em);
     const [row] = await sql<{ due: number }[]>(
-      this.options.em.fork(),
+      em,
       `select count(*)::int as "due" from (
-         select 1 from "message" "m", "unread_email_scan" "w" where "w"."id" = 1 and ${PAST_WATERMARK} limit ?) "d"`,
-      [this.options.delaySeconds, cap],
+         select 1 from "message" "m" where ${PAST_WATERMARK} order by "m"."created_at", "m"."id" limit ?) "d"`,
+      [watermark.scanned_created_at, watermark.scanned_message_id, this.options.delaySeconds, cap],
     );
     return row?.due ?? 0;
+  }
+
+  private async watermark(em: EntityManager): Promise<Watermark> {
+    if (!this.knownWatermark) {
+      const [row] = await sql<Watermark[]>(em, `select "scanned_created_at", "scanned_message_id" from "unread_email_scan" where "id" = 1`);
+      if (!row) throw new Error('unread_email_scan has no row: run the migrations');
+      this.knownWatermark = row;
+    }
+    return this.knownWatermark;
   }
 
   private schedule(delay: number): void {
@@ -121,20 +144,23 @@ export class UnreadEmailScanner {
     const { delaySeconds, batchSize } = this.options;
     const em = this.options.em.fork();
     // Nothing due is the usual case: one index probe, no transaction, no lock.
+    const known = await this.watermark(em);
     const [probe] = await sql<{ due: number }[]>(
       em,
-      `select 1 as "due" from "message" "m", "unread_email_scan" "w" where "w"."id" = 1 and ${PAST_WATERMARK} limit 1`,
-      [delaySeconds],
+      `select 1 as "due" from "message" "m" where ${PAST_WATERMARK} order by "m"."created_at", "m"."id" limit 1`,
+      [known.scanned_created_at, known.scanned_message_id, delaySeconds],
     );
     if (!probe) return 'idle';
 
     let queued = 0;
+    let advanced: Watermark | undefined;
     const outcome = await em.transactional(async (tx) => {
-      const [watermark] = await sql<{ scanned_created_at: Date; scanned_message_id: string }[]>(
+      const [watermark] = await sql<Watermark[]>(
         tx,
         `select "scanned_created_at", "scanned_message_id" from "unread_email_scan" where "id" = 1 for update skip locked`,
       );
       if (!watermark) return 'idle' as const; // another instance is scanning
+      this.knownWatermark = watermark;
       const due = await this.dueMessages(tx, watermark, batchSize);
       if (due.length === 0) return 'done' as const;
 
@@ -149,8 +175,10 @@ export class UnreadEmailScanner {
 
       const last = due[due.length - 1]!;
       await sql(tx, `update "unread_email_scan" set "scanned_created_at" = ?, "scanned_message_id" = ? where "id" = 1`, [last.created_at, last.id]);
+      advanced = { scanned_created_at: last.created_at, scanned_message_id: last.id };
       return due.length === batchSize ? ('more' as const) : ('done' as const);
     });
+    if (advanced) this.knownWatermark = advanced; // committed
     if (queued > 0) {
       this.options.counters.unreadEmailsQueued.inc(queued);
       this.options.logger.info({ queued }, 'unread-message emails queued');
@@ -164,12 +192,11 @@ export class UnreadEmailScanner {
    * an email: still unread, the recipient wants these emails, and no email about this
    * conversation went out since the recipient last read it.
    */
-  private dueMessages(tx: EntityManager, watermark: { scanned_created_at: Date; scanned_message_id: string }, limit: number): Promise<DueRow[]> {
+  private dueMessages(tx: EntityManager, watermark: Watermark, limit: number): Promise<DueRow[]> {
     return sql<DueRow[]>(
       tx,
-      `with "w" as (select ?::timestamptz as "scanned_created_at", ?::uuid as "scanned_message_id"),
-       "due" as (
-         select "m"."id", "m"."created_at", "m"."conversation_id", "m"."sender_id" from "message" "m", "w"
+      `with "due" as (
+         select "m"."id", "m"."created_at", "m"."conversation_id", "m"."sender_id" from "message" "m"
          where ${PAST_WATERMARK}
          order by "m"."created_at", "m"."id" limit ?)
        select "d"."id", "d"."created_at", "d"."conversation_id", "u"."id" as "recipient_id", "u"."email" as "recipient_email",
