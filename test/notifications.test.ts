@@ -3,6 +3,8 @@ import { startTestApp, type TestApp } from './helpers/app.js';
 import { MARK_READ, chatPair, sendMessage } from './helpers/chat.js';
 import { UPDATE_SETTINGS } from './helpers/presence.js';
 import type { ReceivedMail } from './helpers/smtp.js';
+import { startAppWithCuttableRedis, type AppWithCuttableRedis } from './helpers/instances.js';
+import { redisAvailableFor } from './helpers/redis.js';
 import { connectedWs } from './helpers/ws.js';
 
 const NOTIFICATION_ENV = { UNREAD_EMAIL_DELAY_SECONDS: '1', UNREAD_EMAIL_SCAN_SECONDS: '0.2', PRESENCE_GRACE_SECONDS: '0.5' };
@@ -206,6 +208,34 @@ describe('unread-message emails with two instances', () => {
     await Promise.all(pairs.map(({ investor, conversationId }, i) => sendMessage(i % 2 ? a : b, investor, conversationId, `Message ${i}`)));
     await Promise.all(pairs.map(({ startup }) => nthUnreadMail(a, startup.email)));
     await flushUnreadEmails(a);
+    for (const { startup } of pairs) expect(unreadMails(a, startup.email)).toHaveLength(1);
+  });
+});
+
+describe.skipIf(!redisAvailableFor('unread-message emails while Redis is away'))('unread-message emails while Redis is unreachable', () => {
+  let cuttable: AppWithCuttableRedis | undefined;
+  let a: TestApp;
+  let b: TestApp | undefined;
+  beforeAll(async () => {
+    cuttable = await startAppWithCuttableRedis(NOTIFICATION_ENV);
+    a = cuttable.t;
+    b = await startTestApp({ db: a.db, inbox: a.inbox, env: { REDIS_URL: cuttable.redisUrl, ...NOTIFICATION_ENV } });
+  });
+  afterAll(async () => {
+    await b?.stop();
+    await cuttable?.stop();
+  });
+
+  it('still sends exactly one email per conversation: the database decides, not Redis', async () => {
+    const pairs = await Promise.all(Array.from({ length: 4 }, () => chatPair(a)));
+    cuttable!.proxy.cut();
+    try {
+      await Promise.all(pairs.map(({ investor, conversationId }, i) => sendMessage(i % 2 ? a : b!, investor, conversationId, `Message ${i}`)));
+      await Promise.all(pairs.map(({ startup }) => nthUnreadMail(a, startup.email)));
+      await flushUnreadEmails(a);
+    } finally {
+      cuttable!.proxy.restore();
+    }
     for (const { startup } of pairs) expect(unreadMails(a, startup.email)).toHaveLength(1);
   });
 });

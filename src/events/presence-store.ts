@@ -167,7 +167,7 @@ export class RedisPresenceStore implements PresenceStore {
   /** Set when a write did not reach Redis: this instance's users must be registered again. */
   private outOfSync = false;
   private renewing: Promise<void> | undefined;
-  private stopped = false;
+  private stopped = true;
 
   constructor(private readonly options: RedisPresenceStoreOptions) {
     const prefix = options.keyPrefix;
@@ -186,7 +186,7 @@ export class RedisPresenceStore implements PresenceStore {
     redis.defineCommand('presenceOnline', { numberOfKeys: 1, lua: ONLINE });
     redis.defineCommand('presenceReap', { numberOfKeys: 2, lua: REAP });
     redis.on('ready', () => {
-      if (this.outOfSync) void this.renew();
+      if (this.outOfSync && !this.stopped) void this.renew();
     });
     this.redis = redis as PresenceRedis;
   }
@@ -252,9 +252,11 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   async stop(graceSeconds: number): Promise<void> {
+    const wasRunning = !this.stopped;
     this.stopped = true;
     clearTimeout(this.timer);
     await this.renewing;
+    if (!wasRunning) return void this.redis.disconnect();
     try {
       // Not removed at once: users who reconnect elsewhere within the grace announce nothing,
       // and the others reap this instance's remaining users when it runs out.
