@@ -134,6 +134,39 @@ describe('unread-message emails', () => {
   });
 });
 
+describe('the unread-email scan when nothing is due', () => {
+  const statements: string[] = [];
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: NOTIFICATION_ENV, buildOptions: { onQuery: (statement) => void statements.push(statement) } });
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  it('costs one index probe per pass: no transaction, no lock, no write', async () => {
+    const { investor, conversationId } = await chatPair(t);
+    await sendMessage(t, investor, conversationId, 'Examined once');
+    const probes = () => statements.filter((s) => /from "message" "m" where \("m"\."created_at", "m"\."id"\) >/.test(s) && /limit 1$/.test(s.trim()));
+    const scanStatements = () => statements.filter((s) => /unread_email_scan|unread_email_notice/.test(s));
+    // The message falls due and is examined; after that, passes find nothing.
+    await new Promise<void>((resolve, reject) => {
+      const deadline = Date.now() + 15_000;
+      const check = () => {
+        if (scanStatements().some((s) => /^update "unread_email_scan"/.test(s.trim()))) return resolve();
+        if (Date.now() > deadline) return reject(new Error('the message was never examined'));
+        setTimeout(check, 50);
+      };
+      check();
+    });
+    const afterExamined = statements.length;
+    const probesThen = probes().length;
+    while (probes().length < probesThen + 5) await new Promise((resolve) => setTimeout(resolve, 100));
+    const idle = statements.slice(afterExamined);
+    expect(idle.filter((s) => /for update|^begin|^update|^insert/i.test(s.trim()) && !/"mail_outbox"/.test(s))).toEqual([]);
+  });
+});
+
 describe('one-click unsubscribe', () => {
   let t: TestApp;
   beforeAll(async () => {

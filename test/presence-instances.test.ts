@@ -62,6 +62,33 @@ describe.skipIf(!redisAvailableFor('presence across instances'))('presence acros
     expect(await onlineSeenBy(b, investor, conversationId, startup.id)).toBe(false);
   });
 
+  it('takes the users of an instance that stops gracefully offline after the grace, unless they reconnect elsewhere', async () => {
+    const third = await startTestApp({ db: a.db, inbox: a.inbox, env: { REDIS_URL: a.config.REDIS_URL, ...PRESENCE_ENV } });
+    let stopped = false;
+    try {
+      const staying = await chatPair(a);
+      const leaving = await chatPair(a);
+      const { feed, close } = await livePresenceFeed(a, staying.investor, b);
+      closers.push(close);
+      const { feed: leavingFeed, close: closeLeaving } = await livePresenceFeed(a, leaving.investor, b);
+      closers.push(closeLeaving);
+      for (const user of [staying.startup, leaving.startup]) open.push(await connectedWs(third.wsUrl, { token: user.tokens.accessToken }));
+      await feed.nthAbout(staying.startup.id, 0);
+      await leavingFeed.nthAbout(leaving.startup.id, 0);
+
+      await third.stop(); // closes its sockets with 1001
+      stopped = true;
+      open.push(await connectedWs(b.wsUrl, { token: staying.startup.tokens.accessToken })); // the client reconnects elsewhere
+      expect((await leavingFeed.nthAbout(leaving.startup.id, 1)).online).toBe(false);
+      // A later event about the staying user must be its real departure: the move announced nothing.
+      await open.at(-1)!.dispose();
+      expect((await feed.nthAbout(staying.startup.id, 1)).online).toBe(false);
+      expect(feed.about(staying.startup.id)).toHaveLength(2);
+    } finally {
+      if (!stopped) await third.stop();
+    }
+  });
+
   it('takes the users of an instance killed with SIGKILL offline within PRESENCE_TTL_SECONDS', async () => {
     const child = await startChildApp(a.config);
     try {
