@@ -185,8 +185,9 @@ export class RedisPresenceStore implements PresenceStore {
     redis.defineCommand('presenceLeave', { numberOfKeys: 3, lua: LEAVE });
     redis.defineCommand('presenceOnline', { numberOfKeys: 1, lua: ONLINE });
     redis.defineCommand('presenceReap', { numberOfKeys: 2, lua: REAP });
+    // Back after an outage: register again now rather than at the next renewal.
     redis.on('ready', () => {
-      if (this.outOfSync && !this.stopped) void this.renew();
+      if (this.outOfSync && !this.stopped) void this.renewSerially();
     });
     this.redis = redis as PresenceRedis;
   }
@@ -241,14 +242,22 @@ export class RedisPresenceStore implements PresenceStore {
   start(): void {
     this.stopped = false;
     const tick = () => {
-      this.renewing = this.renew().finally(() => {
-        this.renewing = undefined;
+      void this.renewSerially().finally(() => {
         if (this.stopped) return;
         this.timer = setTimeout(tick, this.renewEveryMs);
         this.timer.unref();
       });
     };
     tick();
+  }
+
+  /** One renewal after any in flight, so two never interleave; `stop` waits for the last. */
+  private renewSerially(): Promise<void> {
+    const next: Promise<void> = (this.renewing ?? Promise.resolve()).then(() => this.renew()).finally(() => {
+      if (this.renewing === next) this.renewing = undefined;
+    });
+    this.renewing = next;
+    return next;
   }
 
   async stop(graceSeconds: number): Promise<void> {
