@@ -5,6 +5,7 @@ import type { Config } from './env.js';
 import { createGraphQLServer } from './graphql/yoga.js';
 import { originPolicy } from './http/cors.js';
 import { createRequestListener } from './http/router.js';
+import { unsubscribeHandler } from './http/unsubscribe.js';
 import { createLogger, type Logger } from './logger.js';
 import { AppMetrics } from './metrics.js';
 import { flushExpiredTokens } from './modules/auth/token-flush.js';
@@ -32,17 +33,19 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const orm: ORM = await initORM(config.DATABASE_URL, config.DATABASE_POOL_MAX, options.onQuery);
   const handles = createServices(config, orm, logger);
   const { services } = handles;
-  const { outbox, revokedSessions } = services;
+  const { outbox, revokedSessions, presence, notifications } = services;
 
   let webSockets: GraphQLWebSocketServer | undefined;
   const metrics = new AppMetrics({
     openSockets: () => webSockets?.openConnections ?? 0,
     outboxBacklog: () => outbox.pendingCount(),
     revokedSessionsCached: () => revokedSessions.size,
+    unreadEmailsDue: () => notifications.scanner.dueCount(),
+    extra: notifications.counters.all(),
   });
   const yoga = createGraphQLServer(services, metrics);
   const origins = originPolicy(config.CORS_ORIGINS, config.NODE_ENV === 'production');
-  const server: Server = createServer(createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes: config.MAX_BODY_BYTES, origins, graphiql: config.GRAPHIQL, webClientDir: config.WEB_CLIENT_DIR }));
+  const server: Server = createServer(createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes: config.MAX_BODY_BYTES, origins, graphiql: config.GRAPHIQL, webClientDir: config.WEB_CLIENT_DIR, unsubscribe: unsubscribeHandler(services) }));
   webSockets = attachGraphQLWebSocketServer({ server, yoga, services, logger, origins });
 
   let flushTimer: NodeJS.Timeout | undefined;
@@ -60,6 +63,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       started = true;
       await revokedSessions.start();
       outbox.start();
+      presence.start();
+      notifications.scanner.start();
       flushTimer = setInterval(() => {
         flushExpiredTokens(orm.em.fork(), config.ACCESS_TOKEN_TTL)
           .then((deleted) => logger.info({ deleted }, 'expired tokens flushed'))
@@ -80,6 +85,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
         });
       }
       clearInterval(flushTimer);
+      await presence.stop();
+      await notifications.scanner.stop();
       await revokedSessions.stop();
       await outbox.stop();
       await handles.close();

@@ -11,5 +11,8 @@ import { StartupProfile } from './modules/company/startup-profile.entity.js';
 import { User } from './modules/user/user.entity.js';
 import { EmailCooldown } from './mail/email-cooldown.entity.js';
 import { MailOutbox } from './mail/mail-outbox.entity.js';
+import { UnreadEmailNotice, UnreadEmailScan } from './modules/notifications/unread-email.entities.js';
+import { UserPresence } from './modules/presence/user-presence.entity.js';
+import { UserSettings } from './modules/user/user-settings.entity.js';
 
-export const entities = [User, Industry, Location, StartupProfile, InvestorProfile, EmailToken, MailOutbox, EmailCooldown, Session, RefreshToken, Conversation, Message, ConversationRead];
+export const entities = [User, Industry, Location, StartupProfile, InvestorProfile, EmailToken, MailOutbox, EmailCooldown, Session, RefreshToken, Conversation, Message, ConversationRead, UserSettings, UserPresence, UnreadEmailNotice, UnreadEmailScan];

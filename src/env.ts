@@ -64,6 +64,15 @@ const envSchema = z.object({
   REVOCATION_SYNC_SECONDS: z.coerce.number().positive().default(5),
   /** The built web client (`npm run build:web`), served at /app. */
   WEB_CLIENT_DIR: z.string().min(1).default('web/dist'),
+
+  /** Prefix of every Redis key the app writes (not pub/sub channels); instances of one deployment share it. */
+  REDIS_KEY_PREFIX: z.string().min(1).default('forum:'),
+  // Presence and unread-message emails (API.md "Presence", "Notifications"); fractions allowed.
+  PRESENCE_GRACE_SECONDS: z.coerce.number().nonnegative().default(5),
+  PRESENCE_TTL_SECONDS: z.coerce.number().positive().default(30),
+  UNREAD_EMAIL_DELAY_SECONDS: z.coerce.number().nonnegative().default(600),
+  UNREAD_EMAIL_SCAN_SECONDS: z.coerce.number().positive().default(5),
+  UNREAD_EMAIL_BATCH: z.coerce.number().int().positive().default(200),
 });
 
 export type EnvInput = Record<string, string | undefined>;

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
@@ -6,6 +6,10 @@ export interface MetricSources {
   openSockets(): number;
   outboxBacklog(): Promise<number>;
   revokedSessionsCached(): number;
+  /** Messages past UNREAD_EMAIL_DELAY_SECONDS the unread-email scan has not examined yet. */
+  unreadEmailsDue(): Promise<number>;
+  /** Metrics kept by the modules themselves (notification counters). */
+  extra: Metric[];
 }
 
 /**
@@ -47,6 +51,15 @@ export class AppMetrics {
       },
     });
     new Gauge({
+      name: 'forum_unread_emails_due',
+      help: 'Messages past UNREAD_EMAIL_DELAY_SECONDS that the unread-email scan has not examined yet (capped at 10000); near 0 while it keeps up.',
+      registers: [registry],
+      async collect() {
+        this.set(await sources.unreadEmailsDue().catch(() => -1));
+      },
+    });
+    for (const metric of sources.extra) registry.registerMetric(metric);
+    new Gauge({
       name: 'forum_mail_outbox_backlog',
       help: 'Emails queued and not yet sent.',
       registers: [registry],
@@ -80,5 +93,5 @@ export class AppMetrics {
 
 /** Routes as labels: a fixed set, so odd URLs cannot blow up the label space. */
 export function routeOf(path: string): string {
-  return ['/graphql', '/health', '/metrics', '/activate'].includes(path) ? path : 'other';
+  return ['/graphql', '/health', '/metrics', '/activate', '/unsubscribe'].includes(path) ? path : 'other';
 }

@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { MemoryPresenceStore, RedisPresenceStore, type PresenceStore } from './events/presence-store.js';
+import { SocketLifecycle } from './events/socket-lifecycle.js';
 import type { Config } from './env.js';
 import type { ORM } from './db.js';
 import { createAppPubSub, type AppPubSub } from './graphql/pubsub.js';
@@ -9,6 +11,9 @@ import { OutboxWorker } from './mail/outbox.js';
 import { JwtCodec } from './modules/auth/jwt.js';
 import { RevokedSessions } from './modules/auth/revoked-sessions.js';
 import { SessionService } from './modules/auth/session.service.js';
+import { NotificationCounters, UnreadEmailScanner } from './modules/notifications/unread-email-scanner.js';
+import { UnsubscribeTokens } from './modules/notifications/unsubscribe-tokens.js';
+import { PresenceTracker } from './modules/presence/presence-tracker.js';
 import { MemoryCounterStore, RedisCounterStore } from './security/rate-limiter.js';
 import { RateLimits } from './security/rate-limits.js';
 
@@ -22,6 +27,10 @@ export interface AppServices {
   sessions: SessionService;
   revokedSessions: RevokedSessions;
   rateLimits: RateLimits;
+  /** Authenticated sockets of this instance; the WebSocket server reports to it. */
+  socketLifecycle: SocketLifecycle;
+  presence: PresenceTracker;
+  notifications: { scanner: UnreadEmailScanner; tokens: UnsubscribeTokens; counters: NotificationCounters };
 }
 
 export interface ServiceHandles {
@@ -39,7 +48,15 @@ export function createServices(config: Config, orm: ORM, logger: Logger): Servic
     logLinks: config.NODE_ENV !== 'production',
     logger,
   });
-  const outbox = new OutboxWorker({ em: orm.em.fork(), transport, logger, pollMs: config.MAIL_POLL_MS, retryBaseMs: config.MAIL_RETRY_BASE_MS });
+  const notificationCounters = new NotificationCounters();
+  const outbox = new OutboxWorker({
+    em: orm.em.fork(),
+    transport,
+    logger,
+    pollMs: config.MAIL_POLL_MS,
+    retryBaseMs: config.MAIL_RETRY_BASE_MS,
+    onSent: (kind) => notificationCounters.emailsSent.inc({ kind }),
+  });
   const pubsub = createAppPubSub(config.REDIS_URL, logger);
   const revokedSessions = new RevokedSessions({
     em: orm.em.fork(),
@@ -67,8 +84,54 @@ export function createServices(config: Config, orm: ORM, logger: Logger): Servic
     registerPerIp: { limit: config.RATE_LIMIT_REGISTER_PER_IP, windowSeconds: config.RATE_LIMIT_REGISTER_WINDOW_SECONDS },
     refreshPerIp: { limit: config.RATE_LIMIT_REFRESH_PER_IP, windowSeconds: config.RATE_LIMIT_REFRESH_WINDOW_SECONDS },
   });
+  const socketLifecycle = new SocketLifecycle((error) => logger.error({ err: error }, 'a socket lifecycle listener failed'));
+  // The store asks the tracker for this instance's users; the tracker is built right after it.
+  let presence: PresenceTracker | undefined;
+  const presenceStore: PresenceStore = config.REDIS_URL
+    ? new RedisPresenceStore({
+        redisUrl: config.REDIS_URL,
+        keyPrefix: `${config.REDIS_KEY_PREFIX}presence:`,
+        ttlSeconds: config.PRESENCE_TTL_SECONDS,
+        localUsers: () => presence?.localUsers() ?? [],
+        logger,
+      })
+    : new MemoryPresenceStore();
+  presence = new PresenceTracker({
+    store: presenceStore,
+    lifecycle: socketLifecycle,
+    pubsub: pubsub.pubsub,
+    em: orm.em.fork(),
+    graceSeconds: config.PRESENCE_GRACE_SECONDS,
+    logger,
+  });
+  const unsubscribeTokens = new UnsubscribeTokens(config.JWT_SECRET);
+  const tracker = presence;
+  const scanner = new UnreadEmailScanner({
+    em: orm.em.fork(),
+    delaySeconds: config.UNREAD_EMAIL_DELAY_SECONDS,
+    intervalMs: config.UNREAD_EMAIL_SCAN_SECONDS * 1000,
+    batchSize: config.UNREAD_EMAIL_BATCH,
+    appUrl: config.APP_URL,
+    tokens: unsubscribeTokens,
+    online: (userIds) => tracker.online(userIds),
+    queued: () => outbox.nudge(),
+    counters: notificationCounters,
+    logger,
+  });
   return {
-    services: { config, orm, logger, outbox, pubsub: pubsub.pubsub, sessions, revokedSessions, rateLimits },
+    services: {
+      config,
+      orm,
+      logger,
+      outbox,
+      pubsub: pubsub.pubsub,
+      sessions,
+      revokedSessions,
+      rateLimits,
+      socketLifecycle,
+      presence,
+      notifications: { scanner, tokens: unsubscribeTokens, counters: notificationCounters },
+    },
     async close() {
       transport.close();
       limiterRedis?.disconnect();

@@ -13,6 +13,13 @@ export interface ChatMessageEvent {
   messageId: string;
 }
 
+export interface PresenceChangedEvent {
+  userId: string;
+  online: boolean;
+  /** ISO 8601; null while online. */
+  lastSeenAt: string | null;
+}
+
 /**
  * Every topic the app publishes, with its payload. Topics with an id argument are scoped by it
  * (`chat:message:<conversationId>`). Events carry ids only; subscribers load what they show.
@@ -23,6 +30,8 @@ export type PubSubTopics = {
   'chat:message': [conversationId: string, event: ChatMessageEvent];
   /** A message was stored in one of user `<id>`'s conversations (their own included). */
   'chat:inbox': [userId: string, event: ChatMessageEvent];
+  /** A conversation partner of user `<id>` came online or went offline. */
+  'presence:partner': [watcherId: string, event: PresenceChangedEvent];
 };
 
 export type AppPubSub = PubSub<PubSubTopics>;

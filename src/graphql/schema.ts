@@ -7,6 +7,8 @@ import '../modules/auth/registration.schema.js';
 import '../modules/auth/auth.schema.js';
 import '../modules/auth/connection.schema.js';
 import '../modules/chat/chat.schema.js';
+import '../modules/user/settings.schema.js';
+import '../modules/presence/presence.schema.js';
 
 export const schema = builder.toSchema();
 

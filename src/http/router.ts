@@ -20,6 +20,8 @@ export interface RouterOptions {
   graphiql: boolean;
   /** Where the built web client is (served at /app). */
   webClientDir: string;
+  /** GET and POST /unsubscribe (one-click unsubscribe links of notification emails). */
+  unsubscribe?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 }
 
 const requestIds = new WeakMap<IncomingMessage, string>();
@@ -35,7 +37,7 @@ const headersOf = (req: IncomingMessage) => ({
 });
 
 /** The HTTP front door: a few plain routes, then Yoga for /graphql. */
-export function createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes, origins, graphiql, webClientDir }: RouterOptions): RequestListener {
+export function createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes, origins, graphiql, webClientDir, unsubscribe }: RouterOptions): RequestListener {
   const serveWebClient = createWebClientHandler(webClientDir);
   return (req, res) => {
     const startedAt = process.hrtime.bigint();
@@ -58,6 +60,13 @@ export function createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes
     if (path === '/graphql' && applyCors(origins, req, res)) return;
     if (path === '/graphql' && graphiql && wantsGraphiQL(req.method, req.headers.accept)) return void graphiqlPage().serve(req, res);
     if (path === WEB_CLIENT_PATH || path.startsWith(`${WEB_CLIENT_PATH}/`)) return void serveWebClient(req, res, path);
+    if (path === '/unsubscribe' && unsubscribe) {
+      return void unsubscribe(req, res).catch((error: unknown) => {
+        logger.error({ err: error, requestId }, 'unsubscribe failed');
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end('Something went wrong; try again.');
+      });
+    }
     if (tooLarge(req, maxBodyBytes)) return refuse(res, 413, 'Request body too large.');
     void yoga.requestListener(limitBody(req, res, maxBodyBytes), res);
   };

@@ -12,6 +12,8 @@ export const MailOutbox = defineEntity({
     subject: p.string().length(300),
     text: p.text(),
     html: p.text(),
+    /** Extra headers (List-Unsubscribe on notification emails). */
+    headers: p.json<Record<string, string>>().nullable(),
     attempts: p.integer().default(0),
     nextAttemptAt: p.datetime().onCreate(() => new Date()),
     sentAt: p.datetime().nullable(),

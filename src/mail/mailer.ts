@@ -10,6 +10,7 @@ export interface OutgoingMail {
   subject: string;
   text: string;
   html: string;
+  headers?: Record<string, string> | null;
 }
 
 export interface MailTransport {
@@ -36,7 +37,7 @@ function smtpTransport({ smtpUrl, from }: MailTransportOptions): MailTransport {
   const transporter = nodemailer.createTransport(smtpUrl, { from });
   return {
     async send(mail) {
-      await transporter.sendMail({ to: mail.to, subject: mail.subject, text: mail.text, html: mail.html, messageId: `<${mail.id}@forum-api>` });
+      await transporter.sendMail({ to: mail.to, subject: mail.subject, text: mail.text, html: mail.html, headers: mail.headers ?? {}, messageId: `<${mail.id}@forum-api>` });
     },
     close: () => transporter.close(),
   };
@@ -46,7 +47,7 @@ function fileTransport({ from, mailDir, appUrl, logLinks, logger }: MailTranspor
   const transporter = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
   return {
     async send(mail) {
-      const info = await transporter.sendMail({ from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html });
+      const info = await transporter.sendMail({ from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html, headers: mail.headers ?? {} });
       await mkdir(mailDir, { recursive: true });
       const file = join(mailDir, mailFileName(new Date(), mail));
       await writeFile(file, info.message as Buffer);

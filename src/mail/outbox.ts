@@ -41,6 +41,8 @@ export interface OutboxWorkerOptions {
   /** How long a claimed email stays invisible to other workers while it is being sent. */
   leaseMs?: number;
   batchSize?: number;
+  /** Told of every email handed to the transport (metrics count them by kind). */
+  onSent?: (kind: string) => void;
 }
 
 interface ClaimedMail {
@@ -50,6 +52,7 @@ interface ClaimedMail {
   subject: string;
   text: string;
   html: string;
+  headers: Record<string, string> | null;
   attempts: number;
 }
 
@@ -124,7 +127,7 @@ export class OutboxWorker {
        where "id" in (
          select "id" from "mail_outbox" where "sent_at" is null and "next_attempt_at" <= now()
          order by "next_attempt_at" limit ? for update skip locked)
-       returning "id", "kind", "recipient", "subject", "text", "html", "attempts"`,
+       returning "id", "kind", "recipient", "subject", "text", "html", "headers", "attempts"`,
       [leaseMs / 1000, batchSize],
     );
   }
@@ -132,8 +135,9 @@ export class OutboxWorker {
   private async deliver(mail: ClaimedMail): Promise<void> {
     const connection = this.options.em.getConnection();
     try {
-      await this.options.transport.send({ id: mail.id, kind: mail.kind, to: mail.recipient, subject: mail.subject, text: mail.text, html: mail.html });
+      await this.options.transport.send({ id: mail.id, kind: mail.kind, to: mail.recipient, subject: mail.subject, text: mail.text, html: mail.html, headers: mail.headers });
       await connection.execute(`update "mail_outbox" set "sent_at" = now(), "last_error" = null where "id" = ?`, [mail.id]);
+      this.options.onSent?.(mail.kind);
       this.options.logger.info({ mailId: mail.id, kind: mail.kind, attempts: mail.attempts }, 'email sent');
     } catch (error) {
       const backoff = Math.min(this.options.retryBaseMs * 2 ** (mail.attempts - 1), MAX_BACKOFF_MS);

@@ -174,6 +174,7 @@ export function attachGraphQLWebSocketServer({ server, yoga, services, logger, o
           if (revokedSessions.has(auth.sessionId)) return refuse(socket, 'token revoked');
           ctx.extra.connection = { id: randomUUID(), accessToken: auth.accessToken, sessionId: auth.sessionId, userId: auth.user.id };
           sockets.add(socket, auth.sessionId, new Date(auth.claims.exp * 1000));
+          services.socketLifecycle.opened({ userId: auth.user.id, sessionId: auth.sessionId, connectionId: ctx.extra.connection.id });
           log.info({ connectionId: ctx.extra.connection.id, userId: auth.user.id, sessionId: auth.sessionId }, 'websocket connection accepted');
           return true;
         } catch (error) {
@@ -192,6 +193,8 @@ export function attachGraphQLWebSocketServer({ server, yoga, services, logger, o
 
       onClose: (ctx) => {
         sockets.remove(ctx.extra.socket);
+        const { connection } = ctx.extra;
+        if (connection) services.socketLifecycle.closed({ userId: connection.userId, sessionId: connection.sessionId, connectionId: connection.id });
       },
 
       onSubscribe: async (ctx, id, payload: SubscribePayload) => {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,6 +61,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     RATE_LIMIT_LOGIN_PER_IP: '100000',
     RATE_LIMIT_REGISTER_PER_IP: '100000',
     RATE_LIMIT_REFRESH_PER_IP: '100000',
+    // Test files share one Redis: each deployment (its database) keeps its keys apart.
+    REDIS_KEY_PREFIX: `test:${createHash('sha256').update(db.url).digest('hex').slice(0, 12)}:`,
     ...options.env,
   });
   const app = await buildApp(config, options.buildOptions);

@@ -39,9 +39,9 @@ export interface AppWithCuttableRedis {
 }
 
 /** An app whose Redis goes through a proxy the test can cut (guard with redisAvailableFor()). */
-export async function startAppWithCuttableRedis(): Promise<AppWithCuttableRedis> {
+export async function startAppWithCuttableRedis(env: EnvInput = {}): Promise<AppWithCuttableRedis> {
   const redis = await redisBehindProxy();
-  const t = await startTestApp({ env: { REDIS_URL: redis.proxy.proxied(redis.redis.url) } });
+  const t = await startTestApp({ env: { REDIS_URL: redis.proxy.proxied(redis.redis.url), ...env } });
   return {
     t,
     proxy: redis.proxy,

@@ -7,6 +7,8 @@ export interface ReceivedMail {
   subject: string;
   text: string;
   html: string;
+  /** Raw header values by lower-case name (unfolded), as the mail server received them. */
+  headers: Record<string, string>;
 }
 
 /**
@@ -38,6 +40,9 @@ export class TestInbox {
                 subject: parsed.subject ?? '',
                 text: parsed.text ?? '',
                 html: typeof parsed.html === 'string' ? parsed.html : '',
+                headers: Object.fromEntries(
+                  parsed.headerLines.map(({ key, line }) => [key.toLowerCase(), line.slice(line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim()]),
+                ),
               });
             }
             this.waiters.splice(0).forEach((wake) => wake());

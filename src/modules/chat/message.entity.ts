@@ -23,6 +23,11 @@ export const Message = defineEntity({
       name: 'message_history_idx',
       expression: 'create index "message_history_idx" on "message" ("conversation_id", "created_at" desc, "id" desc)',
     },
+    {
+      // The unread-email scan walks messages in sending order past its watermark (notifications/).
+      name: 'message_created_idx',
+      expression: 'create index "message_created_idx" on "message" ("created_at", "id")',
+    },
   ],
 });
 

@@ -1,0 +1,49 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { sql } from '../../db.js';
+import type { AppPubSub } from '../../graphql/pubsub.js';
+import type { PresenceTracker } from './presence-tracker.js';
+
+/** What the viewer may know of a user's presence; null when they may not know anything. */
+export interface PresenceView {
+  online: boolean;
+  lastSeenAt: Date | null;
+}
+
+interface VisibilityRow {
+  id: string;
+  visible: boolean;
+  last_seen_at: Date | null;
+}
+
+/**
+ * The presence of each user as `viewerId` may see it, in key order: the user themself and their
+ * conversation partners see it while the user shows presence; anyone else sees null. One
+ * statement and one store lookup for the whole batch.
+ */
+export async function loadPresence(em: EntityManager, tracker: PresenceTracker, viewerId: string | null, userIds: readonly string[]): Promise<Array<PresenceView | null>> {
+  if (!viewerId || userIds.length === 0) return userIds.map(() => null);
+  const rows = await sql<VisibilityRow[]>(
+    em,
+    `select v."id",
+       coalesce(s."show_presence", true) and (
+         v."id" = ?
+         or exists (select 1 from "conversation" c where c."investor_id" = ? and c."startup_id" = v."id")
+         or exists (select 1 from "conversation" c where c."startup_id" = ? and c."investor_id" = v."id")
+       ) as "visible",
+       p."last_seen_at"
+     from (values ${userIds.map(() => '(?::uuid)').join(', ')}) as v("id")
+     left join "user_settings" s on s."user_id" = v."id"
+     left join "user_presence" p on p."user_id" = v."id"`,
+    [viewerId, viewerId, viewerId, ...userIds],
+  );
+  const visible = new Map(rows.filter((row) => row.visible).map((row) => [row.id, row]));
+  const online = await tracker.online([...visible.keys()]);
+  return userIds.map((id) => {
+    const row = visible.get(id);
+    if (!row) return null;
+    return online.has(id) ? { online: true, lastSeenAt: null } : { online: false, lastSeenAt: row.last_seen_at ? new Date(row.last_seen_at) : null };
+  });
+}
+
+/** PresenceEvents about the viewer's conversation partners (published by PresenceTracker). */
+export const subscribeToPresence = (pubsub: AppPubSub, viewerId: string) => pubsub.subscribe('presence:partner', viewerId);
