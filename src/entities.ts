@@ -8,8 +8,9 @@ import { Industry } from './modules/company/industry.entity.js';
 import { InvestorProfile } from './modules/company/investor-profile.entity.js';
 import { Location } from './modules/company/location.entity.js';
 import { StartupProfile } from './modules/company/startup-profile.entity.js';
+import { ImportMapping } from './modules/migration-import/import-mapping.entity.js';
 import { User } from './modules/user/user.entity.js';
 import { EmailCooldown } from './mail/email-cooldown.entity.js';
 import { MailOutbox } from './mail/mail-outbox.entity.js';
 
-export const entities = [User, Industry, Location, StartupProfile, InvestorProfile, EmailToken, MailOutbox, EmailCooldown, Session, RefreshToken, Conversation, Message, ConversationRead];
+export const entities = [User, Industry, Location, StartupProfile, InvestorProfile, EmailToken, MailOutbox, EmailCooldown, Session, RefreshToken, Conversation, Message, ConversationRead, ImportMapping];
