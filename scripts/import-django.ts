@@ -53,6 +53,9 @@ try {
   }
   console.log('');
   console.log(report.summaryTable());
+  for (const [phase, { seconds, rows }] of Object.entries(report.phases)) {
+    if (rows > 0) console.log(`${phase}: ${rows.toLocaleString('en-US')} in ${seconds} s (${Math.round(rows / seconds).toLocaleString('en-US')}/s)`);
+  }
   if (values.report) {
     writeFileSync(values.report, `${JSON.stringify(report.toJSON(), null, 2)}\n`);
     console.log(`report written to ${values.report}`);

@@ -43,6 +43,7 @@ export async function runDjangoImport(options: DjangoImportOptions): Promise<Imp
     try {
       const source = new DjangoSource(sourceClient);
       const target = new ImportTarget(targetClient, options.dryRun);
+      await target.prepare();
       await source.beginSnapshot();
       const timed = async <T>(phase: string, rows: () => number, run: () => Promise<T>): Promise<T> => {
         const started = performance.now();

@@ -1,11 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { ImportReport, ReportEntry } from './import-report.js';
 import type { UserDirectory } from './import-users.js';
 import { countLines, jsonlBatches } from './mongo-export.js';
 import { codePointLength, fingerprint, parseExtendedJsonDate, parseObjectId, unescapeHtml } from './normalise.js';
 import type { Progress } from './progress.js';
-import { columns, type ImportTarget } from './target.js';
+import { columns, timeOrderedUuid, type ImportTarget } from './target.js';
 
 const ROOM_KIND = 'mongo.room';
 const MESSAGE_KIND = 'mongo.message';
@@ -138,7 +137,7 @@ async function importRoomBatch(batch: Array<{ line: number; doc: unknown }>, ctx
     const pairKey = `${plan.state.investorId}:${plan.state.startupId}`;
     const samePair = ctx.conversationsByPair.get(pairKey);
     report.count('conversation', !previous ? 'imported' : previous.fingerprint !== plan.fingerprint ? 'updated' : 'unchanged');
-    plan.state.conversationId = previous?.targetId ?? samePair ?? randomUUID();
+    plan.state.conversationId = previous?.targetId ?? samePair ?? timeOrderedUuid();
     ctx.conversationsByPair.set(pairKey, plan.state.conversationId);
     ctx.rooms.set(plan.state.roomId, plan.state);
     if (!previous || previous.fingerprint !== plan.fingerprint) writes.push(plan);
@@ -224,7 +223,7 @@ async function importMessageBatch(batch: Array<{ line: number; doc: unknown }>, 
   for (const row of rows) {
     const previous = mapped.get(row.sourceId);
     report.count('message', !previous ? 'imported' : previous.fingerprint !== row.fingerprint ? 'updated' : 'unchanged');
-    row.id = previous?.targetId ?? randomUUID();
+    row.id = previous?.targetId ?? timeOrderedUuid();
     if (!previous || previous.fingerprint !== row.fingerprint) writes.push(row);
   }
   await target.batch(async () => {

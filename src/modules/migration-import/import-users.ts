@@ -1,10 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import type { Role } from '../user/user.entity.js';
 import type { DjangoInvestorProfileRow, DjangoSource, DjangoStartupProfileRow, DjangoUserRow } from './django-source.js';
 import type { ImportReport, Kind } from './import-report.js';
 import { fingerprint, normaliseEmail, normaliseWebsite, optionalText } from './normalise.js';
 import type { Progress } from './progress.js';
-import { columns, type ImportTarget, type MappingRow } from './target.js';
+import { columns, timeOrderedUuid, type ImportTarget, type MappingRow } from './target.js';
 
 export const USER_KIND = 'django.user';
 const STARTUP_PROFILE_KIND = 'django.startup_profile';
@@ -118,7 +117,7 @@ async function importUserBatch(
       continue;
     }
     const print = fingerprint([plan.row.email, plan.row.passwordHash, plan.row.role, plan.row.firstName, plan.row.lastName, plan.row.isActive, plan.row.createdAt.toISOString()]);
-    const id = mapped?.targetId ?? randomUUID();
+    const id = mapped?.targetId ?? timeOrderedUuid();
     if (!mapped) report.count('user', 'imported');
     else if (mapped.fingerprint !== print) report.count('user', 'updated');
     else report.count('user', 'unchanged');
@@ -300,7 +299,7 @@ async function writeProfiles(target: ImportTarget, table: 'startup_profile' | 'i
        ${startup ? '"industry_id" = excluded."industry_id", ' : ''}"location_id" = excluded."location_id", "updated_at" = now()
      returning "id", "owner_id"`,
     columns(rows, {
-      id: () => randomUUID(), owner: (r) => r.ownerId, name: (r) => r.companyName, website: (r) => r.website, description: (r) => r.description,
+      id: () => timeOrderedUuid(), owner: (r) => r.ownerId, name: (r) => r.companyName, website: (r) => r.website, description: (r) => r.description,
       industry: (r) => r.industryId, location: (r) => r.locationId, created: (r) => r.createdAt,
     }),
   );

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 
 export interface Mapped {
@@ -23,9 +24,26 @@ export class ImportTarget {
     return this.client.query<R>(text, values);
   }
 
+  /** Kinds that earlier runs left no mappings of: a first import need not look every batch up. */
+  private readonly neverImported = new Map<string, boolean>();
+
+  /** Session settings for bulk work; each batch still commits atomically with its mappings. */
+  async prepare(): Promise<void> {
+    // A crash may lose the last committed batches, never half of one: the mappings roll back with
+    // their rows, and the next run imports those batches again.
+    await this.client.query('set synchronous_commit = off');
+  }
+
   /** What earlier runs made of these source records. */
   async mappings(kind: string, sourceIds: string[]): Promise<Map<string, Mapped>> {
     if (sourceIds.length === 0) return new Map();
+    let fresh = this.neverImported.get(kind);
+    if (fresh === undefined) {
+      const { rows } = await this.client.query<{ found: boolean }>(`select exists (select 1 from "import_mapping" where "kind" = $1) as "found"`, [kind]);
+      fresh = !rows[0]!.found;
+      this.neverImported.set(kind, fresh);
+    }
+    if (fresh) return new Map();
     const { rows } = await this.client.query<{ source_id: string; target_id: string; fingerprint: string }>(
       `select "source_id", "target_id", "fingerprint" from "import_mapping" where "kind" = $1 and "source_id" = any($2::text[])`,
       [kind, sourceIds],
@@ -61,4 +79,34 @@ export class ImportTarget {
 /** Columns of a batch as arrays, one per column, for `unnest($1::type[], …)`. */
 export function columns<T, K extends string>(rows: readonly T[], pick: Record<K, (row: T) => unknown>): unknown[] {
   return Object.values<(row: T) => unknown>(pick).map((get) => rows.map(get));
+}
+
+let lastMs = 0;
+let sequence = 0;
+
+/**
+ * A time-ordered UUID (version 7 layout: milliseconds, then a sequence, then random bits).
+ * Bulk inserts of them append to the primary key's index instead of scattering over it, and
+ * messages with equal timestamps keep the order they were imported in.
+ */
+export function timeOrderedUuid(): string {
+  let ms = Date.now();
+  if (ms > lastMs) {
+    lastMs = ms;
+    sequence = 0;
+  } else {
+    sequence += 1;
+    if (sequence > 0xfff) {
+      lastMs += 1;
+      sequence = 0;
+    }
+    ms = lastMs;
+  }
+  const bytes = randomBytes(16);
+  bytes.writeUIntBE(ms, 0, 6);
+  bytes[6] = 0x70 | (sequence >> 8);
+  bytes[7] = sequence & 0xff;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
