@@ -48,9 +48,17 @@ try {
     batchSize,
     progress: streamProgress(process.stderr),
   });
+  // Every warning on its own line; notes (deliberate conversions) by kind, in full in --report.
+  const notes = new Map<string, { count: number; example: string }>();
   for (const entry of report.entries) {
-    console.log(`${entry.severity === 'warning' ? 'WARN' : 'note'}  ${entry.kind} ${entry.sourceId}: [${entry.code}] ${entry.message}`);
+    const line = `${entry.kind} ${entry.sourceId}: [${entry.code}] ${entry.message}`;
+    if (entry.severity === 'warning') console.log(`WARN  ${line}`);
+    else {
+      const key = `${entry.kind} ${entry.code}`;
+      notes.set(key, { count: (notes.get(key)?.count ?? 0) + 1, example: notes.get(key)?.example ?? line });
+    }
   }
+  for (const { count, example } of notes.values()) console.log(`note  ${example}${count > 1 ? ` (and ${count - 1} more like it)` : ''}`);
   console.log('');
   console.log(report.summaryTable());
   for (const [phase, { seconds, rows }] of Object.entries(report.phases)) {

@@ -40,9 +40,9 @@ export async function runDjangoImport(options: DjangoImportOptions): Promise<Imp
   await sourceClient.connect();
   try {
     await targetClient.connect();
+    const target = new ImportTarget(targetClient, options.dryRun);
     try {
       const source = new DjangoSource(sourceClient);
-      const target = new ImportTarget(targetClient, options.dryRun);
       await target.prepare();
       await source.beginSnapshot();
       const timed = async <T>(phase: string, rows: () => number, run: () => Promise<T>): Promise<T> => {
@@ -67,6 +67,8 @@ export async function runDjangoImport(options: DjangoImportOptions): Promise<Imp
         await timed('chat', countOf('message'), () => importChat(chatDir, target, report, progress, batchSize, users));
       }
     } finally {
+      // An interrupted run still commits the batch it already sent, or rolls it back whole.
+      await target.settle().catch(() => {});
       await targetClient.end();
     }
   } finally {

@@ -54,6 +54,8 @@ export async function importChat(chatDir: string, target: ImportTarget, report: 
     done += batch.length;
     progress.update(done);
   }
+  // Messages need the conversation ids the room writes settled on.
+  await target.settle();
   progress.finish();
 
   progress.start('messages', await countLines(messagesFile), 'messages');
@@ -64,6 +66,7 @@ export async function importChat(chatDir: string, target: ImportTarget, report: 
     done += batch.length;
     progress.update(done);
   }
+  await target.settle();
   progress.finish();
   for (const entry of ctx.skippedRooms.values()) {
     const { messages } = entry.details as { messages: number };
@@ -81,6 +84,7 @@ export async function importChat(chatDir: string, target: ImportTarget, report: 
     await importReadState(states.slice(i, i + batchSize), ctx);
     progress.update(Math.min(states.length, i + batchSize));
   }
+  await target.settle();
   progress.finish();
 }
 
@@ -246,7 +250,8 @@ async function importMessageBatch(batch: Array<{ line: number; doc: unknown }>, 
  * 4000: the column is unbounded, and history is not cut.
  */
 function messageBody(text: string, messageId: string, report: ImportReport): string {
-  const length = codePointLength(text);
+  // Code points never outnumber UTF-16 units: most messages need no counting.
+  const length = text.length <= ORIGINAL_APP_LIMIT ? text.length : codePointLength(text);
   let body = length <= ORIGINAL_APP_LIMIT ? unescapeHtml(text) : text;
   if (body.includes('\u0000')) {
     body = body.replaceAll('\u0000', '');

@@ -70,6 +70,7 @@ export async function importUsers(
     done += batch.users.length;
     progress.update(done);
   }
+  await target.settle();
   progress.finish();
   return directory;
 }

@@ -51,9 +51,28 @@ export class ImportTarget {
     return new Map(rows.map((row) => [row.source_id, { targetId: row.target_id, fingerprint: row.fingerprint }]));
   }
 
-  /** Runs one batch's writes in its own transaction; in a dry run, runs nothing. */
+  /** The batch being written, if any. */
+  private tail: Promise<void> = Promise.resolve();
+
+  /**
+   * Starts one batch's writes in their own transaction and returns without waiting for them, so
+   * the next batch is read and planned while PostgreSQL writes this one. At most one batch is in
+   * flight: this waits for the previous one first (and fails with its error). In a dry run,
+   * writes nothing.
+   */
   async batch(write: () => Promise<void>): Promise<void> {
     if (this.dryRun) return;
+    await this.tail;
+    this.tail = this.transaction(write);
+    this.tail.catch(() => {}); // seen by the next batch() or settle()
+  }
+
+  /** Waits until the batch in flight is committed (or fails with its error). */
+  async settle(): Promise<void> {
+    await this.tail;
+  }
+
+  private async transaction(write: () => Promise<void>): Promise<void> {
     await this.client.query('begin');
     try {
       await write();
