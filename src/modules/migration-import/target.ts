@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type pg from 'pg';
 
 export interface Mapped {
@@ -102,6 +102,9 @@ export function columns<T, K extends string>(rows: readonly T[], pick: Record<K,
 
 let lastMs = 0;
 let sequence = 0;
+// Random bits drawn 64 KiB at a time: one call per id cost a tenth of the import's CPU.
+const pool = Buffer.alloc(65_536);
+let poolOffset = pool.length;
 
 /**
  * A time-ordered UUID (version 7 layout: milliseconds, then a sequence, then random bits).
@@ -121,7 +124,12 @@ export function timeOrderedUuid(): string {
     }
     ms = lastMs;
   }
-  const bytes = randomBytes(16);
+  if (poolOffset + 16 > pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const bytes = Buffer.from(pool.subarray(poolOffset, poolOffset + 16));
+  poolOffset += 16;
   bytes.writeUIntBE(ms, 0, 6);
   bytes[6] = 0x70 | (sequence >> 8);
   bytes[7] = sequence & 0xff;
