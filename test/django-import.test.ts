@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDjangoImport, type DjangoImportOptions } from '../src/modules/migration-import/django-import.js';
 import type { ImportReport, ImportReportJson, Kind } from '../src/modules/migration-import/import-report.js';
-import type { Progress } from '../src/modules/migration-import/progress.js';
+import { streamProgress, type Progress } from '../src/modules/migration-import/progress.js';
 import { errorCode, startTestApp, type TestApp } from './helpers/app.js';
 import { createTestDatabase, withClient } from './helpers/database.js';
 import { copyChatExport, DJANGO_FIXTURE_DIR, FIXTURE_USERS, loadDjangoFixture, type DjangoSourceDatabase } from './helpers/django-fixture.js';
@@ -429,4 +429,28 @@ describe('re-running, resuming and dry runs', () => {
       await target.drop();
     }
   }, 120_000);
+});
+
+describe('import progress', () => {
+  it('draws a bar that redraws in place on a terminal, and writes plain lines every few seconds otherwise', () => {
+    const output = (isTTY: boolean) => {
+      let now = 0;
+      const written: string[] = [];
+      const stream = { isTTY, write: (chunk: string) => written.push(chunk) } as unknown as NodeJS.WriteStream;
+      const progress = streamProgress(stream, () => now);
+      progress.start('messages', 1000, 'messages');
+      for (let done = 100; done <= 1000; done += 100) {
+        now += 1000;
+        progress.update(done);
+      }
+      progress.finish();
+      return written;
+    };
+    const terminal = output(true);
+    expect(terminal.length).toBeGreaterThan(5);
+    expect(terminal.every((chunk) => chunk.startsWith('\r['))).toBe(true);
+    expect(terminal.at(-1)).toMatch(/^\r\[#{30}\] messages: 100% 1,000\/1,000 messages \(100 messages\/s\).*\n$/);
+    const log = output(false);
+    expect(log).toEqual(['messages:  50% 500/1,000 messages (100 messages/s)\n', 'messages: 100% 1,000/1,000 messages (100 messages/s)\n', 'messages: 100% 1,000/1,000 messages (100 messages/s) done\n']);
+  });
 });

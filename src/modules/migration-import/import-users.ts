@@ -217,7 +217,7 @@ function nameField(user: DjangoUserRow, field: 'first_name' | 'last_name', ctx: 
 
 function skipUserWithProfiles(user: DjangoUserRow, startups: DjangoStartupProfileRow[], investors: DjangoInvestorProfileRow[], ctx: BatchContext, code: string, message: string, details?: Record<string, unknown>): void {
   ctx.directory.notImported.set(user.id, code);
-  ctx.report.add({ kind: 'user', sourceId: user.id, severity: 'warning', code, action: 'skipped', message, details: { email: user.email, username: `${user.first_name} ${user.last_name}`.trim(), ...details } });
+  ctx.report.add({ kind: 'user', sourceId: user.id, severity: 'warning', code, action: 'skipped', message, details: { email: user.email, name: `${user.first_name} ${user.last_name}`.trim(), ...details } });
   for (const profile of startups) skipProfile('startupProfile', profile, ctx, 'owner_not_imported', `Its owner (user ${user.id}) was not imported.`);
   for (const profile of investors) skipProfile('investorProfile', profile, ctx, 'owner_not_imported', `Its owner (user ${user.id}) was not imported.`);
 }
