@@ -4,6 +4,7 @@ import { Migration20261125061808_Foundation } from './Migration20261125061808_Fo
 import { Migration20261125062853_Sessions } from './Migration20261125062853_Sessions.js';
 import { Migration20261125063641_Chat } from './Migration20261125063641_Chat.js';
 import { Migration20261125063834_ProfileIndexes } from './Migration20261125063834_ProfileIndexes.js';
+import { Migration20261203073713_ImportMapping } from './Migration20261203073713_ImportMapping.js';
 import { Migration20261203074500_PresenceNotifications } from './Migration20261203074500_PresenceNotifications.js';
 
 export const migrationsList: MigrationObject[] = [
@@ -11,5 +12,6 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125062853_Sessions', class: Migration20261125062853_Sessions },
   { name: 'Migration20261125063641_Chat', class: Migration20261125063641_Chat },
   { name: 'Migration20261125063834_ProfileIndexes', class: Migration20261125063834_ProfileIndexes },
+  { name: 'Migration20261203073713_ImportMapping', class: Migration20261203073713_ImportMapping },
   { name: 'Migration20261203074500_PresenceNotifications', class: Migration20261203074500_PresenceNotifications },
 ];

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { hash, verify, type Algorithm, type Options } from '@node-rs/argon2';
+import { isDjangoPbkdf2Hash, isUnusablePasswordHash, verifyDjangoPbkdf2 } from './django-pbkdf2.js';
 
 // OWASP's argon2id recommendation: 19 MiB, 2 iterations, 1 lane. @node-rs/argon2 hashes on
 // libuv's thread pool, so the event loop keeps serving while a login hashes.
@@ -42,12 +43,14 @@ let dummyHash: Promise<string> | undefined;
  * email costs the same time as a wrong password.
  */
 export async function verifyPassword(storedHash: string | null | undefined, password: string): Promise<boolean> {
-  if (!storedHash) {
+  if (!storedHash || isUnusablePasswordHash(storedHash)) {
     dummyHash ??= hashPassword('dummy password for timing equality');
     const dummy = await dummyHash;
     await withHashSlot(() => verify(dummy, password));
     return false;
   }
+  // Hashes imported from the Django original verify as Django does; login then rehashes them.
+  if (isDjangoPbkdf2Hash(storedHash)) return withHashSlot(() => verifyDjangoPbkdf2(storedHash, password));
   try {
     return await withHashSlot(() => verify(storedHash, password));
   } catch {

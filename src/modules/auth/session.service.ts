@@ -6,6 +6,7 @@ import { forbidden, invalidCredentials, invalidToken, accountInactive, notFound,
 import { User, type UserEntity } from '../user/user.entity.js';
 import { ActiveUsers } from './active-users.js';
 import type { JwtCodec, TokenClaims } from './jwt.js';
+import { upgradeLegacyPasswordHash } from './legacy-password-upgrade.js';
 import { verifyPassword } from './passwords.js';
 import type { RevokedSessions } from './revoked-sessions.js';
 import { Session, type SessionEntity } from './session.entity.js';
@@ -124,6 +125,7 @@ export class SessionService {
     const user = email.length <= 254 ? await em.findOne(User, { email }, { populate: ['passwordHash'] }) : null;
     // verifyPassword hashes a dummy when there is no user, so both failures take as long.
     if (!(await verifyPassword(user?.passwordHash, password)) || !user) throw invalidCredentials();
+    await upgradeLegacyPasswordHash(em, user.id, user.passwordHash, password);
     if (!user.isActive) throw accountInactive();
     return em.transactional((tx) => this.startSession(tx, user, client));
   }
