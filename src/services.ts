@@ -9,6 +9,9 @@ import { OutboxWorker } from './mail/outbox.js';
 import { JwtCodec } from './modules/auth/jwt.js';
 import { RevokedSessions } from './modules/auth/revoked-sessions.js';
 import { SessionService } from './modules/auth/session.service.js';
+import { TypingService } from './modules/chat/typing.service.js';
+import { SocketLifecycle } from './events/socket-lifecycle.js';
+import { MemoryTypingStore, RedisTypingStore, type TypingStore } from './events/typing-store.js';
 import { MemoryCounterStore, RedisCounterStore } from './security/rate-limiter.js';
 import { RateLimits } from './security/rate-limits.js';
 
@@ -22,6 +25,9 @@ export interface AppServices {
   sessions: SessionService;
   revokedSessions: RevokedSessions;
   rateLimits: RateLimits;
+  /** Each user's first and last socket on this instance (the WebSocket server reports). */
+  socketLifecycle: SocketLifecycle;
+  typing: TypingService;
 }
 
 export interface ServiceHandles {
@@ -66,11 +72,27 @@ export function createServices(config: Config, orm: ORM, logger: Logger): Servic
     loginPerIp: { limit: config.RATE_LIMIT_LOGIN_PER_IP, windowSeconds: config.RATE_LIMIT_LOGIN_WINDOW_SECONDS },
     registerPerIp: { limit: config.RATE_LIMIT_REGISTER_PER_IP, windowSeconds: config.RATE_LIMIT_REGISTER_WINDOW_SECONDS },
     refreshPerIp: { limit: config.RATE_LIMIT_REFRESH_PER_IP, windowSeconds: config.RATE_LIMIT_REFRESH_WINDOW_SECONDS },
+    typingPerUser: { limit: config.RATE_LIMIT_TYPING_PER_SECOND, windowSeconds: 1 },
   });
+  const socketLifecycle = new SocketLifecycle();
+  // Typing lives in Redis when instances share the chat; its own connection, which waits through
+  // a reconnect briefly instead of failing at once like the limiter's.
+  const typingRedis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1 }) : undefined;
+  typingRedis?.on('error', () => {});
+  const typingTimeoutMs = config.TYPING_TIMEOUT_SECONDS * 1000;
+  const onTypingExpired = (conversationId: string, userId: string) => typing.expired(conversationId, userId);
+  const typingStore: TypingStore = typingRedis
+    ? new RedisTypingStore(typingRedis, typingTimeoutMs, onTypingExpired, (error) =>
+        logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'typing state check failed'),
+      )
+    : new MemoryTypingStore(typingTimeoutMs, onTypingExpired);
+  const typing: TypingService = new TypingService(typingStore, pubsub.pubsub, rateLimits, logger, socketLifecycle);
   return {
-    services: { config, orm, logger, outbox, pubsub: pubsub.pubsub, sessions, revokedSessions, rateLimits },
+    services: { config, orm, logger, outbox, pubsub: pubsub.pubsub, sessions, revokedSessions, rateLimits, socketLifecycle, typing },
     async close() {
       transport.close();
+      typing.close();
+      typingRedis?.disconnect();
       limiterRedis?.disconnect();
       await pubsub.close();
     },

@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { createPubSub, type PubSub } from 'graphql-yoga';
 import { Redis } from 'ioredis';
+import type { ConversationEventPayload, InboxEventPayload } from '../events/chat-events.js';
 import type { Logger } from '../logger.js';
 import { LocalFirstEventTarget } from './local-first-event-target.js';
 
@@ -9,20 +10,17 @@ export interface SessionRevokedEvent {
   sessionIds: string[];
 }
 
-export interface ChatMessageEvent {
-  messageId: string;
-}
-
 /**
  * Every topic the app publishes, with its payload. Topics with an id argument are scoped by it
- * (`chat:message:<conversationId>`). Events carry ids only; subscribers load what they show.
+ * (`chat:conversation:<conversationId>`). Chat events carry the rows they announce, so that
+ * delivering them usually needs no query (DESIGN.md "Chat's hot path").
  */
 export type PubSubTopics = {
   'session:revoked': [SessionRevokedEvent];
-  /** A message was stored in conversation `<id>`; its subscribers load it by id. */
-  'chat:message': [conversationId: string, event: ChatMessageEvent];
+  /** Messages sent, edited, deleted; typing; read marks: everything `<id>`'s participants follow. */
+  'chat:conversation': [conversationId: string, event: ConversationEventPayload];
   /** A message was stored in one of user `<id>`'s conversations (their own included). */
-  'chat:inbox': [userId: string, event: ChatMessageEvent];
+  'chat:inbox': [userId: string, event: InboxEventPayload];
 };
 
 export type AppPubSub = PubSub<PubSubTopics>;

@@ -6,6 +6,7 @@ import '../modules/company/company.schema.js';
 import '../modules/auth/registration.schema.js';
 import '../modules/auth/auth.schema.js';
 import '../modules/chat/chat.schema.js';
+import '../modules/chat/conversation-events.schema.js';
 
 export const schema = builder.toSchema();
 

@@ -4,10 +4,12 @@ import { Migration20261125061808_Foundation } from './Migration20261125061808_Fo
 import { Migration20261125062853_Sessions } from './Migration20261125062853_Sessions.js';
 import { Migration20261125063641_Chat } from './Migration20261125063641_Chat.js';
 import { Migration20261125063834_ProfileIndexes } from './Migration20261125063834_ProfileIndexes.js';
+import { Migration20261203074500_MessageEdits } from './Migration20261203074500_MessageEdits.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125061808_Foundation', class: Migration20261125061808_Foundation },
   { name: 'Migration20261125062853_Sessions', class: Migration20261125062853_Sessions },
   { name: 'Migration20261125063641_Chat', class: Migration20261125063641_Chat },
   { name: 'Migration20261125063834_ProfileIndexes', class: Migration20261125063834_ProfileIndexes },
+  { name: 'Migration20261203074500_MessageEdits', class: Migration20261203074500_MessageEdits },
 ];

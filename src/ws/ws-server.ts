@@ -170,6 +170,7 @@ export function attachGraphQLWebSocketServer({ server, yoga, services, logger }:
           if (revokedSessions.has(auth.sessionId)) return refuse(socket, 'token revoked');
           ctx.extra.connection = { id: randomUUID(), accessToken: auth.accessToken, sessionId: auth.sessionId, userId: auth.user.id };
           sockets.add(socket, auth.sessionId, new Date(auth.claims.exp * 1000));
+          services.socketLifecycle.opened(auth.user.id);
           log.info({ connectionId: ctx.extra.connection.id, userId: auth.user.id, sessionId: auth.sessionId }, 'websocket connection accepted');
           return true;
         } catch (error) {
@@ -188,6 +189,7 @@ export function attachGraphQLWebSocketServer({ server, yoga, services, logger }:
 
       onClose: (ctx) => {
         sockets.remove(ctx.extra.socket);
+        if (ctx.extra.connection) services.socketLifecycle.closed(ctx.extra.connection.userId);
       },
 
       onSubscribe: async (ctx, id, payload: SubscribePayload) => {

@@ -68,3 +68,67 @@ export async function sendMessage(t: TestApp, sender: SignedIn, conversationId: 
   if (!result.data) throw new Error(`sendMessage failed: ${JSON.stringify(result.errors)}`);
   return result.data.sendMessage;
 }
+
+/** A message with the selection chat clients usually ask for (no query to deliver it). */
+export const MESSAGE_FIELDS = /* GraphQL */ `id body createdAt sender { id } conversation { id }`;
+
+export const HISTORY_PAGE = /* GraphQL */ `
+  query HistoryPage($id: ID!, $first: Int, $after: String, $last: Int, $before: String) {
+    conversation(id: $id) {
+      id
+      messages(first: $first, after: $after, last: $last, before: $before) {
+        edges { cursor node { id body createdAt cursor editedAt deletedAt } }
+        pageInfo { hasPreviousPage hasNextPage startCursor endCursor }
+      }
+    }
+  }
+`;
+
+export interface HistoryNode {
+  id: string;
+  body: string;
+  createdAt: string;
+  cursor: string;
+  editedAt: string | null;
+  deletedAt: string | null;
+}
+
+export interface HistoryConnection {
+  edges: { cursor: string; node: HistoryNode }[];
+  pageInfo: { hasPreviousPage: boolean; hasNextPage: boolean; startCursor: string | null; endCursor: string | null };
+}
+
+/** One page of history over HTTP; fails the test on any error. */
+export async function historyPage(t: TestApp, user: SignedIn, id: string, args: { first?: number; after?: string | null; last?: number; before?: string | null } = {}): Promise<HistoryConnection> {
+  const result = await t.gql<{ conversation: { messages: HistoryConnection } }>(HISTORY_PAGE, { id, ...args }, { token: user.tokens.accessToken });
+  if (!result.data?.conversation) throw new Error(`history failed: ${JSON.stringify(result.errors)}`);
+  return result.data.conversation.messages;
+}
+
+/**
+ * Sends probes until a subscription shows it is live (never a fixed sleep): `probe` makes
+ * something the subscription will deliver, `live` says whether anything arrived yet.
+ */
+export async function whenLive(probe: () => Promise<unknown>, live: () => boolean, timeoutMs = 10_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (let probes = 1; Date.now() < deadline; probes++) {
+    await probe();
+    const waitUntil = Math.min(deadline, Date.now() + 250);
+    while (Date.now() < waitUntil) {
+      if (live()) return probes;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+  throw new Error(`the subscription did not become live within ${timeoutMs} ms`);
+}
+
+/** Waits until some result so far satisfies `match`, and returns it. */
+export async function arrival<T>(results: readonly T[], match: (result: T) => boolean, what: string, timeoutMs = 5_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = results.find(match);
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
