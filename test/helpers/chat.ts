@@ -132,3 +132,6 @@ export async function arrival<T>(results: readonly T[], match: (result: T) => bo
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+/** Waits until `condition` holds. */
+export const until = (condition: () => boolean, what: string, timeoutMs = 5_000): Promise<unknown> => arrival([true], () => condition(), what, timeoutMs);
