@@ -135,3 +135,43 @@ export async function arrival<T>(results: readonly T[], match: (result: T) => bo
 
 /** Waits until `condition` holds. */
 export const until = (condition: () => boolean, what: string, timeoutMs = 5_000): Promise<unknown> => arrival([true], () => condition(), what, timeoutMs);
+
+export const CONVERSATION_EVENTS = /* GraphQL */ `
+  subscription Events($id: ID!) {
+    conversationEvents(conversationId: $id) {
+      __typename
+      ... on MessageSentEvent { message { id body createdAt editedAt deletedAt cursor sender { id } conversation { id } } }
+      ... on MessageEditedEvent { message { id body editedAt deletedAt } }
+      ... on MessageDeletedEvent { message { id body editedAt deletedAt } }
+      ... on TypingEvent { conversationId user { id } typing }
+      ... on ReadEvent { conversationId user { id } lastReadAt }
+    }
+  }
+`;
+
+export interface ConversationEvent {
+  __typename: 'MessageSentEvent' | 'MessageEditedEvent' | 'MessageDeletedEvent' | 'TypingEvent' | 'ReadEvent';
+  message?: { id: string; body: string; createdAt?: string; editedAt: string | null; deletedAt: string | null; sender?: { id: string } };
+  conversationId?: string;
+  user?: { id: string };
+  typing?: boolean;
+  lastReadAt?: string;
+}
+
+export const SET_TYPING = /* GraphQL */ `
+  mutation SetTyping($conversationId: ID!, $typing: Boolean!) { setTyping(conversationId: $conversationId, typing: $typing) }
+`;
+export const EDIT_MESSAGE = /* GraphQL */ `
+  mutation Edit($id: ID!, $body: String!) { editMessage(id: $id, body: $body) { id body createdAt editedAt deletedAt cursor } }
+`;
+export const DELETE_MESSAGE = /* GraphQL */ `
+  mutation Delete($id: ID!) { deleteMessage(id: $id) { id body createdAt editedAt deletedAt cursor } }
+`;
+
+/** The events of a subscription result list, in arrival order (errors fail the caller's expectations). */
+export const eventsOf = (results: readonly { data?: { conversationEvents: ConversationEvent } | null }[]): ConversationEvent[] =>
+  results.flatMap((result) => (result.data ? [result.data.conversationEvents] : []));
+
+/** Typing events in arrival order, as `true`/`false`. */
+export const typingOf = (results: readonly { data?: { conversationEvents: ConversationEvent } | null }[]): boolean[] =>
+  eventsOf(results).flatMap((event) => (event.__typename === 'TypingEvent' ? [event.typing!] : []));
