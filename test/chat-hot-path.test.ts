@@ -90,4 +90,14 @@ describe("chat's hot path", () => {
     expect(counted).toHaveLength(4);
     expect(counted.filter((sql) => /from "user"/.test(sql))).toHaveLength(1);
   });
+
+  it('keeps typing off the tables: setTyping only reads (the participation check)', async () => {
+    const { investor, conversationId } = await chatPair(t);
+    const setTyping = (typing: boolean) =>
+      gql(quietUrl, `mutation($id: ID!, $typing: Boolean!) { setTyping(conversationId: $id, typing: $typing) }`, { id: conversationId, typing }, { token: investor.tokens.accessToken });
+    statements.length = 0;
+    for (const typing of [true, true, false]) expect((await setTyping(typing)).errors).toBeUndefined();
+    expect(chatStatements().length).toBeGreaterThan(0);
+    expect(chatStatements().every((sql) => /^select /i.test(sql.trim()))).toBe(true);
+  });
 });
