@@ -124,7 +124,10 @@ describe('Conversation.messages refuses bad arguments with BAD_USER_INPUT', () =
     const own = (await historyPage(t, investor, conversationId)).edges[0]!;
     const forged = Buffer.from(JSON.stringify([own.node.createdAt, randomUUID()])).toString('base64url');
     const shifted = Buffer.from(JSON.stringify([new Date(Date.parse(own.node.createdAt) + 1).toISOString(), sent[0]])).toString('base64url');
-    for (const [name, cursor] of Object.entries({ garbage: 'bogus', forged, shifted, foreign })) {
+    const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const notAUuid = encode([own.node.createdAt, '-'.repeat(36)]);
+    const outOfRange = encode(['-200000-01-01T00:00:00.000Z', sent[0]]);
+    for (const [name, cursor] of Object.entries({ garbage: 'bogus', forged, shifted, foreign, notAUuid, outOfRange })) {
       for (const argument of ['after', 'before'] as const) {
         const result = await attempt(investor, conversationId, { [argument === 'after' ? 'first' : 'last']: 5, [argument]: cursor });
         expect(result.errors?.[0]?.extensions, `${name} as ${argument}`).toMatchObject({ code: 'BAD_USER_INPUT', fields: { [argument]: expect.any(String) } });

@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { chatPair, historyPage, sendMessage, until, whenLive, type HistoryConnection, type SignedIn } from './helpers/chat.js';
-import { within, wsRequest, type CloseInfo } from './helpers/ws.js';
+import { wsRequest, type CloseInfo } from './helpers/ws.js';
 
 // B owns the database; A shares it and is the one that goes away (a deploy, a crash, a restart).
 let a: TestApp;

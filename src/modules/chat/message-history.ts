@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { sql } from '../../db.js';
 import { badUserInput } from '../../graphql/errors.js';
 import { decodeCursor, encodeCursor, pageSize, type KeysetCursor } from '../../graphql/pagination.js';
+import { isUuid } from '../../validation.js';
 import { MESSAGE_COLUMNS, messageFromRow, type MessageRow, type MessageView } from './message-view.js';
 
 /** Relay's arguments: `first`/`after` page forward in time, `last`/`before` back. */
@@ -23,12 +24,16 @@ export const messageCursor = (message: Pick<MessageView, 'createdAt' | 'id'>): s
 async function anchor(em: EntityManager, conversationId: string, cursor: string | null | undefined, argName: 'after' | 'before'): Promise<KeysetCursor | null> {
   const position = decodeCursor(cursor, argName);
   if (!position) return null;
+  const notIssued = () => badUserInput({ [argName]: 'The cursor is not a message of this conversation; use a cursor this API returned.' });
+  // A forged cursor can decode to what PostgreSQL would refuse to compare: refuse it first.
+  const year = position.createdAt.getUTCFullYear();
+  if (!isUuid(position.id) || year < 1970 || year > 9999) throw notIssued();
   const rows = await sql<object[]>(em, `select 1 from "message" where "id" = ?::uuid and "conversation_id" = ? and "created_at" = ?`, [
     position.id,
     conversationId,
     position.createdAt,
   ]);
-  if (rows.length === 0) throw badUserInput({ [argName]: 'The cursor is not a message of this conversation; use a cursor this API returned.' });
+  if (rows.length === 0) throw notIssued();
   return position;
 }
 
