@@ -1,3 +1,4 @@
+import type { InboxEventPayload, MessageEventPayload } from '../../events/chat-events.js';
 import { builder } from '../../graphql/builder.js';
 import type { Context } from '../../graphql/context.js';
 import { unauthenticated } from '../../graphql/errors.js';
@@ -16,6 +17,7 @@ import {
   loadUnreadCounts,
   markConversationRead,
   participantIds,
+  publishedMessage,
   sendMessage,
   startConversation,
   subscribeToInbox,
@@ -194,13 +196,13 @@ builder.subscriptionFields((t) => ({
     description: 'Every new message of a conversation the viewer takes part in.',
     args: { conversationId: t.arg.id({ required: true }) },
     subscribe: (_root, { conversationId }, context) => subscribeToMessages(context.em, context.services.pubsub, viewerOf(context), String(conversationId)),
-    resolve: (message: MessageView) => message,
+    resolve: (event: MessageEventPayload) => publishedMessage(event),
   }),
   inbox: t.field({
     type: MessageRef,
     authScopes: { loggedIn: true },
     description: "Every new message in any of the viewer's conversations, the viewer's own included (other devices stay in sync).",
     subscribe: (_root, _args, context) => subscribeToInbox(context.services.pubsub, viewerOf(context)),
-    resolve: (message: MessageView) => message,
+    resolve: (event: InboxEventPayload) => publishedMessage(event),
   }),
 }));

@@ -3,7 +3,6 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { sql } from '../../db.js';
 import { forbidden, notFound } from '../../graphql/errors.js';
-import { filter, map, pipe } from 'graphql-yoga';
 import type { ConversationEventPayload, InboxEventPayload, MessageEventPayload } from '../../events/chat-events.js';
 import { listenNow } from '../../events/listen-now.js';
 import { decodeCursor, pageSize, toKeysetConnection } from '../../graphql/pagination.js';
@@ -256,33 +255,19 @@ export async function markConversationRead(em: EntityManager, pubsub: AppPubSub,
 /** Checks that the viewer may follow the conversation, then listens to its new messages. */
 export async function subscribeToMessages(em: EntityManager, pubsub: AppPubSub, viewer: UserEntity, conversationId: string) {
   const conversation = await requireConversation(em, viewer, conversationId);
-  return listenNow(
-    pipe(
-      pubsub.subscribe('chat:conversation', conversation.id),
-      filter((event: ConversationEventPayload): event is MessageEventPayload => event.kind === 'sent'),
-      map((event: MessageEventPayload) => messageFromRecord(event.message)),
-    ),
-  );
+  return listenNow(pubsub.subscribe('chat:conversation', conversation.id), (event): event is MessageEventPayload => event.kind === 'sent');
 }
 
 /** Everything that happens in the conversation, but the viewer's own typing. */
 export async function subscribeToConversationEvents(em: EntityManager, pubsub: AppPubSub, viewer: UserEntity, conversationId: string) {
   const conversation = await requireConversation(em, viewer, conversationId);
-  return listenNow(
-    pipe(
-      pubsub.subscribe('chat:conversation', conversation.id),
-      filter((event: ConversationEventPayload) => !(event.kind === 'typing' && event.userId === viewer.id)),
-    ),
-  );
+  return listenNow(pubsub.subscribe('chat:conversation', conversation.id), (event) => !(event.kind === 'typing' && event.userId === viewer.id));
 }
 
-export const subscribeToInbox = (pubsub: AppPubSub, viewer: UserEntity) =>
-  listenNow(
-    pipe(
-      pubsub.subscribe('chat:inbox', viewer.id),
-      map((event: InboxEventPayload) => messageFromRecord(event.message)),
-    ),
-  );
+export const subscribeToInbox = (pubsub: AppPubSub, viewer: UserEntity) => listenNow(pubsub.subscribe('chat:inbox', viewer.id));
+
+/** The message an event carries, as the API shows it. */
+export const publishedMessage = (event: MessageEventPayload | InboxEventPayload): MessageView => messageFromRecord(event.message);
 
 /** The other participant's read mark per conversation, in key order (the viewer takes part in each). */
 export async function loadPeerReadMarks(em: EntityManager, viewer: UserEntity, conversationIds: readonly string[]): Promise<(Date | null)[]> {
