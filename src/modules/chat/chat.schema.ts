@@ -173,7 +173,10 @@ builder.mutationFields((t) => ({
     type: MessageRef,
     authScopes: { loggedIn: true },
     description: `Changes the body of one of the viewer's own messages (1 to ${MESSAGE_MAX_LENGTH} characters after trimming) and sets editedAt. Someone else's or a deleted message: FORBIDDEN.`,
-    args: { id: t.arg.id({ required: true, description: 'The message.' }), body: t.arg.string({ required: true }) },
+    args: {
+      id: t.arg.id({ required: true, description: 'The message.' }),
+      body: t.arg.string({ required: true, description: `The new body: 1 to ${MESSAGE_MAX_LENGTH} characters after trimming.` }),
+    },
     resolve: (_root, { id, body }, context) => editMessage(context.em, context.services.pubsub, viewerOf(context), String(id), body),
   }),
   deleteMessage: t.field({

@@ -15,7 +15,7 @@ const messageEvent = (name: string, description: string) =>
   builder.objectRef<MessageEventPayload>(name).implement({
     description,
     fields: (t) => ({
-      message: t.field({ type: MessageRef, resolve: (event) => messageFromRecord(event.message) }),
+      message: t.field({ type: MessageRef, description: 'The message as it is now.', resolve: (event) => messageFromRecord(event.message) }),
     }),
   });
 
@@ -29,7 +29,7 @@ const MessageDeletedEvent = messageEvent(
 const TypingEvent = builder.objectRef<TypingPayload>('TypingEvent').implement({
   description: "The other participant started (typing: true) or stopped (typing: false) typing in the conversation. Never sent about the viewer's own typing.",
   fields: (t) => ({
-    conversationId: t.exposeID('conversationId'),
+    conversationId: t.exposeID('conversationId', { description: 'The conversation typed in.' }),
     user: t.field({ type: UserRef, description: 'Who is typing.', resolve: (event, _args, _context, info) => idOrReference<UserEntity>(event.userId, info) }),
     typing: t.exposeBoolean('typing', { description: 'True once when typing starts; false once when it ends (setTyping(false), a message sent, the timeout, or their last socket closing).' }),
   }),
@@ -38,7 +38,7 @@ const TypingEvent = builder.objectRef<TypingPayload>('TypingEvent').implement({
 const ReadEvent = builder.objectRef<ReadPayload>('ReadEvent').implement({
   description: "A participant's read mark moved (markConversationRead, or a reply that read the other's messages): they have seen every message with createdAt up to lastReadAt.",
   fields: (t) => ({
-    conversationId: t.exposeID('conversationId'),
+    conversationId: t.exposeID('conversationId', { description: 'The conversation read.' }),
     user: t.field({ type: UserRef, description: 'Whose read mark moved.', resolve: (event, _args, _context, info) => idOrReference<UserEntity>(event.userId, info) }),
     lastReadAt: t.field({ type: 'DateTime', description: 'The new read mark (Conversation.peerLastReadAt, for the other participant).', resolve: (event) => new Date(event.lastReadAt) }),
   }),
@@ -69,7 +69,7 @@ builder.subscriptionField('conversationEvents', (t) =>
     authScopes: { loggedIn: true },
     description:
       'Everything that happens in one conversation the viewer takes part in, in order: messages sent, edited and deleted, read marks moving, and the other participant typing.',
-    args: { conversationId: t.arg.id({ required: true }) },
+    args: { conversationId: t.arg.id({ required: true, description: 'A conversation the viewer takes part in.' }) },
     subscribe: (_root, { conversationId }, context) =>
       subscribeToConversationEvents(context.em, context.services.pubsub, viewerOf(context), String(conversationId)),
     resolve: (event: ConversationEventPayload) => event,
@@ -81,7 +81,10 @@ builder.mutationField('setTyping', (t) =>
     authScopes: { loggedIn: true },
     description:
       'Starts (true) or ends (false) the viewer\'s typing state in a conversation. A state lasts TYPING_TIMEOUT_SECONDS (default 5); calling again renews it without a new event. At most 10 calls a second per user (RATE_LIMITED beyond). Answers `typing`.',
-    args: { conversationId: t.arg.id({ required: true }), typing: t.arg.boolean({ required: true }) },
+    args: {
+      conversationId: t.arg.id({ required: true, description: 'A conversation the viewer takes part in.' }),
+      typing: t.arg.boolean({ required: true, description: 'True while the viewer types; false when they stop.' }),
+    },
     resolve: (_root, { conversationId, typing }, context) => context.services.typing.set(context.em, viewerOf(context), String(conversationId), typing),
   }),
 );
