@@ -57,6 +57,8 @@ const envSchema = z.object({
   RATE_LIMIT_REGISTER_WINDOW_SECONDS: positiveSeconds(3_600),
   RATE_LIMIT_REFRESH_PER_IP: seconds(1_200),
   RATE_LIMIT_REFRESH_WINDOW_SECONDS: positiveSeconds(900),
+  RATE_LIMIT_TYPING_PER_SECOND: seconds(10),
+  TYPING_TIMEOUT_SECONDS: positiveSeconds(5),
   /** Behind a reverse proxy, take the client address from X-Forwarded-For (its last hop). */
   TRUST_PROXY: z.stringbool().default(false),
   INTROSPECTION: z.stringbool().optional(),

@@ -14,6 +14,8 @@ import { SessionService } from './modules/auth/session.service.js';
 import { NotificationCounters, UnreadEmailScanner } from './modules/notifications/unread-email-scanner.js';
 import { UnsubscribeTokens } from './modules/notifications/unsubscribe-tokens.js';
 import { PresenceTracker } from './modules/presence/presence-tracker.js';
+import { TypingService } from './modules/chat/typing.service.js';
+import { MemoryTypingStore, RedisTypingStore, type TypingStore } from './events/typing-store.js';
 import { MemoryCounterStore, RedisCounterStore } from './security/rate-limiter.js';
 import { RateLimits } from './security/rate-limits.js';
 
@@ -31,6 +33,7 @@ export interface AppServices {
   socketLifecycle: SocketLifecycle;
   presence: PresenceTracker;
   notifications: { scanner: UnreadEmailScanner; tokens: UnsubscribeTokens; counters: NotificationCounters };
+  typing: TypingService;
 }
 
 export interface ServiceHandles {
@@ -83,6 +86,7 @@ export function createServices(config: Config, orm: ORM, logger: Logger): Servic
     loginPerIp: { limit: config.RATE_LIMIT_LOGIN_PER_IP, windowSeconds: config.RATE_LIMIT_LOGIN_WINDOW_SECONDS },
     registerPerIp: { limit: config.RATE_LIMIT_REGISTER_PER_IP, windowSeconds: config.RATE_LIMIT_REGISTER_WINDOW_SECONDS },
     refreshPerIp: { limit: config.RATE_LIMIT_REFRESH_PER_IP, windowSeconds: config.RATE_LIMIT_REFRESH_WINDOW_SECONDS },
+    typingPerUser: { limit: config.RATE_LIMIT_TYPING_PER_SECOND, windowSeconds: 1 },
   });
   const socketLifecycle = new SocketLifecycle((error) => logger.error({ err: error }, 'a socket lifecycle listener failed'));
   // The store asks the tracker for this instance's users; the tracker is built right after it.
@@ -118,6 +122,18 @@ export function createServices(config: Config, orm: ORM, logger: Logger): Servic
     counters: notificationCounters,
     logger,
   });
+  // Typing lives in Redis when instances share the chat; its own connection, which waits through
+  // a reconnect briefly instead of failing at once like the limiter's.
+  const typingRedis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1 }) : undefined;
+  typingRedis?.on('error', () => {});
+  const typingTimeoutMs = config.TYPING_TIMEOUT_SECONDS * 1000;
+  const onTypingExpired = (conversationId: string, userId: string) => typing.expired(conversationId, userId);
+  const typingStore: TypingStore = typingRedis
+    ? new RedisTypingStore(typingRedis, typingTimeoutMs, onTypingExpired, (error) =>
+        logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'typing state check failed'),
+      )
+    : new MemoryTypingStore(typingTimeoutMs, onTypingExpired);
+  const typing: TypingService = new TypingService(typingStore, pubsub.pubsub, rateLimits, logger, socketLifecycle);
   return {
     services: {
       config,
@@ -131,9 +147,12 @@ export function createServices(config: Config, orm: ORM, logger: Logger): Servic
       socketLifecycle,
       presence,
       notifications: { scanner, tokens: unsubscribeTokens, counters: notificationCounters },
+      typing,
     },
     async close() {
       transport.close();
+      typing.close();
+      typingRedis?.disconnect();
       limiterRedis?.disconnect();
       await pubsub.close();
     },

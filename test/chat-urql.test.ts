@@ -1,8 +1,11 @@
-import { Client as UrqlClient, cacheExchange, fetchExchange, gql, subscriptionExchange, type OperationResult } from '@urql/core';
+import { Client as UrqlClient, fetchExchange, gql, subscriptionExchange, type OperationResult } from '@urql/core';
+import { cacheExchange } from '@urql/exchange-graphcache';
+import { relayPagination } from '@urql/exchange-graphcache/extras';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.js';
+import { chatPair, sendMessage } from './helpers/chat.js';
 import { signedInUser } from './helpers/factories.js';
 import { sleep, within } from './helpers/ws.js';
 
@@ -17,9 +20,20 @@ afterAll(async () => {
 });
 
 /**
- * The client set-up of a chat front end: urql over HTTP for queries and mutations (or over the
- * socket too, with `allOverSocket`), graphql-ws for subscriptions, the access token in
- * connectionParams so that it never sits in a URL.
+ * Graphcache as a chat front end configures it: history through the stock Relay helper, in
+ * `outwards` mode so that pages taken with `before` go in front and pages taken with `after`
+ * (catching up) behind: one chronological list. Connections, edges and pageInfo have no id.
+ */
+const chatCache = () =>
+  cacheExchange({
+    keys: { ConversationConnection: () => null, ConversationEdge: () => null, MessageConnection: () => null, MessageEdge: () => null, PageInfo: () => null },
+    resolvers: { Conversation: { messages: relayPagination({ mergeMode: 'outwards' }) } },
+  });
+
+/**
+ * The client set-up of a chat front end: urql with Graphcache over HTTP for queries and
+ * mutations (or over the socket too, with `allOverSocket`), graphql-ws for subscriptions, the
+ * access token in connectionParams so that it never sits in a URL.
  */
 function chatClient(accessToken: string, { allOverSocket = false } = {}): { urql: UrqlClient; ws: WsClient } {
   const ws = createWsClient({
@@ -31,7 +45,7 @@ function chatClient(accessToken: string, { allOverSocket = false } = {}): { urql
     url: `${t.url}/graphql`,
     fetchOptions: () => ({ headers: { authorization: `Bearer ${accessToken}` } }),
     exchanges: [
-      cacheExchange,
+      chatCache(),
       subscriptionExchange({
         enableAllOperations: allOverSocket,
         forwardSubscription: (request) => ({
@@ -54,7 +68,18 @@ const Conversations = gql`
 `;
 const Messages = gql`
   query Messages($id: ID!) {
-    conversation(id: $id) { id messages(first: 50) { edges { node { id body sender { id } } } pageInfo { hasPreviousPage startCursor } } }
+    conversation(id: $id) { id messages(first: 50) { edges { cursor node { id body sender { id } } } pageInfo { hasPreviousPage startCursor } } }
+  }
+`;
+const History = gql`
+  query History($id: ID!, $first: Int, $after: String, $last: Int, $before: String) {
+    conversation(id: $id) {
+      id
+      messages(first: $first, after: $after, last: $last, before: $before) {
+        edges { cursor node { id body } }
+        pageInfo { hasPreviousPage hasNextPage startCursor endCursor }
+      }
+    }
   }
 `;
 const StartConversation = gql`
@@ -161,5 +186,31 @@ describe('a chat front end on urql + graphql-ws', () => {
     const spying = live<{ messageSent: ChatMessage }>(outsiderUi.urql.subscription(MessageSent, { conversationId: started.data.startConversation.id }));
     const [result] = await spying.waitFor(1);
     expect(result!.error?.graphQLErrors[0]?.extensions.code).toBe('FORBIDDEN');
+  });
+
+  it("merges history pages into one chronological list with Graphcache's relayPagination(): paging back, then catching up", async () => {
+    const { investor, startup, conversationId } = await chatPair(t);
+    for (let i = 0; i < 5; i++) await sendMessage(t, i % 2 ? startup : investor, conversationId, `m${i}`);
+    const ui = chatClient(startup.tokens.accessToken);
+    type Page = { conversation: { messages: { edges: { node: { body: string } }[]; pageInfo: { hasPreviousPage: boolean; hasNextPage: boolean; startCursor: string; endCursor: string } } } };
+    const bodies = (result: OperationResult<Page>) => result.data!.conversation.messages.edges.map((edge) => edge.node.body);
+
+    const newest = await ui.urql.query<Page>(History, { id: conversationId, last: 2 }).toPromise();
+    expect(newest.error).toBeUndefined();
+    expect(bodies(newest)).toEqual(['m3', 'm4']);
+    const older = await ui.urql.query<Page>(History, { id: conversationId, last: 2, before: newest.data!.conversation.messages.pageInfo.startCursor }).toPromise();
+    expect(bodies(older)).toEqual(['m1', 'm2', 'm3', 'm4']);
+    expect(older.data!.conversation.messages.pageInfo.hasPreviousPage).toBe(true);
+
+    // Messages arrive while the app was away; it catches up from the newest message it holds.
+    await sendMessage(t, investor, conversationId, 'm5');
+    await sendMessage(t, startup, conversationId, 'm6');
+    const caughtUp = await ui.urql.query<Page>(History, { id: conversationId, first: 20, after: newest.data!.conversation.messages.pageInfo.endCursor }).toPromise();
+    expect(bodies(caughtUp)).toEqual(['m1', 'm2', 'm3', 'm4', 'm5', 'm6']);
+    expect(caughtUp.data!.conversation.messages.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: true });
+
+    const oldest = await ui.urql.query<Page>(History, { id: conversationId, last: 2, before: older.data!.conversation.messages.pageInfo.startCursor }).toPromise();
+    expect(bodies(oldest)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6']);
+    expect(oldest.data!.conversation.messages.pageInfo.hasPreviousPage).toBe(false);
   });
 });

@@ -13,49 +13,6 @@ import { TcpProxy } from './helpers/tcp-proxy.js';
 const SCREENSHOTS = process.env.WEB_SCREENSHOTS_DIR;
 const PASSWORD = 'correct horse battery';
 
-/**
- * API revision 2 chat features (issues 11, 15, 16) that this branch's server may not have yet.
- * TEMPORARY: the steps guarded by these flags run only when the server has the feature, so the
- * branch stays green until the API work is merged; after that merge every flag is true and the
- * guards (and the console tolerance in `expectCleanConsole`) are to be removed.
- */
-interface ServerFeatures {
-  relayHistory: boolean; // Conversation.messages(first, after, last, before), Message.editedAt/deletedAt
-  edits: boolean; // editMessage, deleteMessage, conversationEvents
-  typing: boolean; // setTyping, conversationEvents
-  readReceipts: boolean; // Conversation.peerLastReadAt, conversationEvents
-  presence: boolean; // User.online, Subscription.presence
-  renewConnection: boolean; // Mutation.renewConnection (issue 11)
-}
-
-async function serverFeatures(t: TestApp): Promise<ServerFeatures> {
-  const result = await t.gql<Record<'conversation' | 'message' | 'mutation' | 'subscription' | 'user', { fields: Array<{ name: string; args: Array<{ name: string }> }> }>>(`{
-    conversation: __type(name: "Conversation") { fields { name args { name } } }
-    message: __type(name: "Message") { fields { name args { name } } }
-    mutation: __type(name: "Mutation") { fields { name args { name } } }
-    subscription: __type(name: "Subscription") { fields { name args { name } } }
-    user: __type(name: "User") { fields { name args { name } } }
-  }`);
-  const names = (type: keyof NonNullable<typeof result.data>) => new Set(result.data![type].fields.map((f) => f.name));
-  const messagesArgs = new Set(result.data!.conversation.fields.find((f) => f.name === 'messages')?.args.map((a) => a.name));
-  const [conversation, message, mutation, subscription, user] = (['conversation', 'message', 'mutation', 'subscription', 'user'] as const).map(names) as [
-    Set<string>,
-    Set<string>,
-    Set<string>,
-    Set<string>,
-    Set<string>,
-  ];
-  const events = subscription.has('conversationEvents');
-  return {
-    relayHistory: messagesArgs.has('after') && messagesArgs.has('last') && message.has('editedAt') && message.has('deletedAt'),
-    edits: events && mutation.has('editMessage') && mutation.has('deleteMessage'),
-    typing: events && mutation.has('setTyping'),
-    readReceipts: events && conversation.has('peerLastReadAt'),
-    presence: user.has('online') && subscription.has('presence'),
-    renewConnection: mutation.has('renewConnection'),
-  };
-}
-
 const screenshot = async (page: Page, name: string) => {
   if (!SCREENSHOTS) return;
   mkdirSync(SCREENSHOTS, { recursive: true });
@@ -64,17 +21,11 @@ const screenshot = async (page: Page, name: string) => {
 
 const messageItem = (page: Page, text: string) => page.locator('[data-testid=message]', { hasText: text });
 
-/**
- * No console error, except: WebSocket/fetch failures while the test itself has cut the network,
- * and (TEMPORARY, until the revision 2 API is merged) the 400 answers of the client's
- * revision 2 operations on a server that does not have them yet.
- */
-function expectCleanConsole(watched: WatchedPage, features: ServerFeatures, cutWindows: Array<{ from: number; to: number }> = []) {
-  const allRev2 = Object.values(features).every(Boolean);
+/** No console error, except WebSocket/fetch failures while the test itself has cut the network. */
+function expectCleanConsole(watched: WatchedPage, cutWindows: Array<{ from: number; to: number }> = []) {
   const unexpected = watched.errors.filter(({ at, text }) => {
     const duringCut = cutWindows.some((w) => at >= w.from && at <= w.to + 2_000);
     if (duringCut && /WebSocket connection to .* failed|ERR_CONNECTION|Failed to fetch/.test(text)) return false;
-    if (!allRev2 && /the server responded with a status of 400/.test(text)) return false;
     return true;
   });
   expect(unexpected).toEqual([]);
@@ -106,7 +57,6 @@ afterAll(async () => {
 
 describe('the web client in Chromium', () => {
   let t: TestApp;
-  let features: ServerFeatures;
   /** The investor's browser reaches the API through this proxy: cutting it is its network going down. */
   let investorNetwork: TcpProxy;
   const cutWindows: Array<{ from: number; to: number }> = [];
@@ -115,8 +65,6 @@ describe('the web client in Chromium', () => {
     t = await startTestApp({ env: { WEB_CLIENT_DIR: webClientDir } });
     investorNetwork = new TcpProxy('127.0.0.1', t.port);
     await investorNetwork.start();
-    features = await serverFeatures(t);
-    console.log('server features used by guarded e2e steps:', JSON.stringify(features));
   }, 120_000);
 
   afterAll(async () => {
@@ -197,33 +145,25 @@ describe('the web client in Chromium', () => {
     await send(startup.page, 'Hi! Happy to talk');
     await messageItem(investor.page, 'Hi! Happy to talk').waitFor();
 
-    // ── Guarded (revision 2): typing, "seen", presence ──
-    if (features.typing) {
-      await startup.page.getByLabel('Message', { exact: true }).fill('Let me check our numbers');
-      await investor.page.getByText(`${startupCompany} is typing…`).waitFor();
-      await startup.page.getByRole('button', { name: 'Send' }).click();
-      await investor.page.getByText(`${startupCompany} is typing…`).waitFor({ state: 'detached' });
-      await messageItem(investor.page, 'Let me check our numbers').waitFor();
-    }
-    if (features.readReceipts) {
-      // The startup opened the thread, so the investor's message was read.
-      await messageItem(investor.page, 'Hello from the investor').getByText('Seen').waitFor();
-    }
-    if (features.presence) {
-      await investor.page.getByTestId('presence').getByText('online').waitFor();
-    }
-    if (features.edits) {
-      const own = messageItem(investor.page, 'Hello from the investor');
-      await own.getByRole('button', { name: 'Edit' }).click();
-      await investor.page.getByLabel('Edit message').fill('Hello from the investor (edited)');
-      await investor.page.getByRole('button', { name: 'Save' }).click();
-      await messageItem(startup.page, 'Hello from the investor (edited)').getByText('edited').waitFor();
-      await send(investor.page, 'A message to take back');
-      await messageItem(startup.page, 'A message to take back').waitFor();
-      await messageItem(investor.page, 'A message to take back').getByRole('button', { name: 'Delete' }).click();
-      await messageItem(startup.page, 'A message to take back').waitFor({ state: 'detached' });
-      await startup.page.getByText('Message deleted').waitFor();
-    }
+    // ── Typing, "seen", presence, edits ──
+    await startup.page.getByLabel('Message', { exact: true }).fill('Let me check our numbers');
+    await investor.page.getByText(`${startupCompany} is typing…`).waitFor();
+    await startup.page.getByRole('button', { name: 'Send' }).click();
+    await investor.page.getByText(`${startupCompany} is typing…`).waitFor({ state: 'detached' });
+    await messageItem(investor.page, 'Let me check our numbers').waitFor();
+    // The startup opened the thread, so the investor's message was read.
+    await messageItem(investor.page, 'Hello from the investor').getByText('Seen').waitFor();
+    await investor.page.getByTestId('presence').getByText('online').waitFor();
+    const own = messageItem(investor.page, 'Hello from the investor');
+    await own.getByRole('button', { name: 'Edit' }).click();
+    await investor.page.getByLabel('Edit message').fill('Hello from the investor (edited)');
+    await investor.page.getByRole('button', { name: 'Save' }).click();
+    await messageItem(startup.page, 'Hello from the investor (edited)').getByText('· edited').waitFor();
+    await send(investor.page, 'A message to take back');
+    await messageItem(startup.page, 'A message to take back').waitFor();
+    await messageItem(investor.page, 'A message to take back').getByRole('button', { name: 'Delete' }).click();
+    await messageItem(startup.page, 'A message to take back').waitFor({ state: 'detached' });
+    await startup.page.getByText('Message deleted').waitFor();
     await screenshot(investor.page, 'chat-investor');
     await screenshot(startup.page, 'chat-startup');
 
@@ -236,13 +176,11 @@ describe('the web client in Chromium', () => {
     investorNetwork.restore();
     await investor.page.getByTestId('connection').getByText('live').waitFor();
     cut.to = Date.now();
-    if (features.relayHistory) {
-      // Catch-up: the message sent during the cut appears without any new live message, once.
-      await messageItem(investor.page, 'Sent while you were offline').waitFor();
-    }
+    // Catch-up: the message sent during the cut appears without any new live message, once.
+    await messageItem(investor.page, 'Sent while you were offline').waitFor();
     await send(startup.page, 'And this one after you came back');
     await messageItem(investor.page, 'And this one after you came back').waitFor();
-    if (features.relayHistory) expect(await messageItem(investor.page, 'Sent while you were offline').count()).toBe(1);
+    expect(await messageItem(investor.page, 'Sent while you were offline').count()).toBe(1);
     await send(investor.page, 'Back online');
     await messageItem(startup.page, 'Back online').waitFor();
 
@@ -271,8 +209,8 @@ describe('the web client in Chromium', () => {
     const reuse = await t.gql(`mutation($r: String!) { refreshToken(refreshToken: $r) { accessToken } }`, { r: refreshToken });
     expect(reuse.errors?.[0]?.extensions?.code).toBe('TOKEN_REVOKED');
 
-    expectCleanConsole(investor, features, cutWindows);
-    expectCleanConsole(startup, features, cutWindows);
+    expectCleanConsole(investor, cutWindows);
+    expectCleanConsole(startup, cutWindows);
     await investorContext.close();
     await startupContext.close();
   }, 180_000);
@@ -280,13 +218,11 @@ describe('the web client in Chromium', () => {
 
 describe('the web client with 6-second access tokens in two tabs', () => {
   let t: TestApp;
-  let features: ServerFeatures;
 
   beforeAll(async () => {
     // No reuse grace: if two tabs ever rotated the same refresh token, the API would revoke the
     // session and the tabs would land on the sign-in page.
     t = await startTestApp({ env: { WEB_CLIENT_DIR: webClientDir, ACCESS_TOKEN_TTL: '6', REFRESH_REUSE_GRACE_SECONDS: '0' } });
-    features = await serverFeatures(t);
   }, 120_000);
   afterAll(() => t?.stop());
 
@@ -323,13 +259,11 @@ describe('the web client with 6-second access tokens in two tabs', () => {
     // rotates each time, and neither tab is ever signed out.
     for (let round = 1; round <= 3; round++) {
       await nextRefresh();
-      if (features.renewConnection) {
-        // The socket renews in place, so a message sent at any moment arrives live in both tabs.
-        const body = `After refresh ${round}`;
-        await t.gql(`mutation($c: ID!, $b: String!) { sendMessage(conversationId: $c, body: $b) { id } }`, { c: conversationId, b: body }, { token: (await login(t, investor)).accessToken });
-        await messageItem(first.page, body).waitFor();
-        await messageItem(second.page, body).waitFor();
-      }
+      // The socket renews in place, so a message sent at any moment arrives live in both tabs.
+      const body = `After refresh ${round}`;
+      await t.gql(`mutation($c: ID!, $b: String!) { sendMessage(conversationId: $c, body: $b) { id } }`, { c: conversationId, b: body }, { token: (await login(t, investor)).accessToken });
+      await messageItem(first.page, body).waitFor();
+      await messageItem(second.page, body).waitFor();
     }
     expect(refreshes.length).toBeGreaterThanOrEqual(3);
 
@@ -358,8 +292,8 @@ describe('the web client with 6-second access tokens in two tabs', () => {
     }
     expect(await first.page.evaluate(() => window.localStorage.getItem('forum.refreshToken'))).toBeNull();
 
-    expectCleanConsole(first, features);
-    expectCleanConsole(second, features);
+    expectCleanConsole(first);
+    expectCleanConsole(second);
     await context.close();
   }, 120_000);
 });

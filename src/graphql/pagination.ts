@@ -61,24 +61,3 @@ export function toKeysetConnection<T>(rows: T[], limit: number, position: (row: 
     },
   };
 }
-
-/**
- * A page of a timeline read backwards (chat history): `rows` are newest first, fetched with
- * `limit + 1`. In time order the page starts at its oldest row, so `startCursor` is that row's
- * cursor (pass it as `before` for older rows) and `hasPreviousPage` says whether older rows
- * exist; `endCursor` is the newest row's, and `hasNextPage` is true when the page was taken
- * `before` a cursor (the rows at and after that cursor are newer).
- */
-export function toHistoryConnection<T extends KeysetCursor>(rows: T[], limit: number, tookBefore: boolean) {
-  const nodes = rows.slice(0, limit);
-  const edges = nodes.map((node) => ({ cursor: encodeCursor(node), node }));
-  return {
-    edges,
-    pageInfo: {
-      hasPreviousPage: rows.length > limit,
-      hasNextPage: tookBefore,
-      startCursor: edges.at(-1)?.cursor ?? null,
-      endCursor: edges[0]?.cursor ?? null,
-    },
-  };
-}

@@ -1,16 +1,13 @@
 import { setMaxListeners } from 'node:events';
 import { createPubSub, type PubSub } from 'graphql-yoga';
 import { Redis } from 'ioredis';
+import type { ConversationEventPayload, InboxEventPayload } from '../events/chat-events.js';
 import type { Logger } from '../logger.js';
 import { LocalFirstEventTarget } from './local-first-event-target.js';
 
 export interface SessionRevokedEvent {
   userId: string;
   sessionIds: string[];
-}
-
-export interface ChatMessageEvent {
-  messageId: string;
 }
 
 export interface PresenceChangedEvent {
@@ -22,14 +19,15 @@ export interface PresenceChangedEvent {
 
 /**
  * Every topic the app publishes, with its payload. Topics with an id argument are scoped by it
- * (`chat:message:<conversationId>`). Events carry ids only; subscribers load what they show.
+ * (`chat:conversation:<conversationId>`). Chat events carry the rows they announce, so that
+ * delivering them usually needs no query (DESIGN.md "Chat's hot path").
  */
 export type PubSubTopics = {
   'session:revoked': [SessionRevokedEvent];
-  /** A message was stored in conversation `<id>`; its subscribers load it by id. */
-  'chat:message': [conversationId: string, event: ChatMessageEvent];
+  /** Messages sent, edited, deleted; typing; read marks: everything `<id>`'s participants follow. */
+  'chat:conversation': [conversationId: string, event: ConversationEventPayload];
   /** A message was stored in one of user `<id>`'s conversations (their own included). */
-  'chat:inbox': [userId: string, event: ChatMessageEvent];
+  'chat:inbox': [userId: string, event: InboxEventPayload];
   /** A conversation partner of user `<id>` came online or went offline. */
   'presence:partner': [watcherId: string, event: PresenceChangedEvent];
 };

@@ -9,6 +9,7 @@ import '../modules/auth/connection.schema.js';
 import '../modules/chat/chat.schema.js';
 import '../modules/user/settings.schema.js';
 import '../modules/presence/presence.schema.js';
+import '../modules/chat/conversation-events.schema.js';
 
 export const schema = builder.toSchema();
 

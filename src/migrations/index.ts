@@ -6,6 +6,7 @@ import { Migration20261125063641_Chat } from './Migration20261125063641_Chat.js'
 import { Migration20261125063834_ProfileIndexes } from './Migration20261125063834_ProfileIndexes.js';
 import { Migration20261203073713_ImportMapping } from './Migration20261203073713_ImportMapping.js';
 import { Migration20261203074500_PresenceNotifications } from './Migration20261203074500_PresenceNotifications.js';
+import { Migration20261203080000_MessageEdits } from './Migration20261203080000_MessageEdits.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125061808_Foundation', class: Migration20261125061808_Foundation },
@@ -14,4 +15,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125063834_ProfileIndexes', class: Migration20261125063834_ProfileIndexes },
   { name: 'Migration20261203073713_ImportMapping', class: Migration20261203073713_ImportMapping },
   { name: 'Migration20261203074500_PresenceNotifications', class: Migration20261203074500_PresenceNotifications },
+  { name: 'Migration20261203080000_MessageEdits', class: Migration20261203080000_MessageEdits },
 ];

@@ -6,6 +6,7 @@ export interface RateLimitRules {
   loginPerIp: RateLimitRule;
   registerPerIp: RateLimitRule;
   refreshPerIp: RateLimitRule;
+  typingPerUser: RateLimitRule;
 }
 
 /**
@@ -39,6 +40,10 @@ export class RateLimits {
 
   beforeRefresh(ip: string): Promise<void> {
     return this.consume(`refresh:ip:${ip}`, this.rules.refreshPerIp);
+  }
+
+  beforeSetTyping(userId: string): Promise<void> {
+    return this.consume(`typing:user:${userId}`, this.rules.typingPerUser);
   }
 
   private async consume(key: string, rule: RateLimitRule): Promise<void> {

@@ -1,5 +1,6 @@
 import { createSourceEventStream, execute, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../graphql/context.js';
 import { isAppError, tokenRevoked } from '../graphql/errors.js';
 
@@ -8,12 +9,21 @@ function isAsyncIterable<T>(value: unknown): value is AsyncIterable<T> {
 }
 
 /**
- * The context of one subscription event: the operation's, with its own EntityManager fork.
- * Being a new object, it also gets new Pothos dataloaders, so counts and last messages are
- * computed afresh for every event instead of being served from the first event's cache.
+ * The context of one subscription event: the operation's, with its own EntityManager fork,
+ * made only when a resolver asks for it (an event that carries all the selection needs, the
+ * usual chat message, never forks). Being a new object, it also gets new Pothos dataloaders,
+ * created as a field first needs one, so counts and last messages are computed afresh for every
+ * event instead of being served from the first event's cache.
  */
 function eventContext(base: Context): Context {
-  return { ...base, em: base.em.fork() };
+  let em: EntityManager | undefined;
+  return {
+    ...base,
+    get em() {
+      em ??= base.services.orm.em.fork() as EntityManager;
+      return em;
+    },
+  };
 }
 
 /**

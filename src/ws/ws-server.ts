@@ -2,7 +2,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { GraphQLError, getOperationAST, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
-import type { SubscribePayload } from 'graphql-ws';
+import type { SubscribePayload, Context as WsContext } from 'graphql-ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { requestInfo, type ConnectionControl, type Context, type RequestInfo } from '../graphql/context.js';
@@ -43,7 +43,27 @@ interface Connection {
   userId: string;
 }
 
-type ConnectionExtra = { connection: Connection };
+type ConnectionExtra = {
+  connection: Connection;
+  /** The set-up of the operation that arrived last (see inArrivalOrder). */
+  setupQueue?: Promise<void>;
+};
+
+/**
+ * Sets up one socket's operations one at a time, in the order they arrived. A subscription is
+ * listening by the end of its set-up, so a query sent after it on the same socket sees every
+ * message the subscription will not: the catch-up after a reconnect has no gap (API.md Chat).
+ */
+function inArrivalOrder<C extends { extra: Partial<ConnectionExtra> }, A extends unknown[], R>(setUp: (ctx: C, ...args: A) => Promise<R>) {
+  return (ctx: C, ...args: A): Promise<R> => {
+    const result = (ctx.extra.setupQueue ?? Promise.resolve()).then(() => setUp(ctx, ...args));
+    ctx.extra.setupQueue = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  };
+}
 
 type YogaExecute = (args: ExecutionArgs) => unknown;
 
@@ -197,7 +217,7 @@ export function attachGraphQLWebSocketServer({ server, yoga, services, logger, o
         if (connection) services.socketLifecycle.closed({ userId: connection.userId, sessionId: connection.sessionId, connectionId: connection.id });
       },
 
-      onSubscribe: async (ctx, id, payload: SubscribePayload) => {
+      onSubscribe: inArrivalOrder(async (ctx: WsContext<Record<string, unknown>, Extra & Partial<ConnectionExtra>>, id: string, payload: SubscribePayload) => {
         const { socket, request, connection } = ctx.extra;
         if (!connection) return [new AppError('UNAUTHENTICATED')];
         // graphql-ws has already reserved this operation's id in ctx.subscriptions.
@@ -253,7 +273,7 @@ export function attachGraphQLWebSocketServer({ server, yoga, services, logger, o
           if (errors && errors.length > 0) return errors;
         }
         return { ...args, rootValue: { execute: enveloped.execute, subscribe: () => result } satisfies YogaRoot };
-      },
+      }),
     },
     wss,
   );

@@ -68,3 +68,110 @@ export async function sendMessage(t: TestApp, sender: SignedIn, conversationId: 
   if (!result.data) throw new Error(`sendMessage failed: ${JSON.stringify(result.errors)}`);
   return result.data.sendMessage;
 }
+
+/** A message with the selection chat clients usually ask for (no query to deliver it). */
+export const MESSAGE_FIELDS = /* GraphQL */ `id body createdAt sender { id } conversation { id }`;
+
+export const HISTORY_PAGE = /* GraphQL */ `
+  query HistoryPage($id: ID!, $first: Int, $after: String, $last: Int, $before: String) {
+    conversation(id: $id) {
+      id
+      messages(first: $first, after: $after, last: $last, before: $before) {
+        edges { cursor node { id body createdAt cursor editedAt deletedAt } }
+        pageInfo { hasPreviousPage hasNextPage startCursor endCursor }
+      }
+    }
+  }
+`;
+
+export interface HistoryNode {
+  id: string;
+  body: string;
+  createdAt: string;
+  cursor: string;
+  editedAt: string | null;
+  deletedAt: string | null;
+}
+
+export interface HistoryConnection {
+  edges: { cursor: string; node: HistoryNode }[];
+  pageInfo: { hasPreviousPage: boolean; hasNextPage: boolean; startCursor: string | null; endCursor: string | null };
+}
+
+/** One page of history over HTTP; fails the test on any error. */
+export async function historyPage(t: TestApp, user: SignedIn, id: string, args: { first?: number; after?: string | null; last?: number; before?: string | null } = {}): Promise<HistoryConnection> {
+  const result = await t.gql<{ conversation: { messages: HistoryConnection } }>(HISTORY_PAGE, { id, ...args }, { token: user.tokens.accessToken });
+  if (!result.data?.conversation) throw new Error(`history failed: ${JSON.stringify(result.errors)}`);
+  return result.data.conversation.messages;
+}
+
+/**
+ * Sends probes until a subscription shows it is live (never a fixed sleep): `probe` makes
+ * something the subscription will deliver, `live` says whether anything arrived yet.
+ */
+export async function whenLive(probe: () => Promise<unknown>, live: () => boolean, timeoutMs = 10_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (let probes = 1; Date.now() < deadline; probes++) {
+    await probe();
+    const waitUntil = Math.min(deadline, Date.now() + 250);
+    while (Date.now() < waitUntil) {
+      if (live()) return probes;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+  throw new Error(`the subscription did not become live within ${timeoutMs} ms`);
+}
+
+/** Waits until some result so far satisfies `match`, and returns it. */
+export async function arrival<T>(results: readonly T[], match: (result: T) => boolean, what: string, timeoutMs = 5_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = results.find(match);
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Waits until `condition` holds. */
+export const until = (condition: () => boolean, what: string, timeoutMs = 5_000): Promise<unknown> => arrival([true], () => condition(), what, timeoutMs);
+
+export const CONVERSATION_EVENTS = /* GraphQL */ `
+  subscription Events($id: ID!) {
+    conversationEvents(conversationId: $id) {
+      __typename
+      ... on MessageSentEvent { message { id body createdAt editedAt deletedAt cursor sender { id } conversation { id } } }
+      ... on MessageEditedEvent { message { id body editedAt deletedAt } }
+      ... on MessageDeletedEvent { message { id body editedAt deletedAt } }
+      ... on TypingEvent { conversationId user { id } typing }
+      ... on ReadEvent { conversationId user { id } lastReadAt }
+    }
+  }
+`;
+
+export interface ConversationEvent {
+  __typename: 'MessageSentEvent' | 'MessageEditedEvent' | 'MessageDeletedEvent' | 'TypingEvent' | 'ReadEvent';
+  message?: { id: string; body: string; createdAt?: string; editedAt: string | null; deletedAt: string | null; sender?: { id: string } };
+  conversationId?: string;
+  user?: { id: string };
+  typing?: boolean;
+  lastReadAt?: string;
+}
+
+export const SET_TYPING = /* GraphQL */ `
+  mutation SetTyping($conversationId: ID!, $typing: Boolean!) { setTyping(conversationId: $conversationId, typing: $typing) }
+`;
+export const EDIT_MESSAGE = /* GraphQL */ `
+  mutation Edit($id: ID!, $body: String!) { editMessage(id: $id, body: $body) { id body createdAt editedAt deletedAt cursor } }
+`;
+export const DELETE_MESSAGE = /* GraphQL */ `
+  mutation Delete($id: ID!) { deleteMessage(id: $id) { id body createdAt editedAt deletedAt cursor } }
+`;
+
+/** The events of a subscription result list, in arrival order (errors fail the caller's expectations). */
+export const eventsOf = (results: readonly { data?: { conversationEvents: ConversationEvent } | null }[]): ConversationEvent[] =>
+  results.flatMap((result) => (result.data ? [result.data.conversationEvents] : []));
+
+/** Typing events in arrival order, as `true`/`false`. */
+export const typingOf = (results: readonly { data?: { conversationEvents: ConversationEvent } | null }[]): boolean[] =>
+  eventsOf(results).flatMap((event) => (event.__typename === 'TypingEvent' ? [event.typing!] : []));

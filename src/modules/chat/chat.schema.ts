@@ -1,26 +1,32 @@
+import type { InboxEventPayload, MessageEventPayload } from '../../events/chat-events.js';
 import { builder } from '../../graphql/builder.js';
 import { signedInViewer, type Context } from '../../graphql/context.js';
-import type { ChatMessageEvent } from '../../graphql/pubsub.js';
+import { idOrReference } from '../../graphql/selection.js';
 import { UserRef } from '../user/user.schema.js';
+import type { UserEntity } from '../user/user.entity.js';
 import {
   MESSAGE_MAX_LENGTH,
+  deleteMessage,
+  editMessage,
   findConversation,
+  listConversationMessages,
   listConversations,
-  listMessages,
   loadLastMessages,
-  loadPublishedMessage,
+  loadPeerReadMarks,
   loadUnreadCounts,
   markConversationRead,
   participantIds,
+  publishedMessage,
   sendMessage,
   startConversation,
-  subscribeToConversation,
   subscribeToInbox,
+  subscribeToMessages,
 } from './chat.service.js';
 import { Conversation, type ConversationEntity } from './conversation.entity.js';
-import type { MessageEntity } from './message.entity.js';
+import { messageCursor } from './message-history.js';
+import type { MessageView } from './message-view.js';
 
-export const MessageRef = builder.objectRef<MessageEntity>('Message');
+export const MessageRef = builder.objectRef<MessageView>('Message');
 
 export const ConversationRef = builder.loadableObject('Conversation', {
   description: 'An investor and a startup talking; only the two of them can see it.',
@@ -39,13 +45,21 @@ export const ConversationRef = builder.loadableObject('Conversation', {
       nullable: true,
       description: 'The newest message; null before the first one.',
       load: (ids: string[], context) => loadLastMessages(context.em, ids),
-      sort: (message) => message.conversation.id,
+      sort: (message) => message.conversationId,
       resolve: (conversation) => conversation.id,
     }),
     unreadCount: t.loadable({
       type: 'Int',
       description: "Messages from the other participant that the viewer has not read (see markConversationRead).",
       load: async (ids: string[], context) => loadUnreadCounts(context.em, await signedInViewer(context), ids),
+      resolve: (conversation) => conversation.id,
+    }),
+    peerLastReadAt: t.loadable({
+      type: 'DateTime',
+      nullable: true,
+      description:
+        "The other participant's read mark: they have seen every message with createdAt up to it. Null until they first read or write. Live changes arrive as ReadEvent in conversationEvents.",
+      load: async (ids: string[], context) => loadPeerReadMarks(context.em, await signedInViewer(context), ids),
       resolve: (conversation) => conversation.id,
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
@@ -56,12 +70,14 @@ export const ConversationRef = builder.loadableObject('Conversation', {
     messages: t.field({
       type: MessageConnection,
       description:
-        'History, newest first. For older messages pass pageInfo.startCursor (the oldest message of the page) as `before` while pageInfo.hasPreviousPage is true.',
+        'History as a Relay connection, edges oldest to newest on every page. No arguments: the newest 20 (as `last: 20`). Page back with `last` + `before: pageInfo.startCursor` while hasPreviousPage; catch up after a reconnect with `first` + `after: <cursor of the newest message held>` while hasNextPage.',
       args: {
-        first: t.arg.int({ description: 'Page size: 20 when absent, at most 100.' }),
-        before: t.arg.string({ description: 'Only messages older than this cursor.' }),
+        first: t.arg.int({ description: 'The oldest messages after `after` (or from the start): at most 100. Not with `last`.' }),
+        after: t.arg.string({ description: 'Only messages newer than this cursor (a Message.cursor or an edge cursor of this conversation).' }),
+        last: t.arg.int({ description: 'The newest messages before `before` (or of all): 20 when neither first nor last is given, at most 100.' }),
+        before: t.arg.string({ description: 'Only messages older than this cursor (a Message.cursor or an edge cursor of this conversation).' }),
       },
-      resolve: async (conversation, args, context) => listMessages(context.em, await signedInViewer(context), conversation, args),
+      resolve: async (conversation, args, context) => listConversationMessages(context.em, await signedInViewer(context), conversation, args),
     }),
   }),
 });
@@ -70,10 +86,23 @@ MessageRef.implement({
   description: 'A chat message, stored before anyone is told about it.',
   fields: (t) => ({
     id: t.exposeID('id'),
-    conversation: t.field({ type: ConversationRef, resolve: (message) => message.conversation.id }),
-    sender: t.field({ type: UserRef, resolve: (message) => message.sender.id }),
-    body: t.exposeString('body', { description: `1 to ${MESSAGE_MAX_LENGTH} characters, trimmed.` }),
+    conversation: t.field({
+      type: ConversationRef,
+      resolve: (message, _args, _context, info) => idOrReference<ConversationEntity>(message.conversationId, info),
+    }),
+    sender: t.field({ type: UserRef, resolve: (message, _args, _context, info) => idOrReference<UserEntity>(message.senderId, info) }),
+    body: t.exposeString('body', { description: `1 to ${MESSAGE_MAX_LENGTH} characters, trimmed; "" once deleted.` }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    editedAt: t.expose('editedAt', { type: 'DateTime', nullable: true, description: 'When the sender last edited it; null if never edited.' }),
+    deletedAt: t.expose('deletedAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the sender deleted it; null unless deleted. A deleted message stays in history as a tombstone with body "".',
+    }),
+    cursor: t.string({
+      description: "This message's cursor in Conversation.messages: pass the newest held message's as `after` to catch up after a reconnect.",
+      resolve: (message) => messageCursor(message),
+    }),
   }),
 });
 
@@ -122,15 +151,34 @@ builder.mutationFields((t) => ({
     authScopes: { loggedIn: true },
     description: `Stores a message (1 to ${MESSAGE_MAX_LENGTH} characters after trimming), then delivers it to subscribers.`,
     args: { conversationId: t.arg.id({ required: true }), body: t.arg.string({ required: true }) },
-    resolve: async (_root, { conversationId, body }, context) =>
-      sendMessage(context.em, context.services.pubsub, await signedInViewer(context), String(conversationId), body),
+    resolve: async (_root, { conversationId, body }, context) => sendMessage(context.em, context.services, await signedInViewer(context), String(conversationId), body),
   }),
   markConversationRead: t.field({
     type: ConversationRef,
     authScopes: { loggedIn: true },
-    description: "Marks every message so far as read by the viewer; the conversation's unreadCount becomes 0.",
+    description:
+      "Moves the viewer's read mark to the newest message (its createdAt); the conversation's unreadCount becomes 0. The other participant sees the mark as peerLastReadAt, and a ReadEvent when it moved.",
     args: { conversationId: t.arg.id({ required: true }) },
-    resolve: async (_root, { conversationId }, context) => markConversationRead(context.em, await signedInViewer(context), String(conversationId)),
+    resolve: async (_root, { conversationId }, context) =>
+      markConversationRead(context.em, context.services.pubsub, await signedInViewer(context), String(conversationId)),
+  }),
+  editMessage: t.field({
+    type: MessageRef,
+    authScopes: { loggedIn: true },
+    description: `Changes the body of one of the viewer's own messages (1 to ${MESSAGE_MAX_LENGTH} characters after trimming) and sets editedAt. Someone else's or a deleted message: FORBIDDEN.`,
+    args: {
+      id: t.arg.id({ required: true, description: 'The message.' }),
+      body: t.arg.string({ required: true, description: `The new body: 1 to ${MESSAGE_MAX_LENGTH} characters after trimming.` }),
+    },
+    resolve: async (_root, { id, body }, context) => editMessage(context.em, context.services.pubsub, await signedInViewer(context), String(id), body),
+  }),
+  deleteMessage: t.field({
+    type: MessageRef,
+    authScopes: { loggedIn: true },
+    description:
+      "Deletes one of the viewer's own messages: it stays in history as a tombstone (body \"\", deletedAt set) and no longer counts as unread. Deleting again returns the same tombstone.",
+    args: { id: t.arg.id({ required: true, description: 'The message.' }) },
+    resolve: async (_root, { id }, context) => deleteMessage(context.em, context.services.pubsub, await signedInViewer(context), String(id)),
   }),
 }));
 
@@ -143,15 +191,14 @@ builder.subscriptionFields((t) => ({
     authScopes: { loggedIn: true },
     description: 'Every new message of a conversation the viewer takes part in.',
     args: { conversationId: t.arg.id({ required: true }) },
-    subscribe: async (_root, { conversationId }, context) =>
-      subscribeToConversation(context.em, context.services.pubsub, await signedInViewer(context), String(conversationId)),
-    resolve: (event: ChatMessageEvent, _args, context) => loadPublishedMessage(context.em, event),
+    subscribe: async (_root, { conversationId }, context) => subscribeToMessages(context.em, context.services.pubsub, await signedInViewer(context), String(conversationId)),
+    resolve: (event: MessageEventPayload) => publishedMessage(event),
   }),
   inbox: t.field({
     type: MessageRef,
     authScopes: { loggedIn: true },
     description: "Every new message in any of the viewer's conversations, the viewer's own included (other devices stay in sync).",
     subscribe: async (_root, _args, context) => subscribeToInbox(context.services.pubsub, await signedInViewer(context)),
-    resolve: (event: ChatMessageEvent, _args, context) => loadPublishedMessage(context.em, event),
+    resolve: (event: InboxEventPayload) => publishedMessage(event),
   }),
 }));

@@ -3,12 +3,15 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { sql } from '../../db.js';
 import { forbidden, notFound } from '../../graphql/errors.js';
-import { decodeCursor, pageSize, toHistoryConnection, toKeysetConnection } from '../../graphql/pagination.js';
-import type { AppPubSub, ChatMessageEvent } from '../../graphql/pubsub.js';
+import type { ConversationEventPayload, InboxEventPayload, MessageEventPayload } from '../../events/chat-events.js';
+import { listenNow } from '../../events/listen-now.js';
+import { decodeCursor, pageSize, toKeysetConnection } from '../../graphql/pagination.js';
+import type { AppPubSub } from '../../graphql/pubsub.js';
 import { CONTROL_CHARS, isUuid, parseInput } from '../../validation.js';
 import { User, type UserEntity } from '../user/user.entity.js';
 import { Conversation, type ConversationEntity } from './conversation.entity.js';
-import { Message, type MessageEntity } from './message.entity.js';
+import { listMessages, type HistoryArgs } from './message-history.js';
+import { MESSAGE_COLUMNS, messageFromRecord, messageFromRow, messageRecord, type MessageRow, type MessageView } from './message-view.js';
 
 export const MESSAGE_MAX_LENGTH = 4000;
 
@@ -30,9 +33,10 @@ export interface PageArgs {
   after?: string | null;
 }
 
-export interface HistoryArgs {
-  first?: number | null;
-  before?: string | null;
+/** Where chat announces what happened: pub/sub, and the typing states a sent message ends. */
+export interface ChatChannels {
+  pubsub: AppPubSub;
+  typing: { messageSent(conversationId: string, userId: string): void };
 }
 
 /** Participants, investor first. */
@@ -40,8 +44,10 @@ export const participantIds = (conversation: ConversationEntity): [string, strin
 
 export const isParticipant = (conversation: ConversationEntity, user: UserEntity) => participantIds(conversation).includes(user.id);
 
+const notParticipant = () => forbidden('Only the participants of a conversation can read it, write to it or subscribe to it.');
+
 function assertParticipant(conversation: ConversationEntity, viewer: UserEntity): ConversationEntity {
-  if (!isParticipant(conversation, viewer)) throw forbidden('Only the participants of a conversation can read it, write to it or subscribe to it.');
+  if (!isParticipant(conversation, viewer)) throw notParticipant();
   return conversation;
 }
 
@@ -99,103 +105,199 @@ export async function listConversations(em: EntityManager, viewer: UserEntity, a
   return toKeysetConnection(rows, limit, (conversation) => ({ createdAt: conversation.lastActivityAt, id: conversation.id }));
 }
 
-/** A page of history, newest first, older than `before`. */
-export async function listMessages(em: EntityManager, viewer: UserEntity, conversation: ConversationEntity, args: HistoryArgs) {
+/** The history of a conversation the viewer takes part in (see message-history.ts). */
+export async function listConversationMessages(em: EntityManager, viewer: UserEntity, conversation: ConversationEntity, args: HistoryArgs) {
   assertParticipant(conversation, viewer);
-  const limit = pageSize(args.first);
-  const before = decodeCursor(args.before, 'before');
-  const rows = await em.find(
-    Message,
-    {
-      conversation: conversation.id,
-      ...(before
-        ? { $or: [{ createdAt: { $lt: before.createdAt } }, { createdAt: before.createdAt, id: { $lt: before.id } }] }
-        : {}),
-    },
-    { orderBy: { createdAt: 'desc', id: 'desc' }, limit: limit + 1 },
-  );
-  return toHistoryConnection(rows, limit, before !== null);
+  return listMessages(em, conversation.id, args);
+}
+
+/** What sendMessage's one statement returns: the conversation's participants and the stored row. */
+interface SentRow extends Partial<MessageRow> {
+  investor_id: string;
+  startup_id: string;
+  allowed: boolean;
+  read_mark: Date | null;
+  read_peer_messages: boolean;
 }
 
 /**
- * Stores a message, then tells its conversation's subscribers and both participants' inboxes.
+ * Stores a message, then tells the conversation's subscribers and both participants' inboxes.
  * Publishing only after the commit means a subscriber never hears of a message it cannot load.
  * Writing also marks the conversation read for the sender: a reply answers what came before.
  */
-export async function sendMessage(em: EntityManager, pubsub: AppPubSub, viewer: UserEntity, conversationId: string, body: string): Promise<MessageEntity> {
+export async function sendMessage(em: EntityManager, channels: ChatChannels, viewer: UserEntity, conversationId: string, body: string): Promise<MessageView> {
   const input = parseInput(SendMessageInput, { body });
-  const conversation = await requireConversation(em, viewer, conversationId);
-  // One statement stores the message, moves the conversation's activity and the sender's read
-  // mark: atomic without a transaction, and one round trip where there were five (`npm run
-  // bench`, W5). Its sub-statements share one snapshot, so the read mark is taken to at least
-  // this message explicitly (`greatest`), as markRead does.
+  if (!isUuid(conversationId)) throw notFound('Conversation');
+  // One round trip (DESIGN.md "Chat's hot path"): the participation check, the insert, the
+  // conversation's activity and the sender's read mark. Its sub-statements share one snapshot,
+  // so the read mark is taken to at least this message explicitly (`greatest`), as markRead
+  // does, and `read_peer_messages` sees the mark as it was before.
   const createdAt = new Date();
-  const [row] = await sql<Record<string, unknown>[]>(
+  const [row] = await sql<SentRow[]>(
     em,
-    `with "stored" as (
-       insert into "message" ("id", "conversation_id", "sender_id", "body", "created_at") values (?, ?, ?, ?, ?) returning *
+    `with "target" as (
+       select "id", "investor_id", "startup_id", ?::uuid in ("investor_id", "startup_id") as "allowed" from "conversation" where "id" = ?
+     ), "previous_mark" as (
+       select "last_read_at" from "conversation_read" where "user_id" = ? and "conversation_id" = ?
+     ), "stored" as (
+       insert into "message" ("id", "conversation_id", "sender_id", "body", "created_at")
+       select ?::uuid, "id", ?::uuid, ?::text, ?::timestamptz from "target" where "allowed"
+       returning ${MESSAGE_COLUMNS}
      ), "activity" as (
-       update "conversation" set "last_activity_at" = greatest("last_activity_at", ?) where "id" = ?
+       update "conversation" set "last_activity_at" = greatest("last_activity_at", ?) where "id" in (select "conversation_id" from "stored")
      ), "read_mark" as (
-       ${MARK_READ_SQL}
+       insert into "conversation_read" ("user_id", "conversation_id", "last_read_at")
+       select ?, s."conversation_id", greatest(?::timestamptz, (select max("created_at") from "message" where "conversation_id" = s."conversation_id")) from "stored" s
+       on conflict ("user_id", "conversation_id") do update set "last_read_at" = greatest("conversation_read"."last_read_at", excluded."last_read_at")
+       returning "last_read_at"
      )
-     select * from "stored"`,
-    [randomUUID(), conversation.id, viewer.id, input.body, createdAt, createdAt, conversation.id, viewer.id, conversation.id, createdAt, conversation.id],
+     select t."investor_id", t."startup_id", t."allowed", s.*, (select "last_read_at" from "read_mark") as "read_mark",
+       exists (
+         select 1 from "message" m where m."conversation_id" = t."id" and m."sender_id" <> ? and m."deleted_at" is null
+           and m."created_at" > coalesce((select "last_read_at" from "previous_mark"), '-infinity')
+       ) as "read_peer_messages"
+     from "target" t left join "stored" s on true`,
+    [viewer.id, conversationId, viewer.id, conversationId, randomUUID(), viewer.id, input.body, createdAt, createdAt, viewer.id, createdAt, viewer.id],
   );
-  const message = em.map(Message, row!);
-  const event: ChatMessageEvent = { messageId: message.id };
-  pubsub.publish('chat:message', conversation.id, event);
-  for (const userId of participantIds(conversation)) pubsub.publish('chat:inbox', userId, event);
+  if (!row) throw notFound('Conversation');
+  if (!row.allowed) throw notParticipant();
+  const message = messageFromRow(row as MessageRow);
+  const record = messageRecord(message);
+  const { pubsub } = channels;
+  pubsub.publish('chat:conversation', message.conversationId, { kind: 'sent', message: record });
+  for (const userId of [row.investor_id, row.startup_id]) pubsub.publish('chat:inbox', userId, { message: record });
+  // Replying reads the other participant's messages: that is a read receipt they can see.
+  if (row.read_peer_messages && row.read_mark) {
+    pubsub.publish('chat:conversation', message.conversationId, readEvent(message.conversationId, viewer.id, new Date(row.read_mark)));
+  }
+  channels.typing.messageSent(message.conversationId, viewer.id);
   return message;
 }
 
-/** Marks everything in the conversation as read by the viewer, up to its newest message. */
-export async function markConversationRead(em: EntityManager, viewer: UserEntity, conversationId: string): Promise<ConversationEntity> {
+const readEvent = (conversationId: string, userId: string, lastReadAt: Date): ConversationEventPayload => ({
+  kind: 'read',
+  conversationId,
+  userId,
+  lastReadAt: lastReadAt.toISOString(),
+});
+
+/**
+ * Edits one of the viewer's own messages. One statement when allowed; the refusals (unknown,
+ * someone else's, deleted) cost a second look.
+ */
+export async function editMessage(em: EntityManager, pubsub: AppPubSub, viewer: UserEntity, messageId: string, body: string): Promise<MessageView> {
+  const input = parseInput(SendMessageInput, { body });
+  if (!isUuid(messageId)) throw notFound('Message');
+  const [row] = await sql<MessageRow[]>(
+    em,
+    `update "message" set "body" = ?, "edited_at" = ? where "id" = ? and "sender_id" = ? and "deleted_at" is null returning ${MESSAGE_COLUMNS}`,
+    [input.body, new Date(), messageId, viewer.id],
+  );
+  if (!row) {
+    const existing = await findMessage(em, messageId);
+    if (!existing) throw notFound('Message');
+    if (existing.senderId !== viewer.id) throw forbidden('Only the sender edits a message.');
+    throw forbidden('A deleted message cannot be edited.');
+  }
+  const message = messageFromRow(row);
+  pubsub.publish('chat:conversation', message.conversationId, { kind: 'edited', message: messageRecord(message) });
+  return message;
+}
+
+/**
+ * Deletes one of the viewer's own messages: it stays in history as a tombstone (body "",
+ * deletedAt set), so cursors and positions hold, and it no longer counts as unread. Deleting
+ * again returns the same tombstone and announces nothing.
+ */
+export async function deleteMessage(em: EntityManager, pubsub: AppPubSub, viewer: UserEntity, messageId: string): Promise<MessageView> {
+  if (!isUuid(messageId)) throw notFound('Message');
+  const [row] = await sql<MessageRow[]>(
+    em,
+    `update "message" set "body" = '', "deleted_at" = ? where "id" = ? and "sender_id" = ? and "deleted_at" is null returning ${MESSAGE_COLUMNS}`,
+    [new Date(), messageId, viewer.id],
+  );
+  if (!row) {
+    const existing = await findMessage(em, messageId);
+    if (!existing) throw notFound('Message');
+    if (existing.senderId !== viewer.id) throw forbidden('Only the sender deletes a message.');
+    return existing;
+  }
+  const message = messageFromRow(row);
+  pubsub.publish('chat:conversation', message.conversationId, { kind: 'deleted', message: messageRecord(message) });
+  return message;
+}
+
+async function findMessage(em: EntityManager, id: string): Promise<MessageView | null> {
+  const [row] = await sql<MessageRow[]>(em, `select ${MESSAGE_COLUMNS} from "message" where "id" = ?`, [id]);
+  return row ? messageFromRow(row) : null;
+}
+
+/**
+ * Marks everything in the conversation as read by the viewer, up to its newest message (or the
+ * conversation's start when it has none). The mark only moves forward, whatever order
+ * concurrent calls commit in, and only a move is announced (`ReadEvent`).
+ */
+export async function markConversationRead(em: EntityManager, pubsub: AppPubSub, viewer: UserEntity, conversationId: string): Promise<ConversationEntity> {
   const conversation = await requireConversation(em, viewer, conversationId);
-  await markRead(em, viewer.id, conversation.id, conversation.createdAt);
+  const [moved] = await sql<{ last_read_at: Date }[]>(
+    em,
+    `insert into "conversation_read" ("user_id", "conversation_id", "last_read_at")
+     select ?, ?, greatest(?::timestamptz, max("created_at")) from "message" where "conversation_id" = ?
+     on conflict ("user_id", "conversation_id") do update set "last_read_at" = excluded."last_read_at"
+       where "conversation_read"."last_read_at" < excluded."last_read_at"
+     returning "last_read_at"`,
+    [viewer.id, conversation.id, conversation.createdAt, conversation.id],
+  );
+  if (moved) pubsub.publish('chat:conversation', conversation.id, readEvent(conversation.id, viewer.id, new Date(moved.last_read_at)));
   return conversation;
 }
 
-/** Parameters: user id, conversation id, the least mark, conversation id again. */
-const MARK_READ_SQL = `insert into "conversation_read" ("user_id", "conversation_id", "last_read_at")
-     select ?, ?, greatest(?::timestamptz, max("created_at")) from "message" where "conversation_id" = ?
-     on conflict ("user_id", "conversation_id") do update set "last_read_at" = greatest("conversation_read"."last_read_at", excluded."last_read_at")`;
-
-/**
- * Moves the user's read mark to the newest message stored so far, and to at least `atLeast`.
- * It only ever moves forward, whatever order concurrent calls commit in.
- */
-async function markRead(em: EntityManager, userId: string, conversationId: string, atLeast: Date): Promise<void> {
-  await sql(em, MARK_READ_SQL, [userId, conversationId, atLeast, conversationId]);
-}
-
-/** Checks that the viewer may follow the conversation, then listens to it. */
-export async function subscribeToConversation(em: EntityManager, pubsub: AppPubSub, viewer: UserEntity, conversationId: string) {
+/** Checks that the viewer may follow the conversation, then listens to its new messages. */
+export async function subscribeToMessages(em: EntityManager, pubsub: AppPubSub, viewer: UserEntity, conversationId: string) {
   const conversation = await requireConversation(em, viewer, conversationId);
-  return pubsub.subscribe('chat:message', conversation.id);
+  return listenNow(pubsub.subscribe('chat:conversation', conversation.id), (event): event is MessageEventPayload => event.kind === 'sent');
 }
 
-export const subscribeToInbox = (pubsub: AppPubSub, viewer: UserEntity) => pubsub.subscribe('chat:inbox', viewer.id);
+/** Everything that happens in the conversation, but the viewer's own typing. */
+export async function subscribeToConversationEvents(em: EntityManager, pubsub: AppPubSub, viewer: UserEntity, conversationId: string) {
+  const conversation = await requireConversation(em, viewer, conversationId);
+  return listenNow(pubsub.subscribe('chat:conversation', conversation.id), (event) => !(event.kind === 'typing' && event.userId === viewer.id));
+}
 
-/** The message an event names, for the subscriber's own (per-event) EntityManager. */
-export const loadPublishedMessage = (em: EntityManager, event: ChatMessageEvent): Promise<MessageEntity> => em.findOneOrFail(Message, event.messageId);
+export const subscribeToInbox = (pubsub: AppPubSub, viewer: UserEntity) => listenNow(pubsub.subscribe('chat:inbox', viewer.id));
+
+/** The message an event carries, as the API shows it. */
+export const publishedMessage = (event: MessageEventPayload | InboxEventPayload): MessageView => messageFromRecord(event.message);
+
+/** The other participant's read mark per conversation, in key order (the viewer takes part in each). */
+export async function loadPeerReadMarks(em: EntityManager, viewer: UserEntity, conversationIds: readonly string[]): Promise<(Date | null)[]> {
+  if (conversationIds.length === 0) return [];
+  const rows = await sql<{ conversation_id: string; last_read_at: Date }[]>(
+    em,
+    `select "conversation_id", "last_read_at" from "conversation_read"
+     where "conversation_id" in (${conversationIds.map(() => '?').join(', ')}) and "user_id" <> ?`,
+    [...conversationIds, viewer.id],
+  );
+  const marks = new Map(rows.map((row) => [row.conversation_id, new Date(row.last_read_at)]));
+  return conversationIds.map((id) => marks.get(id) ?? null);
+}
 
 /** The newest message of each conversation: one statement for a whole page, each an index probe. */
-export async function loadLastMessages(em: EntityManager, conversationIds: readonly string[]): Promise<MessageEntity[]> {
+export async function loadLastMessages(em: EntityManager, conversationIds: readonly string[]): Promise<MessageView[]> {
   if (conversationIds.length === 0) return [];
-  const rows = await sql<Record<string, unknown>[]>(
+  const rows = await sql<MessageRow[]>(
     em,
     `select m.* from "conversation" c
      cross join lateral (
-       select * from "message" where "conversation_id" = c."id" order by "created_at" desc, "id" desc limit 1
+       select ${MESSAGE_COLUMNS} from "message" where "conversation_id" = c."id" order by "created_at" desc, "id" desc limit 1
      ) m
      where c."id" in (${conversationIds.map(() => '?').join(', ')})`,
     [...conversationIds],
   );
-  return rows.map((row) => em.map(Message, row));
+  return rows.map(messageFromRow);
 }
 
-/** The viewer's unread messages (from the other participant, after their read mark) per conversation, in key order. */
+/** The viewer's unread messages (not deleted, from the other participant, after their read mark) per conversation, in key order. */
 export async function loadUnreadCounts(em: EntityManager, viewer: UserEntity, conversationIds: readonly string[]): Promise<number[]> {
   if (conversationIds.length === 0) return [];
   const rows = await sql<{ conversation_id: string; unread: number }[]>(
@@ -204,7 +306,7 @@ export async function loadUnreadCounts(em: EntityManager, viewer: UserEntity, co
      from "message" m
      left join "conversation_read" r on r."conversation_id" = m."conversation_id" and r."user_id" = ?
      where m."conversation_id" in (${conversationIds.map(() => '?').join(', ')})
-       and m."sender_id" <> ? and (r."last_read_at" is null or m."created_at" > r."last_read_at")
+       and m."sender_id" <> ? and m."deleted_at" is null and (r."last_read_at" is null or m."created_at" > r."last_read_at")
      group by m."conversation_id"`,
     [viewer.id, ...conversationIds, viewer.id],
   );

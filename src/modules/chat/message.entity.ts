@@ -16,6 +16,10 @@ export const Message = defineEntity({
     sender: p.manyToOne(User).ref().deleteRule('cascade').index(),
     body: p.text(),
     createdAt: p.datetime().onCreate(() => new Date()),
+    /** The last edit by the sender. */
+    editedAt: p.datetime().nullable(),
+    /** Set when the sender deleted it: the row stays as a tombstone (body "") to keep history positions. */
+    deletedAt: p.datetime().nullable(),
   }),
   indexes: [
     {

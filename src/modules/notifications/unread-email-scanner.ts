@@ -196,11 +196,12 @@ export class UnreadEmailScanner {
     return sql<DueRow[]>(
       tx,
       `with "due" as (
-         select "m"."id", "m"."created_at", "m"."conversation_id", "m"."sender_id" from "message" "m"
+         select "m"."id", "m"."created_at", "m"."conversation_id", "m"."sender_id", "m"."deleted_at" from "message" "m"
          where ${PAST_WATERMARK}
          order by "m"."created_at", "m"."id" limit ?)
        select "d"."id", "d"."created_at", "d"."conversation_id", "u"."id" as "recipient_id", "u"."email" as "recipient_email",
          ("u"."is_active"
+          and "d"."deleted_at" is null
           and "d"."created_at" > coalesce("r"."last_read_at", '-infinity')
           and coalesce("s"."email_on_unread_messages", true)
           and ("n"."covered_up_to" is null or "n"."covered_up_to" <= coalesce("r"."last_read_at", '-infinity'))) as "eligible"
@@ -219,14 +220,14 @@ export class UnreadEmailScanner {
   private async queueEmail(tx: EntityManager, row: DueRow): Promise<boolean> {
     const [summary] = await sql<UnreadSummary[]>(
       tx,
-      // Unread = from the other participant, after the recipient's read mark (a deleted message,
-      // once chat has them, is excluded here as well).
+      // Unread = from the other participant, after the recipient's read mark, not deleted (as
+      // Conversation.unreadCount counts).
       `select (count(*) over ())::int as "unread", "m"."body" as "newest_body", "m"."created_at" as "newest_created_at",
          coalesce(
            (select "company_name" from "startup_profile" where "owner_id" = "m"."sender_id"),
            (select "company_name" from "investor_profile" where "owner_id" = "m"."sender_id")) as "sender_company"
        from "message" "m"
-       where "m"."conversation_id" = ? and "m"."sender_id" <> ?
+       where "m"."conversation_id" = ? and "m"."sender_id" <> ? and "m"."deleted_at" is null
          and "m"."created_at" > coalesce((select "last_read_at" from "conversation_read" where "user_id" = ? and "conversation_id" = ?), '-infinity')
        order by "m"."created_at" desc, "m"."id" desc
        limit 1`,

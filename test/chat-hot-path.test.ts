@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, type App } from '../src/app.js';
+import { gql, startTestApp, type TestApp } from './helpers/app.js';
+import { MESSAGE_FIELDS, SEND_MESSAGE, arrival, chatPair, whenLive, type MessageShape } from './helpers/chat.js';
+import { connectedWs, subscribe, type WsConnection } from './helpers/ws.js';
+
+let t: TestApp;
+let quiet: App;
+let quietUrl: string;
+let quietWsUrl: string;
+const statements: string[] = [];
+const open: WsConnection[] = [];
+
+beforeAll(async () => {
+  t = await startTestApp();
+  // A second instance on the same database with its background workers idle: every statement
+  // it runs belongs to the requests and events of the test.
+  quiet = await buildApp(
+    { ...t.config, MAIL_POLL_MS: 3_600_000, REVOCATION_SYNC_SECONDS: 3_600, TOKEN_FLUSH_INTERVAL_SECONDS: 3_600 },
+    { onQuery: (sql) => statements.push(sql) },
+  );
+  const { port } = await quiet.start(0);
+  quietUrl = `http://127.0.0.1:${port}`;
+  quietWsUrl = `ws://127.0.0.1:${port}/graphql`;
+});
+afterAll(async () => {
+  await Promise.all(open.map((connection) => connection.dispose()));
+  await quiet?.stop();
+  await t?.stop();
+});
+
+/** Authentication reads the user row (then caches it for a few seconds); that is the request's, not the chat's. */
+const chatStatements = () => statements.filter((sql) => !/^select .* from "user" where "id" = \?$/s.test(sql));
+
+describe("chat's hot path", () => {
+  it('sends a message in one statement and delivers messageSent and inbox for the usual selection without any query', async () => {
+    const { investor, startup, conversationId } = await chatPair(t);
+    const socket = await connectedWs(quietWsUrl, { token: startup.tokens.accessToken });
+    open.push(socket);
+    const thread = subscribe<{ messageSent: MessageShape }>(socket.client, `subscription($id: ID!) { messageSent(conversationId: $id) { ${MESSAGE_FIELDS} } }`, { id: conversationId });
+    const inbox = subscribe<{ inbox: MessageShape }>(socket.client, `subscription { inbox { ${MESSAGE_FIELDS} } }`);
+    const send = (body: string) => gql<{ sendMessage: MessageShape }>(quietUrl, SEND_MESSAGE, { conversationId, body }, { token: investor.tokens.accessToken });
+    await whenLive(() => send('probe'), () => thread.results.length > 0 && inbox.results.length > 0);
+    await whenLive(() => send('probe'), () => inbox.results.length > 0);
+
+    const before = { thread: thread.results.length, inbox: inbox.results.length };
+    statements.length = 0;
+    const sent: MessageShape[] = [];
+    for (let i = 0; i < 5; i++) sent.push((await send(`counted ${i}`)).data!.sendMessage);
+    for (const message of sent) {
+      await arrival(thread.results, (result) => result.data?.messageSent.id === message.id, `messageSent of ${message.body}`);
+      await arrival(inbox.results, (result) => result.data?.inbox.id === message.id, `inbox of ${message.body}`);
+    }
+    const delivered = [...thread.results.slice(before.thread), ...inbox.results.slice(before.inbox)];
+    expect(delivered).toHaveLength(10);
+    for (const result of delivered) expect(result.errors).toBeUndefined();
+    expect(thread.results.at(-1)!.data!.messageSent).toEqual({
+      id: sent[4]!.id,
+      body: 'counted 4',
+      createdAt: sent[4]!.createdAt,
+      sender: { id: investor.id },
+      conversation: { id: conversationId },
+    });
+
+    // Five sends, ten deliveries: five statements, each one send's only round trip.
+    const counted = chatStatements();
+    expect(counted).toHaveLength(5);
+    expect(counted.every((sql) => /^with "target" as/.test(sql.trim()))).toBe(true);
+  });
+
+  it("loads what an event does not carry lazily, once per event, through that event's own loaders", async () => {
+    const { investor, startup, conversationId } = await chatPair(t);
+    const socket = await connectedWs(quietWsUrl, { token: startup.tokens.accessToken });
+    open.push(socket);
+    const inbox = subscribe<{ inbox: { id: string; sender: { id: string; firstName: string; role: string }; conversation: { id: string; unreadCount: number } } }>(
+      socket.client,
+      `subscription { inbox { id sender { id firstName role } conversation { id unreadCount } } }`,
+    );
+    const send = (body: string) => gql<{ sendMessage: MessageShape }>(quietUrl, SEND_MESSAGE, { conversationId, body }, { token: investor.tokens.accessToken });
+    await whenLive(() => send('probe'), () => inbox.results.length > 0);
+
+    statements.length = 0;
+    const message = (await send('needs the database')).data!.sendMessage;
+    const event = await arrival(inbox.results, (result) => result.data?.inbox.id === message.id, 'the inbox event');
+    expect(event.errors).toBeUndefined();
+    expect(event.data!.inbox.sender).toEqual({ id: investor.id, firstName: 'Olena', role: 'INVESTOR' });
+    expect(event.data!.inbox.conversation.unreadCount).toBeGreaterThanOrEqual(2);
+    // The send, then for the event: the sender, the conversation, its unread count.
+    const counted = chatStatements();
+    expect(counted).toHaveLength(4);
+    expect(counted.filter((sql) => /from "user"/.test(sql))).toHaveLength(1);
+  });
+
+  it('keeps typing off the tables: setTyping only reads (the participation check)', async () => {
+    const { investor, conversationId } = await chatPair(t);
+    const setTyping = (typing: boolean) =>
+      gql(quietUrl, `mutation($id: ID!, $typing: Boolean!) { setTyping(conversationId: $id, typing: $typing) }`, { id: conversationId, typing }, { token: investor.tokens.accessToken });
+    statements.length = 0;
+    for (const typing of [true, true, false]) expect((await setTyping(typing)).errors).toBeUndefined();
+    expect(chatStatements().length).toBeGreaterThan(0);
+    expect(chatStatements().every((sql) => /^select /i.test(sql.trim()))).toBe(true);
+  });
+});
