@@ -1,3 +1,5 @@
+// A wrong Node stops here, with one line, before anything else is evaluated.
+import './node-version.js';
 import { buildApp } from './app.js';
 import { embeddedDataDir, initORM, migrate, startEmbeddedPostgres, type EmbeddedPostgres } from './db.js';
 import { loadConfig } from './env.js';
