@@ -62,7 +62,7 @@ export async function initORM(clientUrl: string, poolMax?: number, onQuery?: Que
 }
 
 export async function migrate(orm: ORM): Promise<void> {
-  await orm.getMigrator().up();
+  await orm.migrator.up();
 }
 
 export interface EmbeddedPostgres {
