@@ -61,8 +61,31 @@ export async function initORM(clientUrl: string, poolMax?: number, onQuery?: Que
   return MikroORM.init(ormOptions(clientUrl, poolMax, onQuery));
 }
 
+/** A migration that failed: its name and the database's error, for the one line main.ts prints. */
+export class MigrationFailedError extends Error {
+  constructor(
+    readonly migration: string,
+    readonly databaseError: unknown,
+  ) {
+    super(`migration ${migration} failed: ${databaseError instanceof Error ? databaseError.message : String(databaseError)}`, { cause: databaseError });
+    this.name = 'MigrationFailedError';
+  }
+}
+
 export async function migrate(orm: ORM): Promise<void> {
-  await orm.migrator.up();
+  // All pending migrations run in one transaction; the last one started is the one that failed.
+  let current = '(before the first migration)';
+  const onMigrating = ({ name }: { name: string }) => {
+    current = name;
+  };
+  orm.migrator.on('migrating', onMigrating);
+  try {
+    await orm.migrator.up();
+  } catch (error) {
+    throw new MigrationFailedError(current, error);
+  } finally {
+    orm.migrator.off('migrating', onMigrating);
+  }
 }
 
 export interface EmbeddedPostgres {
