@@ -47,6 +47,9 @@ export function ormOptions(clientUrl: string, poolMax = 10, onQuery?: QueryListe
       allOrNothing: true,
       silent: true,
     },
+    // MikroORM 6 derived `on update cascade` on every foreign key from the default cascade;
+    // 7 no longer does. Said here so the schema diff matches the migrations already written.
+    schemaGenerator: { defaultUpdateRule: 'cascade' },
     pool: { min: 0, max: poolMax },
     // Services load relations explicitly; lazy surprises would hide N+1 queries.
     forceUndefined: false,
