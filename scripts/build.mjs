@@ -3,7 +3,7 @@
 // or older than one of their inputs, so `npm install && npm start` works from a fresh clone.
 // Plain JavaScript: it runs before anything is compiled, on the same Node as the server.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,9 +51,42 @@ const isStale = (target) => {
   return target.inputs.some((input) => newestMtime(join(root, input)) > built);
 };
 
+/**
+ * One build at a time (two `npm start`s, or two test files, may ask together): mkdir is atomic.
+ * A lock older than 10 minutes is left over from a killed build and is taken over.
+ */
+async function withLock(fn) {
+  const lock = join(root, '.build-lock');
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (error) {
+      if (error.code !== 'EEXIST') throw error;
+      const since = statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now();
+      if (Date.now() - since > 600_000) rmSync(lock, { recursive: true, force: true });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
 const onlyStale = process.argv.includes('--if-stale');
-for (const target of targets) {
-  if (onlyStale && !isStale(target)) continue;
+// Checked before and again under the lock: usually nothing is stale and no lock is taken.
+if (!onlyStale || targets.some(isStale)) await withLock(buildAll);
+
+function buildAll() {
+  for (const target of targets) {
+    if (onlyStale && !isStale(target)) continue;
+    if (!build(target)) return;
+  }
+}
+
+function build(target) {
   const startedAt = Date.now();
   // Not `console.log`: stdout of `npm start` is the server's log.
   process.stderr.write(`building ${target.name}…\n`);
@@ -61,11 +94,13 @@ for (const target of targets) {
   const result = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) {
     console.error(`build of ${target.name} failed${result.signal ? ` (${result.signal})` : ''}`);
-    process.exit(result.status || 1);
+    process.exitCode = result.status || 1; // not exit(): the lock is released first
+    return false;
   }
   mkdirSync(dirname(join(root, target.stamp)), { recursive: true });
   writeFileSync(join(root, target.stamp), `${new Date(startedAt).toISOString()}\n`);
   // Dated when the build started: an input edited while it ran is newer, so it rebuilds next time.
   utimesSync(join(root, target.stamp), startedAt / 1000, startedAt / 1000);
   process.stderr.write(`built ${target.name} in ${((Date.now() - startedAt) / 1000).toFixed(1)} s\n`);
+  return true;
 }
