@@ -3,7 +3,7 @@
 // or older than one of their inputs, so `npm install && npm start` works from a fresh clone.
 // Plain JavaScript: it runs before anything is compiled, on the same Node as the server.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,25 +53,42 @@ const isStale = (target) => {
 
 /**
  * One build at a time (two `npm start`s, or two test files, may ask together): mkdir is atomic.
- * A lock older than 10 minutes is left over from a killed build and is taken over.
+ * The lock names its holder; a lock whose holder is gone (a build stopped with Ctrl-C) is taken over.
  */
 async function withLock(fn) {
   const lock = join(root, '.build-lock');
   for (;;) {
     try {
       mkdirSync(lock);
+      writeFileSync(join(lock, 'pid'), String(process.pid));
       break;
     } catch (error) {
       if (error.code !== 'EEXIST') throw error;
-      const since = statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now();
-      if (Date.now() - since > 600_000) rmSync(lock, { recursive: true, force: true });
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      if (!holderAlive(lock)) rmSync(lock, { recursive: true, force: true });
+      else await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
   try {
     return fn();
   } finally {
     rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+function holderAlive(lock) {
+  let pid;
+  try {
+    pid = Number(readFileSync(join(lock, 'pid'), 'utf8'));
+  } catch {
+    // Just created, pid not written yet; or removed meanwhile. Old and empty means abandoned.
+    const since = statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now();
+    return Date.now() - since < 10_000;
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM';
   }
 }
 
