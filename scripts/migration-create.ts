@@ -8,7 +8,7 @@ const embedded = await startEmbeddedPostgres();
 const orm = await initORM(embedded.url, 1);
 try {
   await migrate(orm);
-  const result = await orm.getMigrator().createMigration('src/migrations', false, false, name);
+  const result = await orm.migrator.create('src/migrations', false, false, name);
   console.log(result.fileName ? `created src/migrations/${result.fileName}` : 'no schema changes');
   const files = readdirSync('src/migrations')
     .filter((file) => /^Migration\d+.*\.ts$/.test(file))

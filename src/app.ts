@@ -76,13 +76,13 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       return address;
     },
     async stop() {
+      // Stop accepting first, so nothing new arrives while sockets and requests wind down.
+      const closed = started ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
       await webSockets?.close();
       if (started) {
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeIdleConnections();
-          setTimeout(() => server.closeAllConnections(), 2_000).unref();
-        });
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 2_000).unref();
+        await closed;
       }
       clearInterval(flushTimer);
       await presence.stop();

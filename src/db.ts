@@ -2,9 +2,6 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DefaultLogger, MikroORM, PostgreSqlDriver, type EntityManager, type LogContext, type LoggerOptions, type Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
-import { PGlite } from '@electric-sql/pglite';
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { entities } from './entities.js';
 import { migrationsList } from './migrations/index.js';
 
@@ -47,6 +44,9 @@ export function ormOptions(clientUrl: string, poolMax = 10, onQuery?: QueryListe
       allOrNothing: true,
       silent: true,
     },
+    // MikroORM 6 derived `on update cascade` on every foreign key from the default cascade;
+    // 7 no longer does. Said here so the schema diff matches the migrations already written.
+    schemaGenerator: { defaultUpdateRule: 'cascade' },
     pool: { min: 0, max: poolMax },
     // Services load relations explicitly; lazy surprises would hide N+1 queries.
     forceUndefined: false,
@@ -61,8 +61,31 @@ export async function initORM(clientUrl: string, poolMax?: number, onQuery?: Que
   return MikroORM.init(ormOptions(clientUrl, poolMax, onQuery));
 }
 
+/** A migration that failed: its name and the database's error, for the one line main.ts prints. */
+export class MigrationFailedError extends Error {
+  constructor(
+    readonly migration: string,
+    readonly databaseError: unknown,
+  ) {
+    super(`migration ${migration} failed: ${databaseError instanceof Error ? databaseError.message : String(databaseError)}`, { cause: databaseError });
+    this.name = 'MigrationFailedError';
+  }
+}
+
 export async function migrate(orm: ORM): Promise<void> {
-  await orm.getMigrator().up();
+  // All pending migrations run in one transaction; the last one started is the one that failed.
+  let current = '(before the first migration)';
+  const onMigrating = ({ name }: { name: string }) => {
+    current = name;
+  };
+  orm.migrator.on('migrating', onMigrating);
+  try {
+    await orm.migrator.up();
+  } catch (error) {
+    throw new MigrationFailedError(current, error);
+  } finally {
+    orm.migrator.off('migrating', onMigrating);
+  }
 }
 
 export interface EmbeddedPostgres {
@@ -76,6 +99,12 @@ export interface EmbeddedPostgres {
  */
 export async function startEmbeddedPostgres(dataDir?: string): Promise<EmbeddedPostgres> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
+  // Loaded only here: a server on PostgreSQL never pays for them in memory.
+  const [{ PGlite }, { pg_trgm }, { PGLiteSocketServer }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('@electric-sql/pglite/contrib/pg_trgm'),
+    import('@electric-sql/pglite-socket'),
+  ]);
   // pg_trgm backs the profile search index; real PostgreSQL ships it in contrib.
   const db = await PGlite.create({ ...(dataDir ? { dataDir } : {}), extensions: { pg_trgm } });
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: EMBEDDED_MAX_CONNECTIONS });

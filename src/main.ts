@@ -1,47 +1,86 @@
-import { buildApp } from './app.js';
-import { embeddedDataDir, initORM, migrate, startEmbeddedPostgres, type EmbeddedPostgres } from './db.js';
+// A wrong Node stops here, with one line, before anything else is evaluated.
+import './node-version.js';
+import { buildApp, type App } from './app.js';
+import { embeddedDataDir, initORM, migrate, MigrationFailedError, startEmbeddedPostgres, type EmbeddedPostgres } from './db.js';
 import { loadConfig } from './env.js';
 import { createLogger } from './logger.js';
 import { warmPages } from './http/pages.js';
 import { seedReferenceData } from './seeders/reference-data.js';
 import { listenFailure, logStartup } from './startup-report.js';
 
+/** Past this, a stop that hangs (a stuck request, an unreachable database) exits anyway, with 1. */
+const STOP_DEADLINE_MS = 9_000;
+
 const config = loadConfig();
 const logger = createLogger(config.LOG_LEVEL);
 
 let embedded: EmbeddedPostgres | undefined;
-if (!config.DATABASE_URL) {
-  embedded = await startEmbeddedPostgres(embeddedDataDir(config.DATA_DIR));
-  config.DATABASE_URL = embedded.url;
-  config.DATABASE_POOL_MAX = Math.min(config.DATABASE_POOL_MAX, 4);
-  logger.warn({ dataDir: embeddedDataDir(config.DATA_DIR) }, 'DATABASE_URL is not set: using the embedded PostgreSQL (PGlite); set DATABASE_URL for production');
+let app: App | undefined;
+let stopping = false;
+
+/** Stops whatever has started so far; a signal during start-up stops it just the same. */
+async function stop(exitCode: number): Promise<never> {
+  stopping = true;
+  const force = setTimeout(() => {
+    logger.error({ afterMs: STOP_DEADLINE_MS }, 'shutdown did not finish in time; exiting');
+    process.exit(1);
+  }, STOP_DEADLINE_MS);
+  force.unref();
+  try {
+    await app?.stop();
+    await embedded?.stop();
+  } catch (error) {
+    logger.error({ err: error }, 'error while shutting down');
+    exitCode ||= 1;
+  }
+  clearTimeout(force);
+  process.exit(exitCode);
 }
 
-const orm = await initORM(config.DATABASE_URL);
-await migrate(orm);
-await seedReferenceData(orm.em.fork());
-await orm.close(true);
-
-const app = await buildApp(config, { logger });
-const address = await app.start().catch((error: unknown) => {
-  const line = listenFailure(error, config);
-  if (!line) throw error;
-  logger.fatal(line);
-  process.exit(1);
-});
-logStartup(logger, config, { address, embeddedDir: embedded ? embeddedDataDir(config.DATA_DIR) : undefined });
-warmPages(config.GRAPHIQL).catch((error: unknown) => logger.warn({ err: error }, 'could not precompress the static pages; they are compressed on first request'));
-
-let stopping = false;
+// `npm start` execs node, so these reach the server whether sent to npm's PID or to node's.
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, async () => {
+  process.on(signal, () => {
     if (stopping) return;
-    stopping = true;
     logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 10_000).unref();
-    await app.stop();
-    await embedded?.stop();
-    clearTimeout(force);
-    process.exit(0);
+    void stop(0);
   });
+}
+
+try {
+  if (!config.DATABASE_URL) {
+    embedded = await startEmbeddedPostgres(embeddedDataDir(config.DATA_DIR));
+    config.DATABASE_URL = embedded.url;
+    config.DATABASE_POOL_MAX = Math.min(config.DATABASE_POOL_MAX, 4);
+    logger.warn({ dataDir: embeddedDataDir(config.DATA_DIR) }, 'DATABASE_URL is not set: using the embedded PostgreSQL (PGlite); set DATABASE_URL for production');
+  }
+
+  const orm = await initORM(config.DATABASE_URL);
+  try {
+    await migrate(orm);
+    await seedReferenceData(orm.em.fork());
+  } finally {
+    await orm.close(true);
+  }
+
+  if (!stopping) {
+    app = await buildApp(config, { logger });
+    const address = await app.start().catch((error: unknown) => {
+      const line = listenFailure(error, config);
+      if (!line) throw error;
+      // One line for a port in use, not a stack trace.
+      logger.fatal(line);
+      return stop(1);
+    });
+    logStartup(logger, config, { address, embeddedDir: embedded ? embeddedDataDir(config.DATA_DIR) : undefined });
+    warmPages(config.GRAPHIQL).catch((error: unknown) => logger.warn({ err: error }, 'could not precompress the static pages; they are compressed on first request'));
+  }
+} catch (error) {
+  if (error instanceof MigrationFailedError) {
+    // One line an operator can act on: which migration, and what the database said.
+    logger.fatal({ migration: error.migration, err: error.databaseError }, error.message);
+    console.error(`Forum API did not start: ${error.message}`);
+  } else {
+    logger.fatal({ err: error }, 'Forum API did not start');
+  }
+  if (!stopping) await stop(1);
 }

@@ -68,4 +68,5 @@ export class PhaseCounter {
 
 export const elapsedMs = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e6;
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+// Schedules that fall behind ask for negative delays, which Node 24 warns about: none is asked.
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));

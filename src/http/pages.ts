@@ -1,4 +1,3 @@
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { ACTIVATE_PAGE } from './activate-page.js';
 import { StaticAsset } from './static-asset.js';
 
@@ -10,22 +9,26 @@ export function wantsGraphiQL(method: string | undefined, accept: string | undef
 }
 
 // Built once per process: every app of a process serves the same bytes, compressed once.
-let graphiql: StaticAsset | undefined;
+let graphiql: Promise<StaticAsset> | undefined;
 let activate: StaticAsset | undefined;
 let favicon: StaticAsset | undefined;
 
 /**
  * GraphiQL with every asset inline (it must work offline), 9 MB of HTML. Its subscriptions use
  * SSE: that mode sends the headers editor's Authorization, while its WebSocket mode sends no
- * token and would be refused (4403).
+ * token and would be refused (4403). The renderer is imported on first use: its inlined bundle
+ * costs ~35 MB of RSS, which a server with GraphiQL off (production) never pays.
  */
 export const graphiqlPage = () =>
-  (graphiql ??= new StaticAsset(renderGraphiQL({ title: 'Forum API', subscriptionsProtocol: 'SSE' }), {
-    contentType: 'text/html; charset=utf-8',
-    // Revalidated on every load (a new version must show at once), answered 304 when unchanged.
-    cacheControl: 'no-cache',
-    vary: ['Accept'],
-  }));
+  (graphiql ??= import('@graphql-yoga/render-graphiql').then(
+    ({ renderGraphiQL }) =>
+      new StaticAsset(renderGraphiQL({ title: 'Forum API', subscriptionsProtocol: 'SSE' }), {
+        contentType: 'text/html; charset=utf-8',
+        // Revalidated on every load (a new version must show at once), answered 304 when unchanged.
+        cacheControl: 'no-cache',
+        vary: ['Accept'],
+      }),
+  ));
 
 export const activatePage = () =>
   (activate ??= new StaticAsset(ACTIVATE_PAGE, { contentType: 'text/html; charset=utf-8', cacheControl: 'no-cache' }));
@@ -35,5 +38,5 @@ export const faviconAsset = () =>
 
 /** Compresses the pages a server will serve, so that no visitor waits for it (called at start). */
 export async function warmPages(withGraphiQL: boolean): Promise<void> {
-  await Promise.all([activatePage().warm(), faviconAsset().warm(), withGraphiQL ? graphiqlPage().warm() : undefined]);
+  await Promise.all([activatePage().warm(), faviconAsset().warm(), withGraphiQL ? graphiqlPage().then((page) => page.warm()) : undefined]);
 }

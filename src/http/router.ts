@@ -58,7 +58,15 @@ export function createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes
     if (path === '/activate' && readOnly) return void activatePage().serve(req, res);
     if ((path === '/favicon.svg' || path === '/favicon.ico') && readOnly) return void faviconAsset().serve(req, res);
     if (path === '/graphql' && applyCors(origins, req, res)) return;
-    if (path === '/graphql' && graphiql && wantsGraphiQL(req.method, req.headers.accept)) return void graphiqlPage().serve(req, res);
+    if (path === '/graphql' && graphiql && wantsGraphiQL(req.method, req.headers.accept)) {
+      return void graphiqlPage()
+        .then((page) => page.serve(req, res))
+        .catch((error: unknown) => {
+          logger.error({ err: error, requestId }, 'GraphiQL could not be served');
+          if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+          res.end('GraphiQL is unavailable; see the server log.');
+        });
+    }
     if (path === WEB_CLIENT_PATH || path.startsWith(`${WEB_CLIENT_PATH}/`)) return void serveWebClient(req, res, path);
     if (path === '/unsubscribe' && unsubscribe) {
       return void unsubscribe(req, res).catch((error: unknown) => {

@@ -15,6 +15,19 @@ export interface TestDatabase {
  * is set, otherwise an in-memory embedded PostgreSQL. Dropped by `drop()`.
  */
 export async function createTestDatabase(): Promise<TestDatabase> {
+  const database = await createEmptyTestDatabase();
+  const orm = await initORM(database.url, 2);
+  try {
+    await migrate(orm);
+    await seedReferenceData(orm.em.fork());
+  } finally {
+    await orm.close(true);
+  }
+  return database;
+}
+
+/** Like createTestDatabase, without migrating or seeding: for tests of the migrations themselves. */
+export async function createEmptyTestDatabase(): Promise<TestDatabase> {
   const serverUrl = process.env.DATABASE_URL;
   let database: TestDatabase;
   if (serverUrl) {
@@ -30,13 +43,6 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   } else {
     const embedded = await startEmbeddedPostgres();
     database = { url: embedded.url, kind: 'embedded', drop: () => embedded.stop() };
-  }
-  const orm = await initORM(database.url, 2);
-  try {
-    await migrate(orm);
-    await seedReferenceData(orm.em.fork());
-  } finally {
-    await orm.close(true);
   }
   return database;
 }

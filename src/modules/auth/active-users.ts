@@ -50,7 +50,7 @@ export class ActiveUsers {
   private selectList(em: EntityManager): string {
     this.columns ??= em
       .getMetadata()
-      .get(User.meta.className)
+      .get(User)
       .props.filter((prop) => !prop.lazy && prop.fieldNames?.length)
       .flatMap((prop) => prop.fieldNames.map((name) => `"${name}"`))
       .join(', ');

@@ -1,4 +1,4 @@
-import type { EntityManager, QueryBuilder } from '@mikro-orm/postgresql';
+import type { ContextOrderByMap, EntityManager, QBField, QueryBuilder } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { badUserInput, forbidden, notFound, type FieldErrors } from '../../graphql/errors.js';
 import { decodeCursor, pageSize, toConnection, type KeysetCursor } from '../../graphql/pagination.js';
@@ -101,12 +101,16 @@ async function fetchPage<T extends KeysetCursor & object>(
   qb: QueryBuilder<T, 'p'>,
   page: { after: KeysetCursor | null; limit: number; terms: string[] },
 ): Promise<T[]> {
-  qb.select('p.*').join('p.owner', 'o').andWhere('o.is_active = true');
+  // Both profile entities have `owner`, `createdAt` and `id`, but through T the builder's types
+  // cannot see them: the shared names are asserted here, once.
+  const owner = 'p.owner' as QBField<T, 'p', never>;
+  const newestFirst = { createdAt: 'desc', id: 'desc' } as ContextOrderByMap<T, 'p'>;
+  qb.select('p.*').join(owner, 'o').andWhere('o.is_active = true');
   // Every term must occur in the name or the description: typing more words narrows the list.
   for (const term of page.terms) qb.andWhere(`${searchDocumentSql('p')} ilike ?`, [`%${escapeLike(term)}%`]);
   if (page.after) qb.andWhere('(p.created_at, p.id) < (?, ?)', [page.after.createdAt, page.after.id]);
   // The extra row only tells whether there is a next page.
-  return qb.orderBy({ createdAt: 'desc', id: 'desc' }).limit(page.limit + 1).getResultList();
+  return qb.orderBy(newestFirst).limit(page.limit + 1).getResultList();
 }
 
 /** Whitespace-separated words of a search, without repeats; blank searches filter nothing. */

@@ -85,7 +85,7 @@ async function prepareTarget(targetUrl: string, dryRun: boolean): Promise<void> 
   const orm = await initORM(targetUrl, 1);
   try {
     if (dryRun) {
-      const pending = await orm.getMigrator().getPendingMigrations();
+      const pending = await orm.migrator.getPending();
       if (pending.length > 0) throw new Error(`The target database has ${pending.length} pending migration(s); a dry run writes nothing, so run \`npm start\` once (or the import without --dry-run) first.`);
       return;
     }

@@ -25,7 +25,8 @@ export const UnreadEmailScan = defineEntity({
   name: 'UnreadEmailScan',
   tableName: 'unread_email_scan',
   properties: (p) => ({
-    id: p.smallint().primary(),
+    // One row (id 1), made by the migration: no sequence.
+    id: p.smallint().primary().autoincrement(false),
     scannedCreatedAt: p.datetime(),
     scannedMessageId: p.uuid(),
   }),

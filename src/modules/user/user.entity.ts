@@ -10,7 +10,7 @@ export const User = defineEntity({
   properties: (p) => ({
     id: p.uuid().primary().onCreate(() => randomUUID()),
     email: p.string().length(254).unique(),
-    passwordHash: p.string().lazy(true, false).hidden(),
+    passwordHash: p.string().lazy().hidden(),
     role: p.enum([...ROLES]).nativeEnumName('user_role'),
     firstName: p.string().length(100).nullable(),
     lastName: p.string().length(100).nullable(),

@@ -1,8 +1,8 @@
 // `npm run tokens:flush`: deletes expired refresh tokens, sessions and email tokens (the server
 // also does this every TOKEN_FLUSH_INTERVAL_SECONDS).
-import { initORM } from '../src/db.js';
-import { loadConfig } from '../src/env.js';
-import { flushExpiredTokens } from '../src/modules/auth/token-flush.js';
+import { initORM } from './db.js';
+import { loadConfig } from './env.js';
+import { flushExpiredTokens } from './modules/auth/token-flush.js';
 
 const config = loadConfig();
 if (!config.DATABASE_URL) {
