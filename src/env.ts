@@ -56,6 +56,14 @@ const envSchema = z.object({
   RATE_LIMIT_REGISTER_WINDOW_SECONDS: positiveSeconds(3_600),
   RATE_LIMIT_REFRESH_PER_IP: seconds(1_200),
   RATE_LIMIT_REFRESH_WINDOW_SECONDS: positiveSeconds(900),
+  RATE_LIMIT_RESET_PASSWORD_PER_IP: seconds(30),
+  RATE_LIMIT_RESET_PASSWORD_WINDOW_SECONDS: positiveSeconds(900),
+  RATE_LIMIT_EMAIL_REQUESTS_PER_IP: seconds(30),
+  RATE_LIMIT_EMAIL_REQUESTS_WINDOW_SECONDS: positiveSeconds(3_600),
+  /** Password hashes that may wait for a hashing thread; beyond it RATE_LIMITED at once. Unset: sized from the cores. */
+  HASH_QUEUE_MAX: z.coerce.number().int().positive().optional(),
+  /** Bearer token for GET /metrics in production (unset there: 404). */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /** Behind a reverse proxy, take the client address from X-Forwarded-For (its last hop). */
   TRUST_PROXY: z.stringbool().default(false),
   INTROSPECTION: z.stringbool().optional(),

@@ -66,6 +66,8 @@ export function createServices(config: Config, orm: ORM, logger: Logger): Servic
     loginPerIp: { limit: config.RATE_LIMIT_LOGIN_PER_IP, windowSeconds: config.RATE_LIMIT_LOGIN_WINDOW_SECONDS },
     registerPerIp: { limit: config.RATE_LIMIT_REGISTER_PER_IP, windowSeconds: config.RATE_LIMIT_REGISTER_WINDOW_SECONDS },
     refreshPerIp: { limit: config.RATE_LIMIT_REFRESH_PER_IP, windowSeconds: config.RATE_LIMIT_REFRESH_WINDOW_SECONDS },
+    resetPasswordPerIp: { limit: config.RATE_LIMIT_RESET_PASSWORD_PER_IP, windowSeconds: config.RATE_LIMIT_RESET_PASSWORD_WINDOW_SECONDS },
+    emailRequestsPerIp: { limit: config.RATE_LIMIT_EMAIL_REQUESTS_PER_IP, windowSeconds: config.RATE_LIMIT_EMAIL_REQUESTS_WINDOW_SECONDS },
   });
   return {
     services: { config, orm, logger, outbox, pubsub: pubsub.pubsub, sessions, revokedSessions, rateLimits },

@@ -61,6 +61,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     RATE_LIMIT_LOGIN_PER_IP: '100000',
     RATE_LIMIT_REGISTER_PER_IP: '100000',
     RATE_LIMIT_REFRESH_PER_IP: '100000',
+    RATE_LIMIT_RESET_PASSWORD_PER_IP: '100000',
+    RATE_LIMIT_EMAIL_REQUESTS_PER_IP: '100000',
     ...options.env,
   });
   const app = await buildApp(config, options.buildOptions);

@@ -116,7 +116,7 @@ builder.mutationFields((t) => ({
     description: 'Sets a new password from an emailed token and ends every session of the account.',
     args: { token: t.arg.string({ required: true }), newPassword: t.arg.string({ required: true }) },
     resolve: async (_root, { token, newPassword }, context) => {
-      await resetPassword(context.em, context.services.sessions, token, newPassword);
+      await resetPassword(context.em, context.services.sessions, context.services.rateLimits, context.ip, token, newPassword);
       return okMessage('Password changed. Sign in with the new password.');
     },
   }),
@@ -126,6 +126,14 @@ builder.mutationFields((t) => ({
     description: 'Changes the password, ends every session and returns a fresh one.',
     args: { currentPassword: t.arg.string({ required: true }), newPassword: t.arg.string({ required: true }) },
     resolve: (_root, { currentPassword, newPassword }, context) =>
-      changePassword(context.em, context.services.sessions, viewerOf(context), currentPassword, newPassword, clientInfo(context)),
+      changePassword(
+        context.em,
+        context.services.sessions,
+        context.services.rateLimits,
+        viewerOf(context),
+        currentPassword,
+        newPassword,
+        clientInfo(context),
+      ),
   }),
 }));
