@@ -11,6 +11,8 @@ import { RevokedSessions } from './modules/auth/revoked-sessions.js';
 import { SessionService } from './modules/auth/session.service.js';
 import { MemoryCounterStore, RedisCounterStore } from './security/rate-limiter.js';
 import { RateLimits } from './security/rate-limits.js';
+import { REFUSED_CLOSE_CODE } from './modules/chat/ws-auth.js';
+import { SessionSockets, type ClosableSocket } from './ws/session-sockets.js';
 
 /** Long-lived collaborators built once per app instance and shared by every operation. */
 export interface AppServices {
@@ -21,6 +23,8 @@ export interface AppServices {
   pubsub: AppPubSub;
   sessions: SessionService;
   revokedSessions: RevokedSessions;
+  /** Subscriptions over SSE by session: they end on revocation and at their token's expiry, like sockets. */
+  sessionStreams: SessionSockets;
   rateLimits: RateLimits;
 }
 
@@ -58,6 +62,9 @@ export function createServices(config: Config, orm: ORM, logger: Logger): Servic
       sessionMaxAge: config.SESSION_MAX_AGE,
     },
   );
+  const sessionStreams = new SessionSockets<ClosableSocket>(REFUSED_CLOSE_CODE);
+  // The listener that closes sockets on revocation (ws/ws-server.ts) has this twin for SSE streams.
+  revokedSessions.onRevoked(({ sessionIds }) => sessionStreams.closeSessions(sessionIds, 'token revoked'));
   // Commands fail fast while Redis is away (no offline queue), so the limiter falls back to memory at once.
   const limiterRedis = config.REDIS_URL ? new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) : undefined;
   limiterRedis?.on('error', () => {});
@@ -70,7 +77,7 @@ export function createServices(config: Config, orm: ORM, logger: Logger): Servic
     emailRequestsPerIp: { limit: config.RATE_LIMIT_EMAIL_REQUESTS_PER_IP, windowSeconds: config.RATE_LIMIT_EMAIL_REQUESTS_WINDOW_SECONDS },
   });
   return {
-    services: { config, orm, logger, outbox, pubsub: pubsub.pubsub, sessions, revokedSessions, rateLimits },
+    services: { config, orm, logger, outbox, pubsub: pubsub.pubsub, sessions, revokedSessions, sessionStreams, rateLimits },
     async close() {
       transport.close();
       limiterRedis?.disconnect();

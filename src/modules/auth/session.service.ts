@@ -105,6 +105,11 @@ export class SessionService {
     return claims;
   }
 
+  /** When a valid access token expires; a stream opened with it must end then. */
+  accessTokenExpiry(accessToken: string): Date {
+    return new Date(this.liveAccessClaims(accessToken).exp * 1000);
+  }
+
   /** Parses an `Authorization` header value; anything but `Bearer <token>` is INVALID_TOKEN. */
   bearerToken(header: string): string {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
