@@ -6,6 +6,7 @@ import { createGraphQLServer } from './graphql/yoga.js';
 import { createRequestListener } from './http/router.js';
 import { createLogger, type Logger } from './logger.js';
 import { AppMetrics } from './metrics.js';
+import { limitHashQueue } from './modules/auth/passwords.js';
 import { flushExpiredTokens } from './modules/auth/token-flush.js';
 import { createServices, type AppServices } from './services.js';
 import { attachGraphQLWebSocketServer, type GraphQLWebSocketServer } from './ws/ws-server.js';
@@ -29,6 +30,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   if (!config.DATABASE_URL) throw new Error('buildApp needs DATABASE_URL; main.ts starts the embedded database when it is unset');
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
   const orm: ORM = await initORM(config.DATABASE_URL, config.DATABASE_POOL_MAX, options.onQuery);
+  limitHashQueue(config.HASH_QUEUE_MAX);
   const handles = createServices(config, orm, logger);
   const { services } = handles;
   const { outbox, revokedSessions } = services;

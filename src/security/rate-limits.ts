@@ -62,7 +62,11 @@ export class RateLimits {
     if (rule.limit <= 0) return UNCOUNTED;
     const key = `login:fail:${email}`;
     const state = await this.store.increment(key, rule.windowSeconds);
-    if (state.count > rule.limit) throw rateLimited(state.resetIn);
+    if (state.count > rule.limit) {
+      // Refused unchecked, so it must not hold a place that a checked attempt could need later.
+      await this.store.decrement(key);
+      throw rateLimited(state.resetIn);
+    }
     return passwordAttempt(() => this.store.decrement(key));
   }
 

@@ -2,6 +2,8 @@ import { builder } from '../../graphql/builder.js';
 import { MessagePayload, okMessage } from '../../graphql/common.schema.js';
 import type { Context } from '../../graphql/context.js';
 import { unauthenticated } from '../../graphql/errors.js';
+import { parseEmail } from '../../validation.js';
+import { mailOffRequestPath } from './mail-off-request.js';
 import { UserRef, revealEmailToCaller } from '../user/user.schema.js';
 import type { UserEntity } from '../user/user.entity.js';
 import { RESET_REQUESTED_MESSAGE, changePassword, requestPasswordReset, resetPassword } from './password.service.js';
@@ -107,7 +109,9 @@ builder.mutationFields((t) => ({
     description: 'Emails a 30-minute, single-use reset link; answers the same for any address.',
     args: { email: t.arg.string({ required: true }) },
     resolve: async (_root, { email }, context) => {
-      if (await requestPasswordReset(context.em, email, resetSettings(context))) context.services.outbox.nudge();
+      const address = parseEmail(email);
+      const settings = resetSettings(context);
+      await mailOffRequestPath(context.services, context.ip, 'requestPasswordReset', (em) => requestPasswordReset(em, address, settings));
       return okMessage(RESET_REQUESTED_MESSAGE);
     },
   }),
