@@ -109,13 +109,15 @@ describe('emails requested per IP', () => {
       await t.gql(RESEND, { email: inputs[1]!.email }, from('203.0.113.9')), // over the budget
     ];
     expect(answers[2]).toEqual(answers[0]);
-    // A request from another address comes later; once its mail is in, the refused one would be too.
+    // Requests from other addresses come later; once the last one's mail is in, a mail of the
+    // refused request (queued before them) would have been delivered too.
     await t.gql(REQUEST_RESET, { e: inputs[1]!.email }, from('203.0.113.10'));
     await t.inbox.waitForMail(inputs[1]!.email, 2);
+    await t.gql(REQUEST_RESET, { e: active.email }, from('203.0.113.11'));
+    await t.inbox.waitForMail(active.email, 3);
     await t.inbox.waitForMail(inputs[0]!.email, 2);
-    await t.inbox.waitForMail(active.email, 2);
-    expect(t.inbox.mailsTo(inputs[1]!.email).map((m) => m.subject)).toHaveLength(2);
-    expect(t.inbox.mailsTo(inputs[1]!.email)[1]!.subject).toMatch(/reset/i);
+    expect(t.inbox.mailsTo(inputs[1]!.email)).toHaveLength(2);
+    expect(t.inbox.mailsTo(inputs[1]!.email).filter((m) => /reset/i.test(m.subject))).toHaveLength(1);
   });
 });
 
