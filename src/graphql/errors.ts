@@ -12,6 +12,9 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'BAD_USER_INPUT'
   | 'RATE_LIMITED'
+  | 'GRAPHQL_PARSE_FAILED'
+  | 'GRAPHQL_VALIDATION_FAILED'
+  | 'BAD_REQUEST'
   | 'INTERNAL_SERVER_ERROR';
 
 const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
@@ -25,6 +28,9 @@ const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
   NOT_FOUND: 'Not found.',
   BAD_USER_INPUT: 'Some fields are invalid.',
   RATE_LIMITED: 'Too many attempts; try again later.',
+  GRAPHQL_PARSE_FAILED: 'The document is not valid GraphQL.',
+  GRAPHQL_VALIDATION_FAILED: 'The document is not valid against the schema or exceeds a query limit.',
+  BAD_REQUEST: 'The request is malformed.',
   INTERNAL_SERVER_ERROR: 'Unexpected error.',
 };
 
@@ -53,5 +59,12 @@ export const badUserInput = (fields: FieldErrors) =>
   new AppError('BAD_USER_INPUT', `Invalid input: ${Object.keys(fields).join(', ')}.`, { fields });
 export const rateLimited = (retryAfter: number) =>
   new AppError('RATE_LIMITED', DEFAULT_MESSAGES.RATE_LIMITED, { retryAfter: Math.max(1, Math.ceil(retryAfter)) });
+
+/** Query limits (depth, aliases, directives, tokens, cost) count as validation failures. */
+export const QUERY_LIMIT_CODE: ErrorCode = 'GRAPHQL_VALIDATION_FAILED';
+
+/** The body of an HTTP answer refused before GraphQL runs (too large, wrong content type). */
+export const badRequestBody = (message: string = DEFAULT_MESSAGES.BAD_REQUEST) =>
+  JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_REQUEST' satisfies ErrorCode } }] });
 
 export const isAppError = (error: unknown): error is AppError => error instanceof AppError;

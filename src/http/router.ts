@@ -6,6 +6,7 @@ import { routeOf, type AppMetrics } from '../metrics.js';
 import { SECURITY_HEADERS } from '../security/http-guards.js';
 import { ACTIVATE_PAGE } from './activate-page.js';
 import { requestIdFrom } from '../graphql/context.js';
+import { badRequestBody } from '../graphql/errors.js';
 
 export interface RouterOptions {
   yoga: GraphQLServer;
@@ -74,7 +75,7 @@ function limitBody(req: IncomingMessage, res: ServerResponse, maxBodyBytes: numb
 
 function refuse(res: ServerResponse, status: number, message: string): void {
   res.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
-  res.end(JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] }));
+  res.end(badRequestBody(message));
 }
 
 async function serveMetrics(metrics: AppMetrics, res: ServerResponse): Promise<void> {

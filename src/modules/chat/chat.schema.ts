@@ -8,7 +8,7 @@ import {
   MESSAGE_MAX_LENGTH,
   findConversation,
   listConversations,
-  listMessages,
+  listMessagePages,
   loadLastMessages,
   loadPublishedMessage,
   loadUnreadCounts,
@@ -61,15 +61,18 @@ export const ConversationRef = builder.loadableObject('Conversation', {
       type: 'DateTime',
       description: 'When the newest message was sent, or when the conversation started; conversations are listed by it.',
     }),
-    messages: t.field({
+    messages: t.loadable({
       type: MessageConnection,
+      // One loader per field of the document (its arguments are the same for every parent).
+      byPath: true,
       description:
         'History, newest first. For older messages pass pageInfo.startCursor (the oldest message of the page) as `before` while pageInfo.hasPreviousPage is true.',
       args: {
         first: t.arg.int({ description: 'Page size: 20 when absent, at most 100.' }),
         before: t.arg.string({ description: 'Only messages older than this cursor.' }),
       },
-      resolve: (conversation, args, context) => listMessages(context.em, viewerOf(context), conversation, args),
+      load: (conversations: ConversationEntity[], context, args) => listMessagePages(context.em, viewerOf(context), conversations, args),
+      resolve: (conversation) => conversation,
     }),
   }),
 });
