@@ -42,7 +42,18 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     revokedSessionsCached: () => revokedSessions.size,
   });
   const yoga = createGraphQLServer(services, metrics);
-  const server: Server = createServer(createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes: config.MAX_BODY_BYTES }));
+  let ready = false;
+  const server: Server = createServer(
+    createRequestListener({
+      yoga,
+      orm,
+      logger,
+      metrics,
+      maxBodyBytes: config.MAX_BODY_BYTES,
+      metricsAccess: { production: config.NODE_ENV === 'production', token: config.METRICS_TOKEN },
+      isReady: () => ready,
+    }),
+  );
   webSockets = attachGraphQLWebSocketServer({ server, yoga, services, logger });
 
   let flushTimer: NodeJS.Timeout | undefined;
@@ -50,6 +61,9 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   return {
     services,
     async start(port = config.PORT) {
+      // Revoked sessions first: an instance that listened before knowing them would accept
+      // their tokens for a moment (a restart must not reopen logged-out sessions).
+      await revokedSessions.start();
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, config.HOST, () => {
@@ -58,7 +72,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
         });
       });
       started = true;
-      await revokedSessions.start();
+      ready = true;
       outbox.start();
       flushTimer = setInterval(() => {
         flushExpiredTokens(orm.em.fork(), config.ACCESS_TOKEN_TTL)

@@ -80,5 +80,5 @@ export class AppMetrics {
 
 /** Routes as labels: a fixed set, so odd URLs cannot blow up the label space. */
 export function routeOf(path: string): string {
-  return ['/graphql', '/health', '/metrics', '/activate'].includes(path) ? path : 'other';
+  return ['/graphql', '/health', '/metrics', '/activate', '/reset-password'].includes(path) ? path : 'other';
 }

@@ -5,6 +5,11 @@ import { redactUrl, type Logger } from '../logger.js';
 import { routeOf, type AppMetrics } from '../metrics.js';
 import { SECURITY_HEADERS } from '../security/http-guards.js';
 import { ACTIVATE_PAGE } from './activate-page.js';
+import { serveMetrics, type MetricsAccess } from './metrics-endpoint.js';
+import { RESET_PASSWORD_PAGE } from './reset-password-page.js';
+
+/** Pages behind emailed links (GET only: opening a link never uses its token). */
+const PAGES: Record<string, string | undefined> = { '/activate': ACTIVATE_PAGE, '/reset-password': RESET_PASSWORD_PAGE };
 import { requestIdFrom } from '../graphql/context.js';
 import { badRequestBody } from '../graphql/errors.js';
 
@@ -14,6 +19,9 @@ export interface RouterOptions {
   logger: Logger;
   metrics: AppMetrics;
   maxBodyBytes: number;
+  metricsAccess: MetricsAccess;
+  /** False until the instance can refuse every revoked token (see app.ts); /health says 503 meanwhile. */
+  isReady: () => boolean;
 }
 
 const requestIds = new WeakMap<IncomingMessage, string>();
@@ -29,7 +37,7 @@ const headersOf = (req: IncomingMessage) => ({
 });
 
 /** The HTTP front door: a few plain routes, then Yoga for /graphql. */
-export function createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes }: RouterOptions): RequestListener {
+export function createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes, metricsAccess, isReady }: RouterOptions): RequestListener {
   return (req, res) => {
     const startedAt = process.hrtime.bigint();
     const path = (req.url ?? '/').split('?')[0] ?? '/';
@@ -43,11 +51,12 @@ export function createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes
     });
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
 
-    if (path === '/health') return void health(orm, res);
-    if (path === '/metrics' && req.method === 'GET') return void serveMetrics(metrics, res);
-    if (path === '/activate' && req.method === 'GET') {
+    if (path === '/health') return void health(orm, res, isReady);
+    if (path === '/metrics' && req.method === 'GET') return void serveMetrics(metrics, metricsAccess, req, res);
+    const page = req.method === 'GET' ? PAGES[path] : undefined;
+    if (page) {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-      return void res.end(ACTIVATE_PAGE);
+      return void res.end(page);
     }
     if (tooLarge(req, maxBodyBytes)) return refuse(res, 413, 'Request body too large.');
     void yoga.requestListener(limitBody(req, res, maxBodyBytes), res);
@@ -78,14 +87,8 @@ function refuse(res: ServerResponse, status: number, message: string): void {
   res.end(badRequestBody(message));
 }
 
-async function serveMetrics(metrics: AppMetrics, res: ServerResponse): Promise<void> {
-  const body = await metrics.registry.metrics();
-  res.writeHead(200, { 'content-type': metrics.registry.contentType, 'cache-control': 'no-store' });
-  res.end(body);
-}
-
-async function health(orm: ORM, res: ServerResponse): Promise<void> {
-  const ok = await Promise.race([
+async function health(orm: ORM, res: ServerResponse, isReady: () => boolean): Promise<void> {
+  const ok = isReady() && await Promise.race([
     orm.em
       .getConnection()
       .execute('select 1')
