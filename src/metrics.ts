@@ -61,7 +61,7 @@ export class AppMetrics {
     this.httpDuration.observe({ route }, seconds);
   }
 
-  /** Counts every error of every result, HTTP and WebSocket, after masking. */
+  /** Counts every error of every result, HTTP and WebSocket, subscription events too, after masking. */
   plugin(): Plugin {
     const count = (result: ExecutionResult) => {
       for (const error of result.errors ?? []) {
@@ -74,6 +74,10 @@ export class AppMetrics {
         if (!result || Symbol.asyncIterator in result) return;
         for (const item of Array.isArray(result) ? result : [result]) count(item);
       },
+      // Each event of a subscription is a result of its own (including the final TOKEN_REVOKED).
+      onSubscribe: () => ({
+        onSubscribeResult: () => ({ onNext: ({ result }) => count(result) }),
+      }),
     };
   }
 }

@@ -30,6 +30,11 @@ async function whenLive(app: TestApp, stream: SseStream<Sent>, sender: SignedIn,
   throw new Error('the stream never became live');
 }
 
+const revokedErrorsCounted = async (app: TestApp) => {
+  const text = await (await fetch(`${app.url}/metrics`)).text();
+  return Number(/forum_graphql_errors_total\{code="TOKEN_REVOKED"\} (\d+)/.exec(text)?.[1] ?? 0);
+};
+
 const lastCode = (stream: SseStream<Sent>) => stream.results.at(-1)?.errors?.[0]?.extensions?.code;
 const bodies = (stream: SseStream<Sent>) => stream.results.map((r) => r.data?.messageSent.body).filter(Boolean);
 
@@ -52,6 +57,7 @@ describe('SSE subscriptions on one instance', () => {
     ];
     try {
       for (const stream of streams) await whenLive(t, stream, investor, conversationId);
+      const countedBefore = await revokedErrorsCounted(t);
       const revokedAt = Date.now();
       const out = await t.gql('mutation { logoutAll { ok } }', {}, { token: startup.tokens.accessToken });
       expect(out.errors).toBeUndefined();
@@ -61,6 +67,8 @@ describe('SSE subscriptions on one instance', () => {
         expect(end.at - revokedAt).toBeLessThan(1_000);
         expect(lastCode(stream)).toBe('TOKEN_REVOKED');
       }
+      // The errors of subscription events count in /metrics like any other.
+      expect(await revokedErrorsCounted(t)).toBeGreaterThanOrEqual(countedBefore + 2);
     } finally {
       streams.forEach((s) => s.close());
     }
