@@ -14,6 +14,8 @@ export interface OutgoingMail {
 
 export interface MailTransport {
   send(mail: OutgoingMail): Promise<void>;
+  /** Resolves when the transport can take mail now (an SMTP connection and greeting); the outbox probes with it. */
+  verify(): Promise<void>;
   close(): void;
 }
 
@@ -38,6 +40,9 @@ function smtpTransport({ smtpUrl, from }: MailTransportOptions): MailTransport {
     async send(mail) {
       await transporter.sendMail({ to: mail.to, subject: mail.subject, text: mail.text, html: mail.html, messageId: `<${mail.id}@forum-api>` });
     },
+    async verify() {
+      await transporter.verify();
+    },
     close: () => transporter.close(),
   };
 }
@@ -53,6 +58,7 @@ function fileTransport({ from, mailDir, appUrl, logLinks, logger }: MailTranspor
       const links = logLinks ? mail.text.match(new RegExp(`${escapeRegExp(appUrl)}/\\S+`, 'g')) ?? [] : [];
       logger.info({ file, kind: mail.kind, links }, 'email written to file (SMTP_URL is not set)');
     },
+    verify: async () => {},
     close: () => transporter.close(),
   };
 }
