@@ -11,6 +11,7 @@ import { RevokedSessions } from './modules/auth/revoked-sessions.js';
 import { SessionService } from './modules/auth/session.service.js';
 import { MemoryCounterStore, RedisCounterStore } from './security/rate-limiter.js';
 import { RateLimits } from './security/rate-limits.js';
+import { ConnectionCaps } from './security/connection-caps.js';
 import { REFUSED_CLOSE_CODE } from './modules/chat/ws-auth.js';
 import { SessionSockets, type ClosableSocket } from './ws/session-sockets.js';
 
@@ -26,6 +27,8 @@ export interface AppServices {
   /** Subscriptions over SSE by session: they end on revocation and at their token's expiry, like sockets. */
   sessionStreams: SessionSockets;
   rateLimits: RateLimits;
+  /** Sockets and SSE streams per user and per address. */
+  connectionCaps: ConnectionCaps;
 }
 
 export interface ServiceHandles {
@@ -77,7 +80,18 @@ export function createServices(config: Config, orm: ORM, logger: Logger): Servic
     emailRequestsPerIp: { limit: config.RATE_LIMIT_EMAIL_REQUESTS_PER_IP, windowSeconds: config.RATE_LIMIT_EMAIL_REQUESTS_WINDOW_SECONDS },
   });
   return {
-    services: { config, orm, logger, outbox, pubsub: pubsub.pubsub, sessions, revokedSessions, sessionStreams, rateLimits },
+    services: {
+      config,
+      orm,
+      logger,
+      outbox,
+      pubsub: pubsub.pubsub,
+      sessions,
+      revokedSessions,
+      sessionStreams,
+      rateLimits,
+      connectionCaps: new ConnectionCaps({ perUser: config.MAX_CONNECTIONS_PER_USER, perIp: config.MAX_CONNECTIONS_PER_IP }),
+    },
     async close() {
       transport.close();
       limiterRedis?.disconnect();

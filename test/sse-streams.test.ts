@@ -5,7 +5,7 @@ import { login } from './helpers/factories.js';
 import { startInstancesOverRedis } from './helpers/instances.js';
 import { redisAvailableFor } from './helpers/redis.js';
 import { openSse, type SseStream } from './helpers/sse.js';
-import { within } from './helpers/ws.js';
+import { connectWs, connectedWs, within } from './helpers/ws.js';
 
 /**
  * API.md "Transport": an SSE subscription ends, with a final TOKEN_REVOKED or TOKEN_EXPIRED
@@ -118,6 +118,52 @@ describe.skipIf(!(redisAvailableFor('SSE streams across instances')))('SSE subsc
       }
     } finally {
       await pair.stop();
+    }
+  });
+});
+
+describe('connection caps', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { MAX_CONNECTIONS_PER_USER: '2', MAX_CONNECTIONS_PER_IP: '3' } });
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  it('caps the sockets and SSE streams one user holds open, and those of one address', async () => {
+    const { investor, startup, conversationId } = await chatPair(t);
+    const first = await connectedWs(t.wsUrl, { token: startup.tokens.accessToken });
+    const stream = await openSse<Sent>(t.url, startup.tokens.accessToken, MESSAGE_SENT, { id: conversationId });
+    try {
+      await whenLive(t, stream, investor, conversationId);
+      // The user's third connection, a socket or a stream, is refused.
+      const third = connectWs(t.wsUrl, { token: startup.tokens.accessToken });
+      expect(await within(third.closed, 5_000, 'the refusal')).toEqual({ code: 1008, reason: 'too many connections' });
+      const refused = await openSse<Sent>(t.url, startup.tokens.accessToken, MESSAGE_SENT, { id: conversationId });
+      await within(refused.ended, 5_000, 'the refused stream');
+      expect(refused.results[0]?.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+      // Another user from the same address gets the address's last place, then none.
+      const investorSocket = await connectedWs(t.wsUrl, { token: investor.tokens.accessToken });
+      const overIp = connectWs(t.wsUrl, { token: investor.tokens.accessToken });
+      expect((await within(overIp.closed, 5_000, 'the refusal')).code).toBe(1008);
+      await investorSocket.dispose();
+      // A place frees up when a connection closes.
+      await first.dispose();
+      // The server sees the close a moment after the client: try until the place is free.
+      for (let attempt = 0; ; attempt++) {
+        const again = await connectedWs(t.wsUrl, { token: startup.tokens.accessToken }).catch((error: Error) => {
+          if (attempt >= 50 || !error.message.includes('1008')) throw error;
+          return null;
+        });
+        if (again) {
+          await again.dispose();
+          break;
+        }
+      }
+    } finally {
+      stream.close();
+      await first.dispose();
     }
   });
 });

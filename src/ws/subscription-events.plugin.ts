@@ -1,7 +1,7 @@
 import { createSourceEventStream, execute, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../graphql/context.js';
-import { isAppError, tokenExpired, tokenRevoked, type AppError } from '../graphql/errors.js';
+import { AppError, isAppError, tokenExpired, tokenRevoked } from '../graphql/errors.js';
 import type { AppServices } from '../services.js';
 
 function isAsyncIterable<T>(value: unknown): value is AsyncIterable<T> {
@@ -30,14 +30,20 @@ const UNGUARDED: StreamGuard = { ended: new Promise<AppError>(() => {}), dispose
  * of sockets reach it too (see services.ts): it ends within a second of a revocation heard from
  * any instance, and at its token's expiry, whether or not an event comes.
  */
-function guardStream(services: AppServices, sessionId: string, expiresAt: Date): StreamGuard {
+function guardStream(services: AppServices, sessionId: string, expiresAt: Date, release: () => void): StreamGuard {
   let end!: (error: AppError) => void;
   const ended = new Promise<AppError>((resolve) => (end = resolve));
   const stream = { close: (_code: number, reason: string) => end(reason === 'token expired' ? tokenExpired() : tokenRevoked()) };
   services.sessionStreams.add(stream, sessionId, expiresAt);
   // Revoked between the context's token check and this registration.
   if (services.revokedSessions.has(sessionId)) end(tokenRevoked());
-  return { ended, dispose: () => services.sessionStreams.remove(stream) };
+  return {
+    ended,
+    dispose: () => {
+      services.sessionStreams.remove(stream);
+      release();
+    },
+  };
 }
 
 /**
@@ -48,8 +54,12 @@ function guardFor(context: Context & { websocket?: unknown; request?: Request })
   if (context.websocket || !context.sessionId) return UNGUARDED;
   const authorization = context.request?.headers.get('authorization');
   if (!authorization) return UNGUARDED;
-  const { sessions } = context.services;
-  return guardStream(context.services, context.sessionId, sessions.accessTokenExpiry(sessions.bearerToken(authorization)));
+  const { sessions, connectionCaps } = context.services;
+  const expiresAt = sessions.accessTokenExpiry(sessions.bearerToken(authorization));
+  // SSE streams count with the user's and the address's sockets.
+  const release = connectionCaps.acquire(context.viewer?.id ?? context.sessionId, context.ip);
+  if (!release) throw new AppError('RATE_LIMITED', 'Too many open subscriptions; close one first.', { retryAfter: 1 });
+  return guardStream(context.services, context.sessionId, expiresAt, release);
 }
 
 const END = Symbol('end');
