@@ -48,6 +48,13 @@ function smtpTransport({ smtpUrl, from }: MailTransportOptions): MailTransport {
 }
 
 function fileTransport({ from, mailDir, appUrl, logLinks, logger }: MailTransportOptions): MailTransport {
+  if (logLinks) {
+    // A convenience for development that would be a leak anywhere else: say so where it is seen.
+    logger.warn(
+      { mailDir },
+      'SMTP_URL is not set: emails are written to files and their links are LOGGED WITH THEIR TOKENS (activation, password reset). Development only; set SMTP_URL anywhere else (in production links are never logged).',
+    );
+  }
   const transporter = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
   return {
     async send(mail) {
