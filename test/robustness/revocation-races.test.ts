@@ -122,9 +122,10 @@ describe(`revocation always wins a race with refreshToken (${ROUNDS} rounds each
   it('resetPassword', async () => {
     const user = await createActiveUser(t);
     let mails = t.inbox.mailsTo(user.email).length;
+    let pendingToken = '';
     const outcome = await race(t, user, async () => {
       // The token is fetched before the race; only the reset itself races the refresh.
-      return resetWith(pendingToken!, user.password);
+      return t.gql(RESET, { t: pendingToken, n: user.password });
     }, async (session) => {
       await t.gql(REQUEST_RESET, { e: user.email });
       mails += 1;
@@ -173,6 +174,3 @@ describe(`revocation always wins a race with refreshToken (${ROUNDS} rounds each
     expect(tally).toEqual({ internalErrors: 0, changeFailed: 0, oldPasswordSessionsAlive: 0 });
   });
 });
-
-let pendingToken: string | undefined;
-const resetWith = (token: string, newPassword: string) => t.gql(RESET, { t: token, n: newPassword });
