@@ -8,6 +8,7 @@ import { createRequestListener } from './http/router.js';
 import { unsubscribeHandler } from './http/unsubscribe.js';
 import { createLogger, type Logger } from './logger.js';
 import { AppMetrics } from './metrics.js';
+import { limitHashQueue } from './modules/auth/passwords.js';
 import { flushExpiredTokens } from './modules/auth/token-flush.js';
 import { createServices, type AppServices } from './services.js';
 import { attachGraphQLWebSocketServer, type GraphQLWebSocketServer } from './ws/ws-server.js';
@@ -31,6 +32,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   if (!config.DATABASE_URL) throw new Error('buildApp needs DATABASE_URL; main.ts starts the embedded database when it is unset');
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
   const orm: ORM = await initORM(config.DATABASE_URL, config.DATABASE_POOL_MAX, options.onQuery);
+  limitHashQueue(config.HASH_QUEUE_MAX);
   const handles = createServices(config, orm, logger);
   const { services } = handles;
   const { outbox, revokedSessions, presence, notifications } = services;
@@ -45,7 +47,22 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   });
   const yoga = createGraphQLServer(services, metrics);
   const origins = originPolicy(config.CORS_ORIGINS, config.NODE_ENV === 'production');
-  const server: Server = createServer(createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes: config.MAX_BODY_BYTES, origins, graphiql: config.GRAPHIQL, webClientDir: config.WEB_CLIENT_DIR, unsubscribe: unsubscribeHandler(services) }));
+  let ready = false;
+  const server: Server = createServer(
+    createRequestListener({
+      yoga,
+      orm,
+      logger,
+      metrics,
+      maxBodyBytes: config.MAX_BODY_BYTES,
+      origins,
+      graphiql: config.GRAPHIQL,
+      webClientDir: config.WEB_CLIENT_DIR,
+      unsubscribe: unsubscribeHandler(services),
+      metricsAccess: { production: config.NODE_ENV === 'production', token: config.METRICS_TOKEN },
+      isReady: () => ready,
+    }),
+  );
   webSockets = attachGraphQLWebSocketServer({ server, yoga, services, logger, origins });
 
   let flushTimer: NodeJS.Timeout | undefined;
@@ -53,6 +70,9 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   return {
     services,
     async start(port = config.PORT) {
+      // Revoked sessions first: an instance that listened before knowing them would accept
+      // their tokens for a moment (a restart must not reopen logged-out sessions).
+      await revokedSessions.start();
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, config.HOST, () => {
@@ -61,7 +81,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
         });
       });
       started = true;
-      await revokedSessions.start();
+      ready = true;
       outbox.start();
       presence.start();
       notifications.scanner.start();

@@ -59,6 +59,17 @@ const envSchema = z.object({
   RATE_LIMIT_REFRESH_WINDOW_SECONDS: positiveSeconds(900),
   RATE_LIMIT_TYPING_PER_SECOND: seconds(10),
   TYPING_TIMEOUT_SECONDS: positiveSeconds(5),
+  RATE_LIMIT_RESET_PASSWORD_PER_IP: seconds(30),
+  RATE_LIMIT_RESET_PASSWORD_WINDOW_SECONDS: positiveSeconds(900),
+  RATE_LIMIT_EMAIL_REQUESTS_PER_IP: seconds(30),
+  RATE_LIMIT_EMAIL_REQUESTS_WINDOW_SECONDS: positiveSeconds(3_600),
+  /** Password hashes that may wait for a hashing thread; beyond it RATE_LIMITED at once. Unset: sized from the cores. */
+  HASH_QUEUE_MAX: z.coerce.number().int().positive().optional(),
+  /** Open WebSocket connections and SSE streams at once, per user and per client address (0: no cap). */
+  MAX_CONNECTIONS_PER_USER: seconds(20),
+  MAX_CONNECTIONS_PER_IP: seconds(200),
+  /** Bearer token for GET /metrics in production (unset there: 404). */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /** Behind a reverse proxy, take the client address from X-Forwarded-For (its last hop). */
   TRUST_PROXY: z.stringbool().default(false),
   INTROSPECTION: z.stringbool().optional(),

@@ -74,7 +74,7 @@ export class AppMetrics {
     this.httpDuration.observe({ route }, seconds);
   }
 
-  /** Counts every error of every result, HTTP and WebSocket, after masking. */
+  /** Counts every error of every result, HTTP and WebSocket, subscription events too, after masking. */
   plugin(): Plugin {
     const count = (result: ExecutionResult) => {
       for (const error of result.errors ?? []) {
@@ -87,11 +87,15 @@ export class AppMetrics {
         if (!result || Symbol.asyncIterator in result) return;
         for (const item of Array.isArray(result) ? result : [result]) count(item);
       },
+      // Each event of a subscription is a result of its own (including the final TOKEN_REVOKED).
+      onSubscribe: () => ({
+        onSubscribeResult: () => ({ onNext: ({ result }) => count(result) }),
+      }),
     };
   }
 }
 
 /** Routes as labels: a fixed set, so odd URLs cannot blow up the label space. */
 export function routeOf(path: string): string {
-  return ['/graphql', '/health', '/metrics', '/activate', '/unsubscribe'].includes(path) ? path : 'other';
+  return ['/graphql', '/health', '/metrics', '/activate', '/reset-password', '/unsubscribe'].includes(path) ? path : 'other';
 }

@@ -18,6 +18,9 @@ import { TypingService } from './modules/chat/typing.service.js';
 import { MemoryTypingStore, RedisTypingStore, type TypingStore } from './events/typing-store.js';
 import { MemoryCounterStore, RedisCounterStore } from './security/rate-limiter.js';
 import { RateLimits } from './security/rate-limits.js';
+import { ConnectionCaps } from './security/connection-caps.js';
+import { REFUSED_CLOSE_CODE } from './modules/chat/ws-auth.js';
+import { SessionSockets, type ClosableSocket } from './ws/session-sockets.js';
 
 /** Long-lived collaborators built once per app instance and shared by every operation. */
 export interface AppServices {
@@ -28,12 +31,16 @@ export interface AppServices {
   pubsub: AppPubSub;
   sessions: SessionService;
   revokedSessions: RevokedSessions;
+  /** Subscriptions over SSE by session: they end on revocation and at their token's expiry, like sockets. */
+  sessionStreams: SessionSockets;
   rateLimits: RateLimits;
   /** Authenticated sockets of this instance; the WebSocket server reports to it. */
   socketLifecycle: SocketLifecycle;
   presence: PresenceTracker;
   notifications: { scanner: UnreadEmailScanner; tokens: UnsubscribeTokens; counters: NotificationCounters };
   typing: TypingService;
+  /** Sockets and SSE streams per user and per address. */
+  connectionCaps: ConnectionCaps;
 }
 
 export interface ServiceHandles {
@@ -78,6 +85,9 @@ export function createServices(config: Config, orm: ORM, logger: Logger): Servic
       sessionMaxAge: config.SESSION_MAX_AGE,
     },
   );
+  const sessionStreams = new SessionSockets<ClosableSocket>(REFUSED_CLOSE_CODE);
+  // The listener that closes sockets on revocation (ws/ws-server.ts) has this twin for SSE streams.
+  revokedSessions.onRevoked(({ sessionIds }) => sessionStreams.closeSessions(sessionIds, 'token revoked'));
   // Commands fail fast while Redis is away (no offline queue), so the limiter falls back to memory at once.
   const limiterRedis = config.REDIS_URL ? new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) : undefined;
   limiterRedis?.on('error', () => {});
@@ -87,6 +97,8 @@ export function createServices(config: Config, orm: ORM, logger: Logger): Servic
     registerPerIp: { limit: config.RATE_LIMIT_REGISTER_PER_IP, windowSeconds: config.RATE_LIMIT_REGISTER_WINDOW_SECONDS },
     refreshPerIp: { limit: config.RATE_LIMIT_REFRESH_PER_IP, windowSeconds: config.RATE_LIMIT_REFRESH_WINDOW_SECONDS },
     typingPerUser: { limit: config.RATE_LIMIT_TYPING_PER_SECOND, windowSeconds: 1 },
+    resetPasswordPerIp: { limit: config.RATE_LIMIT_RESET_PASSWORD_PER_IP, windowSeconds: config.RATE_LIMIT_RESET_PASSWORD_WINDOW_SECONDS },
+    emailRequestsPerIp: { limit: config.RATE_LIMIT_EMAIL_REQUESTS_PER_IP, windowSeconds: config.RATE_LIMIT_EMAIL_REQUESTS_WINDOW_SECONDS },
   });
   const socketLifecycle = new SocketLifecycle((error) => logger.error({ err: error }, 'a socket lifecycle listener failed'));
   // The store asks the tracker for this instance's users; the tracker is built right after it.
@@ -143,7 +155,9 @@ export function createServices(config: Config, orm: ORM, logger: Logger): Servic
       pubsub: pubsub.pubsub,
       sessions,
       revokedSessions,
+      sessionStreams,
       rateLimits,
+      connectionCaps: new ConnectionCaps({ perUser: config.MAX_CONNECTIONS_PER_USER, perIp: config.MAX_CONNECTIONS_PER_IP }),
       socketLifecycle,
       presence,
       notifications: { scanner, tokens: unsubscribeTokens, counters: notificationCounters },

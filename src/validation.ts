@@ -43,6 +43,9 @@ export const emailField = z
   .max(254, 'Email must be at most 254 characters.')
   .pipe(z.email('Enter a valid email address.'));
 
+/** An email argument, normalized; BAD_USER_INPUT on `email` otherwise. */
+export const parseEmail = (email: string): string => parseInput(z.object({ email: emailField }), { email }).email;
+
 export const passwordField = z
   .string()
   .min(8, 'Password must be at least 8 characters.')

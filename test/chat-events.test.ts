@@ -18,7 +18,7 @@ import {
   type SignedIn,
 } from './helpers/chat.js';
 import { signedInUser } from './helpers/factories.js';
-import { sseSubscribe } from './helpers/sse.js';
+import { openSse } from './helpers/sse.js';
 import { connectedWs, subscribe, within, wsRequest, type WsConnection } from './helpers/ws.js';
 
 let t: TestApp;
@@ -195,7 +195,7 @@ describe('conversationEvents', () => {
 
   it('streams over SSE too', async () => {
     const { investor, startup, conversationId } = await chatPair(t);
-    const stream = sseSubscribe<EventResult>(t.url, investor.tokens.accessToken, CONVERSATION_EVENTS, { id: conversationId });
+    const stream = await openSse<EventResult>(t.url, investor.tokens.accessToken, CONVERSATION_EVENTS, { id: conversationId });
     try {
       await whenLive(() => sendMessage(t, investor, conversationId, 'probe'), () => stream.results.length > 0);
       await typing(t, startup, conversationId, true);

@@ -116,15 +116,20 @@ describe('the other fixed pages', () => {
     expect(script).toBeDefined();
 
     // The page's own script, with just enough of a DOM, against the real API.
-    const listeners: Array<() => Promise<void>> = [];
-    const button = { disabled: false, addEventListener: (_type: string, listener: () => Promise<void>) => listeners.push(listener) };
+    const listeners: Array<(event: { preventDefault(): void }) => Promise<void>> = [];
+    const button = { disabled: false };
+    const form = { querySelector: () => button, addEventListener: (_type: string, listener: (typeof listeners)[number]) => listeners.push(listener) };
     const result = { textContent: '' };
     let requests = 0;
     const click = async () => {
-      if (!button.disabled) await Promise.all(listeners.map((listener) => listener()));
+      if (!button.disabled) await Promise.all(listeners.map((listener) => listener({ preventDefault: () => {} })));
     };
     runInNewContext(script!, {
-      document: { getElementById: (id: string) => (id === 'activate' ? button : result) },
+      document: { getElementById: (id: string) => (id === 'form' ? form : result) },
+      // The activation form has no inputs besides its button.
+      FormData: function FormData() {
+        return [];
+      },
       location: { search: `?token=${token}` },
       URLSearchParams,
       fetch: (path: string, init: RequestInit) => {

@@ -24,6 +24,9 @@ export function appEnvironment(options: BenchOptions, databaseUrl: string, dataD
     RATE_LIMIT_LOGIN_FAILURES_PER_EMAIL: '0',
     RATE_LIMIT_REFRESH_PER_IP: '10000000',
     RATE_LIMIT_REGISTER_PER_IP: '10000000',
+    // W6 holds thousands of sockets from one address.
+    MAX_CONNECTIONS_PER_USER: '0',
+    MAX_CONNECTIONS_PER_IP: '0',
   };
 }
 

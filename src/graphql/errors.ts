@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'BAD_USER_INPUT'
   | 'RATE_LIMITED'
+  | 'GRAPHQL_PARSE_FAILED'
+  | 'GRAPHQL_VALIDATION_FAILED'
   | 'BAD_REQUEST'
   | 'INTERNAL_SERVER_ERROR';
 
@@ -26,6 +28,8 @@ const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
   NOT_FOUND: 'Not found.',
   BAD_USER_INPUT: 'Some fields are invalid.',
   RATE_LIMITED: 'Too many attempts; try again later.',
+  GRAPHQL_PARSE_FAILED: 'The document is not valid GraphQL.',
+  GRAPHQL_VALIDATION_FAILED: 'The document is not valid against the schema or exceeds a query limit.',
   BAD_REQUEST: 'The request is malformed.',
   INTERNAL_SERVER_ERROR: 'Unexpected error.',
 };
@@ -57,5 +61,11 @@ export const rateLimited = (retryAfter: number) =>
   new AppError('RATE_LIMITED', DEFAULT_MESSAGES.RATE_LIMITED, { retryAfter: Math.max(1, Math.ceil(retryAfter)) });
 
 export const badRequest = (message?: string) => new AppError('BAD_REQUEST', message);
+/** Query limits (depth, aliases, directives, tokens, cost) count as validation failures. */
+export const QUERY_LIMIT_CODE: ErrorCode = 'GRAPHQL_VALIDATION_FAILED';
+
+/** The body of an HTTP answer refused before GraphQL runs (too large, wrong content type). */
+export const badRequestBody = (message: string = DEFAULT_MESSAGES.BAD_REQUEST) =>
+  JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_REQUEST' satisfies ErrorCode } }] });
 
 export const isAppError = (error: unknown): error is AppError => error instanceof AppError;

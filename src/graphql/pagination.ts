@@ -1,3 +1,4 @@
+import { isUuid } from '../validation.js';
 import { badUserInput } from './errors.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
@@ -27,8 +28,10 @@ export function decodeCursor(cursor: string | null | undefined, argName = 'after
     if (cursor.length > 200) throw new Error('too long');
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string') {
+      // Only what encodeCursor writes: a canonical ISO time PostgreSQL can hold, and a UUID.
       const createdAt = new Date(value[0]);
-      if (!Number.isNaN(createdAt.getTime()) && /^[0-9a-f-]{36}$/i.test(value[1])) return { createdAt, id: value[1] };
+      const year = createdAt.getUTCFullYear();
+      if (year >= 1970 && year <= 9999 && createdAt.toISOString() === value[0] && isUuid(value[1])) return { createdAt, id: value[1] };
     }
   } catch {
     // fall through to the error below

@@ -11,6 +11,7 @@ import { clientAddress } from '../http/client-address.js';
 import { requestIdOf } from '../http/router.js';
 import { createContext, requestInfo, type Context } from './context.js';
 import { isAppError } from './errors.js';
+import { useErrorCodes } from './plugins/error-codes.plugin.js';
 import { schema } from './schema.js';
 
 /** HTTP requests bring req/res; operations over graphql-ws bring `websocket` (see ws/ws-server.ts). */
@@ -57,6 +58,7 @@ export function createGraphQLServer(services: AppServices, metrics: AppMetrics):
     plugins: [
       ...armorPlugins(DEFAULT_QUERY_LIMITS, { hideFieldSuggestions: config.NODE_ENV === 'production' }),
       useIntrospectionToggle(config.INTROSPECTION),
+      useErrorCodes(),
       useCsrfPrevention(),
       useUnexpectedErrorLogging(),
       useSubscriptionEventContext(),

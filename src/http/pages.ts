@@ -1,4 +1,5 @@
 import { ACTIVATE_PAGE } from './activate-page.js';
+import { RESET_PASSWORD_PAGE } from './reset-password-page.js';
 import { StaticAsset } from './static-asset.js';
 
 const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="#2f6feb"/><path d="M9 8h14v4H14v3h8v4h-8v6H9z" fill="#fff"/></svg>`;
@@ -11,6 +12,7 @@ export function wantsGraphiQL(method: string | undefined, accept: string | undef
 // Built once per process: every app of a process serves the same bytes, compressed once.
 let graphiql: Promise<StaticAsset> | undefined;
 let activate: StaticAsset | undefined;
+let resetPassword: StaticAsset | undefined;
 let favicon: StaticAsset | undefined;
 
 /**
@@ -33,10 +35,13 @@ export const graphiqlPage = () =>
 export const activatePage = () =>
   (activate ??= new StaticAsset(ACTIVATE_PAGE, { contentType: 'text/html; charset=utf-8', cacheControl: 'no-cache' }));
 
+export const resetPasswordPage = () =>
+  (resetPassword ??= new StaticAsset(RESET_PASSWORD_PAGE, { contentType: 'text/html; charset=utf-8', cacheControl: 'no-cache' }));
+
 export const faviconAsset = () =>
   (favicon ??= new StaticAsset(FAVICON_SVG, { contentType: 'image/svg+xml', cacheControl: 'public, max-age=86400' }));
 
 /** Compresses the pages a server will serve, so that no visitor waits for it (called at start). */
 export async function warmPages(withGraphiQL: boolean): Promise<void> {
-  await Promise.all([activatePage().warm(), faviconAsset().warm(), withGraphiQL ? graphiqlPage().then((page) => page.warm()) : undefined]);
+  await Promise.all([activatePage().warm(), resetPasswordPage().warm(), faviconAsset().warm(), withGraphiQL ? graphiqlPage().then((page) => page.warm()) : undefined]);
 }

@@ -4,10 +4,12 @@ import type { GraphQLServer } from '../graphql/yoga.js';
 import { redactUrl, type Logger } from '../logger.js';
 import { routeOf, type AppMetrics } from '../metrics.js';
 import { SECURITY_HEADERS } from '../security/http-guards.js';
-import { activatePage, faviconAsset, graphiqlPage, wantsGraphiQL } from './pages.js';
+import { activatePage, faviconAsset, graphiqlPage, resetPasswordPage, wantsGraphiQL } from './pages.js';
 import { applyCors, type OriginPolicy } from './cors.js';
 import { createWebClientHandler, WEB_CLIENT_PATH } from './web-client.js';
+import { serveMetrics, type MetricsAccess } from './metrics-endpoint.js';
 import { requestIdFrom } from '../graphql/context.js';
+import { badRequestBody } from '../graphql/errors.js';
 
 export interface RouterOptions {
   yoga: GraphQLServer;
@@ -22,6 +24,9 @@ export interface RouterOptions {
   webClientDir: string;
   /** GET and POST /unsubscribe (one-click unsubscribe links of notification emails). */
   unsubscribe?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  metricsAccess: MetricsAccess;
+  /** False until the instance can refuse every revoked token (see app.ts); /health says 503 meanwhile. */
+  isReady: () => boolean;
 }
 
 const requestIds = new WeakMap<IncomingMessage, string>();
@@ -37,7 +42,7 @@ const headersOf = (req: IncomingMessage) => ({
 });
 
 /** The HTTP front door: a few plain routes, then Yoga for /graphql. */
-export function createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes, origins, graphiql, webClientDir, unsubscribe }: RouterOptions): RequestListener {
+export function createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes, origins, graphiql, webClientDir, unsubscribe, metricsAccess, isReady }: RouterOptions): RequestListener {
   const serveWebClient = createWebClientHandler(webClientDir);
   return (req, res) => {
     const startedAt = process.hrtime.bigint();
@@ -52,10 +57,12 @@ export function createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes
     });
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
 
-    if (path === '/health') return void health(orm, res);
-    if (path === '/metrics' && req.method === 'GET') return void serveMetrics(metrics, res);
+    if (path === '/health') return void health(orm, res, isReady);
+    if (path === '/metrics' && req.method === 'GET') return void serveMetrics(metrics, metricsAccess, req, res);
     const readOnly = req.method === 'GET' || req.method === 'HEAD';
+    // Pages behind emailed links: opening one never uses its token.
     if (path === '/activate' && readOnly) return void activatePage().serve(req, res);
+    if (path === '/reset-password' && readOnly) return void resetPasswordPage().serve(req, res);
     if ((path === '/favicon.svg' || path === '/favicon.ico') && readOnly) return void faviconAsset().serve(req, res);
     if (path === '/graphql' && applyCors(origins, req, res)) return;
     if (path === '/graphql' && graphiql && wantsGraphiQL(req.method, req.headers.accept)) {
@@ -101,17 +108,11 @@ function limitBody(req: IncomingMessage, res: ServerResponse, maxBodyBytes: numb
 
 function refuse(res: ServerResponse, status: number, message: string): void {
   res.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
-  res.end(JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] }));
+  res.end(badRequestBody(message));
 }
 
-async function serveMetrics(metrics: AppMetrics, res: ServerResponse): Promise<void> {
-  const body = await metrics.registry.metrics();
-  res.writeHead(200, { 'content-type': metrics.registry.contentType, 'cache-control': 'no-store' });
-  res.end(body);
-}
-
-async function health(orm: ORM, res: ServerResponse): Promise<void> {
-  const ok = await Promise.race([
+async function health(orm: ORM, res: ServerResponse, isReady: () => boolean): Promise<void> {
+  const ok = isReady() && await Promise.race([
     orm.em
       .getConnection()
       .execute('select 1')

@@ -15,6 +15,8 @@ export interface OutgoingMail {
 
 export interface MailTransport {
   send(mail: OutgoingMail): Promise<void>;
+  /** Resolves when the transport can take mail now (an SMTP connection and greeting); the outbox probes with it. */
+  verify(): Promise<void>;
   close(): void;
 }
 
@@ -39,11 +41,21 @@ function smtpTransport({ smtpUrl, from }: MailTransportOptions): MailTransport {
     async send(mail) {
       await transporter.sendMail({ to: mail.to, subject: mail.subject, text: mail.text, html: mail.html, headers: mail.headers ?? {}, messageId: `<${mail.id}@forum-api>` });
     },
+    async verify() {
+      await transporter.verify();
+    },
     close: () => transporter.close(),
   };
 }
 
 function fileTransport({ from, mailDir, appUrl, logLinks, logger }: MailTransportOptions): MailTransport {
+  if (logLinks) {
+    // A convenience for development that would be a leak anywhere else: say so where it is seen.
+    logger.warn(
+      { mailDir },
+      'SMTP_URL is not set: emails are written to files and their links are LOGGED WITH THEIR TOKENS (activation, password reset). Development only; set SMTP_URL anywhere else (in production links are never logged).',
+    );
+  }
   const transporter = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
   return {
     async send(mail) {
@@ -54,6 +66,7 @@ function fileTransport({ from, mailDir, appUrl, logLinks, logger }: MailTranspor
       const links = logLinks ? mail.text.match(new RegExp(`${escapeRegExp(appUrl)}/\\S+`, 'g')) ?? [] : [];
       logger.info({ file, kind: mail.kind, links }, 'email written to file (SMTP_URL is not set)');
     },
+    verify: async () => {},
     close: () => transporter.close(),
   };
 }

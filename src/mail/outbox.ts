@@ -57,6 +57,54 @@ interface ClaimedMail {
 }
 
 const MAX_BACKOFF_MS = 15 * 60_000;
+/** The longest pause between two probes of a broken transport: mail leaves within seconds of its recovery. */
+const MAX_PROBE_DELAY_MS = 10_000;
+
+/**
+ * Errors about one mail (the server refused its envelope or content); anything else (no
+ * connection, timeout, TLS, authentication) is this instance's transport, not the mail.
+ */
+const MAIL_ERROR_CODES = new Set(['EENVELOPE', 'EMESSAGE']);
+const isTransportFailure = (error: unknown) => !MAIL_ERROR_CODES.has(String((error as { code?: unknown }).code));
+
+/**
+ * A circuit breaker around this instance's transport. Instances share the outbox; one whose
+ * SMTP is down must not keep claiming mail, failing it and pushing its next attempt out while
+ * healthy instances could send it. After a transport failure it stops claiming until a probe of
+ * its transport succeeds, with its own backoff.
+ */
+class TransportBreaker {
+  private retryAt = 0;
+  private delayMs = 0;
+
+  constructor(private readonly baseMs: number) {}
+
+  get open(): boolean {
+    return this.delayMs > 0;
+  }
+
+  /** Milliseconds until the next probe (0 when closed or due). */
+  get waitMs(): number {
+    return this.open ? Math.max(0, this.retryAt - Date.now()) : 0;
+  }
+
+  /** Returns whether this failure opened it (only the first of a batch does). */
+  trip(): boolean {
+    if (this.open) return false;
+    this.delayMs = this.baseMs;
+    this.retryAt = Date.now() + this.delayMs;
+    return true;
+  }
+
+  probeFailed(): void {
+    this.delayMs = Math.min(this.delayMs * 2, MAX_PROBE_DELAY_MS);
+    this.retryAt = Date.now() + this.delayMs;
+  }
+
+  reset(): void {
+    this.delayMs = 0;
+  }
+}
 
 /**
  * Delivers queued emails. Rows are claimed with SKIP LOCKED and a lease, so several instances
@@ -67,8 +115,11 @@ export class OutboxWorker {
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = true;
+  private readonly breaker: TransportBreaker;
 
-  constructor(private readonly options: OutboxWorkerOptions) {}
+  constructor(private readonly options: OutboxWorkerOptions) {
+    this.breaker = new TransportBreaker(options.retryBaseMs);
+  }
 
   start(): void {
     this.stopped = false;
@@ -99,7 +150,7 @@ export class OutboxWorker {
       this.running = this.drain().finally(() => {
         this.running = undefined;
         if (this.stopped) return;
-        const next = this.again ? 0 : this.options.pollMs;
+        const next = this.breaker.open ? this.breaker.waitMs : this.again ? 0 : this.options.pollMs;
         this.again = false;
         this.schedule(next);
       });
@@ -109,8 +160,10 @@ export class OutboxWorker {
 
   private async drain(): Promise<void> {
     try {
+      // A nudge while the breaker is open waits for the probe's time like everything else.
+      if (this.breaker.open && (this.breaker.waitMs > 0 || !(await this.probe()))) return;
       for (;;) {
-        if (this.stopped) return;
+        if (this.stopped || this.breaker.open) return;
         const batch = await this.claim();
         await Promise.all(batch.map((mail) => this.deliver(mail)));
         if (batch.length < (this.options.batchSize ?? 20)) return;
@@ -140,8 +193,9 @@ export class OutboxWorker {
       this.options.onSent?.(mail.kind);
       this.options.logger.info({ mailId: mail.id, kind: mail.kind, attempts: mail.attempts }, 'email sent');
     } catch (error) {
-      const backoff = Math.min(this.options.retryBaseMs * 2 ** (mail.attempts - 1), MAX_BACKOFF_MS);
       const message = error instanceof Error ? error.message : String(error);
+      if (isTransportFailure(error)) return this.giveBack(mail, message);
+      const backoff = Math.min(this.options.retryBaseMs * 2 ** (mail.attempts - 1), MAX_BACKOFF_MS);
       this.options.logger.warn({ mailId: mail.id, kind: mail.kind, attempts: mail.attempts, retryInMs: backoff, err: message }, 'email not sent; will retry');
       await connection
         .execute(`update "mail_outbox" set "next_attempt_at" = now() + make_interval(secs => ?), "last_error" = ? where "id" = ?`, [
@@ -150,6 +204,38 @@ export class OutboxWorker {
           mail.id,
         ])
         .catch((dbError: unknown) => this.options.logger.warn({ err: dbError, mailId: mail.id }, 'mail outbox: could not record the failure; the lease will expire'));
+    }
+  }
+
+  /**
+   * This instance could not reach its transport: the mail goes back to the queue at once, its
+   * attempt not counted (its backoff is about the mail, and the mail did nothing wrong), and
+   * this instance stops claiming until a probe succeeds.
+   */
+  private async giveBack(mail: ClaimedMail, message: string): Promise<void> {
+    if (this.breaker.trip()) {
+      this.options.logger.warn({ err: message, retryInMs: this.breaker.waitMs }, 'mail transport failed; not claiming mail until it answers again');
+    }
+    await this.options.em
+      .getConnection()
+      .execute(`update "mail_outbox" set "next_attempt_at" = now(), "attempts" = greatest("attempts" - 1, 0), "last_error" = ? where "id" = ?`, [
+        message.slice(0, 1000),
+        mail.id,
+      ])
+      .catch((dbError: unknown) => this.options.logger.warn({ err: dbError, mailId: mail.id }, 'mail outbox: could not give a mail back; the lease will expire'));
+  }
+
+  /** Whether the transport answers again; closes the breaker when it does. */
+  private async probe(): Promise<boolean> {
+    try {
+      await this.options.transport.verify();
+      this.breaker.reset();
+      this.options.logger.info('mail transport answers again; sending queued mail');
+      return true;
+    } catch (error) {
+      this.breaker.probeFailed();
+      this.options.logger.debug({ err: error instanceof Error ? error.message : String(error), retryInMs: this.breaker.waitMs }, 'mail transport still failing');
+      return false;
     }
   }
 }

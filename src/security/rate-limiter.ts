@@ -16,6 +16,8 @@ export interface LimitState {
 /** Fixed-window counters: simple, and exact enough for abuse limits. */
 export interface CounterStore {
   increment(key: string, windowSeconds: number): Promise<LimitState>;
+  /** Gives back one counted attempt (a reservation that turned out not to count). */
+  decrement(key: string): Promise<void>;
   peek(key: string): Promise<LimitState | null>;
 }
 
@@ -33,6 +35,11 @@ export class MemoryCounterStore implements CounterStore {
     }
     window.count += 1;
     return { count: window.count, resetIn: (window.resetAt - now) / 1000 };
+  }
+
+  async decrement(key: string): Promise<void> {
+    const window = this.windows.get(key);
+    if (window && window.count > 0) window.count -= 1;
   }
 
   async peek(key: string): Promise<LimitState | null> {
@@ -54,6 +61,10 @@ const INCREMENT = `local c = redis.call('INCR', KEYS[1])
 if c == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return {c, redis.call('PTTL', KEYS[1])}`;
 
+// Never creates a key (a window that ended stays ended) and never goes below zero.
+const DECREMENT = `if (tonumber(redis.call('GET', KEYS[1]) or '0') > 0) then redis.call('DECR', KEYS[1]) end
+return 0`;
+
 /**
  * Counters shared by every instance. When Redis cannot answer, counting falls back to this
  * instance's memory: a Redis outage weakens the limits a little but never blocks sign-ins.
@@ -74,6 +85,14 @@ export class RedisCounterStore implements CounterStore {
     } catch (error) {
       this.logger.warn({ err: (error as Error).message }, 'rate limiter: Redis unavailable, counting in memory');
       return this.fallback.increment(key, windowSeconds);
+    }
+  }
+
+  async decrement(key: string): Promise<void> {
+    try {
+      await this.redis.eval(DECREMENT, 1, this.prefix + key);
+    } catch {
+      await this.fallback.decrement(key);
     }
   }
 

@@ -1,4 +1,4 @@
-import { rateLimited } from '../graphql/errors.js';
+import { isAppError, rateLimited } from '../graphql/errors.js';
 import type { CounterStore, RateLimitRule } from './rate-limiter.js';
 
 export interface RateLimitRules {
@@ -7,7 +7,34 @@ export interface RateLimitRules {
   registerPerIp: RateLimitRule;
   refreshPerIp: RateLimitRule;
   typingPerUser: RateLimitRule;
+  resetPasswordPerIp: RateLimitRule;
+  emailRequestsPerIp: RateLimitRule;
 }
+
+/** A password check counted in advance; `succeeded` gives the attempt back. */
+export interface PasswordAttempt {
+  succeeded(): Promise<void>;
+  /** Awaits `check` and keeps the attempt counted only if it failed with INVALID_CREDENTIALS. */
+  settle<T>(check: Promise<T>): Promise<T>;
+}
+
+function passwordAttempt(giveBack: () => Promise<void>): PasswordAttempt {
+  return {
+    succeeded: giveBack,
+    async settle(check) {
+      try {
+        const value = await check;
+        await giveBack();
+        return value;
+      } catch (error) {
+        if (!isAppError(error) || error.code !== 'INVALID_CREDENTIALS') await giveBack();
+        throw error;
+      }
+    },
+  };
+}
+
+const UNCOUNTED = passwordAttempt(async () => {});
 
 /**
  * The API's abuse limits (API.md "Rate limits"), one method per rule. Beyond a limit the
@@ -19,19 +46,29 @@ export class RateLimits {
     private readonly rules: RateLimitRules,
   ) {}
 
-  /** Before a login: every attempt counts against the IP; an email locked by failures stays locked. */
-  async beforeLogin(ip: string, email: string): Promise<void> {
+  /** Before a login: every attempt counts against the IP, and reserves one check of the account's password. */
+  async beforeLogin(ip: string, email: string): Promise<PasswordAttempt> {
     await this.consume(`login:ip:${ip}`, this.rules.loginPerIp);
-    const { limit } = this.rules.loginFailuresPerEmail;
-    if (limit <= 0) return;
-    const failures = await this.store.peek(`login:fail:${email}`);
-    if (failures && failures.count >= limit) throw rateLimited(failures.resetIn);
+    return this.reservePasswordCheck(email);
   }
 
-  /** Only failures count per email, so its owner is not locked out by their own sign-ins. */
-  async loginFailed(email: string): Promise<void> {
+  /**
+   * Reserves one check of an account's password (login, changePassword) before any hashing, in
+   * one atomic increment: however many attempts arrive at once, at most the limit get through
+   * per window. Only failures should count, so the owner is not locked out by their own
+   * sign-ins: the caller gives the attempt back when the password was right.
+   */
+  async reservePasswordCheck(email: string): Promise<PasswordAttempt> {
     const rule = this.rules.loginFailuresPerEmail;
-    if (rule.limit > 0) await this.store.increment(`login:fail:${email}`, rule.windowSeconds);
+    if (rule.limit <= 0) return UNCOUNTED;
+    const key = `login:fail:${email}`;
+    const state = await this.store.increment(key, rule.windowSeconds);
+    if (state.count > rule.limit) {
+      // Refused unchecked, so it must not hold a place that a checked attempt could need later.
+      await this.store.decrement(key);
+      throw rateLimited(state.resetIn);
+    }
+    return passwordAttempt(() => this.store.decrement(key));
   }
 
   beforeRegister(ip: string): Promise<void> {
@@ -44,6 +81,21 @@ export class RateLimits {
 
   beforeSetTyping(userId: string): Promise<void> {
     return this.consume(`typing:user:${userId}`, this.rules.typingPerUser);
+  }
+
+  beforeResetPassword(ip: string): Promise<void> {
+    return this.consume(`reset:ip:${ip}`, this.rules.resetPasswordPerIp);
+  }
+
+  /**
+   * resendActivation and requestPasswordReset per IP. Their answer must not change (it would
+   * tell a caller something), so beyond the limit this says "do not mail" instead of failing.
+   */
+  async mayRequestEmail(ip: string): Promise<boolean> {
+    const rule = this.rules.emailRequestsPerIp;
+    if (rule.limit <= 0) return true;
+    const state = await this.store.increment(`email-request:ip:${ip}`, rule.windowSeconds);
+    return state.count <= rule.limit;
   }
 
   private async consume(key: string, rule: RateLimitRule): Promise<void> {

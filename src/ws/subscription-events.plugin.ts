@@ -2,7 +2,8 @@ import { createSourceEventStream, execute, type ExecutionArgs, type ExecutionRes
 import type { Plugin } from 'graphql-yoga';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../graphql/context.js';
-import { isAppError, tokenRevoked } from '../graphql/errors.js';
+import { AppError, isAppError, tokenExpired, tokenRevoked } from '../graphql/errors.js';
+import type { AppServices } from '../services.js';
 
 function isAsyncIterable<T>(value: unknown): value is AsyncIterable<T> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
@@ -26,19 +27,70 @@ function eventContext(base: Context): Context {
   };
 }
 
+/** How a stream learns that it must end: its session was revoked, or its access token expired. */
+interface StreamGuard {
+  readonly ended: Promise<AppError>;
+  dispose(): void;
+}
+
+const UNGUARDED: StreamGuard = { ended: new Promise<AppError>(() => {}), dispose: () => {} };
+
+/**
+ * Registers an SSE stream under its session, where the revocation listener and the expiry timer
+ * of sockets reach it too (see services.ts): it ends within a second of a revocation heard from
+ * any instance, and at its token's expiry, whether or not an event comes.
+ */
+function guardStream(services: AppServices, sessionId: string, expiresAt: Date, release: () => void): StreamGuard {
+  let end!: (error: AppError) => void;
+  const ended = new Promise<AppError>((resolve) => (end = resolve));
+  const stream = { close: (_code: number, reason: string) => end(reason === 'token expired' ? tokenExpired() : tokenRevoked()) };
+  services.sessionStreams.add(stream, sessionId, expiresAt);
+  // Revoked between the context's token check and this registration.
+  if (services.revokedSessions.has(sessionId)) end(tokenRevoked());
+  return {
+    ended,
+    dispose: () => {
+      services.sessionStreams.remove(stream);
+      release();
+    },
+  };
+}
+
+/**
+ * Sockets end their own streams (the socket closes on revocation and expiry, and its expiry can
+ * move with `renewConnection`); a stream over HTTP (SSE) has nothing else to end it.
+ */
+async function guardFor(context: Context & { websocket?: unknown; request?: Request }, sessionId: string | null): Promise<StreamGuard> {
+  if (context.websocket || !sessionId) return UNGUARDED;
+  const authorization = context.request?.headers.get('authorization');
+  if (!authorization) return UNGUARDED;
+  const { sessions, connectionCaps } = context.services;
+  const expiresAt = sessions.accessTokenExpiry(sessions.bearerToken(authorization));
+  // SSE streams count with the user's and the address's sockets.
+  const release = connectionCaps.acquire((await context.viewer())?.id ?? sessionId, context.ip);
+  if (!release) throw new AppError('RATE_LIMITED', 'Too many open subscriptions; close one first.', { retryAfter: 1 });
+  return guardStream(context.services, sessionId, expiresAt, release);
+}
+
+const END = Symbol('end');
+
 /**
  * Maps source events to results like graphql-js does, but `return()` reaches the source at
- * once (an async generator would wait for the next event first, keeping the pub/sub listener).
+ * once (an async generator would wait for the next event first, keeping the pub/sub listener),
+ * and the guard can end the stream between events with a final error.
  */
 function mapEvents(
   source: AsyncIterable<unknown>,
   toResult: (event: unknown) => Promise<ExecutionResult>,
   isRevoked: () => boolean,
+  guard: StreamGuard,
 ): AsyncIterableIterator<ExecutionResult> {
   const iterator = source[Symbol.asyncIterator]();
+  const guardEnded = guard.ended.then((error) => ({ [END]: error }));
   let finished = false;
   const finish = async (): Promise<IteratorResult<ExecutionResult>> => {
     finished = true;
+    guard.dispose();
     await iterator.return?.();
     return { done: true, value: undefined };
   };
@@ -48,7 +100,11 @@ function mapEvents(
     },
     async next() {
       if (finished) return { done: true, value: undefined };
-      const event = await iterator.next();
+      const event = await Promise.race([iterator.next(), guardEnded]);
+      if (END in event) {
+        await finish();
+        return { done: false, value: { errors: [event[END]] } };
+      }
       if (event.done) return finish();
       if (isRevoked()) {
         // A stream must not outlive its session, over SSE as over WebSocket.
@@ -67,8 +123,9 @@ function mapEvents(
 
 /**
  * Runs each subscription event with its own context (fresh EntityManager fork and loaders)
- * and ends the stream when the subscriber's session is revoked. Unexpected resolver errors of
- * events are logged here: Yoga's execute hooks do not see them.
+ * and ends the stream when the subscriber's session is revoked or, over SSE, its access token
+ * expires. Unexpected resolver errors of events are logged here: Yoga's execute hooks do not
+ * see them.
  */
 export const useSubscriptionEventContext = (): Plugin<Context> => ({
   onSubscribe: ({ setSubscribeFn }) => {
@@ -79,6 +136,14 @@ export const useSubscriptionEventContext = (): Plugin<Context> => ({
       // Every subscription field is behind the loggedIn scope, so a live source means the
       // viewer was resolved (the promise is settled); null only for a field that needs none.
       const sessionId = await base.sessionId().catch(() => null);
+      let guard: StreamGuard;
+      try {
+        guard = await guardFor(base, sessionId);
+      } catch (error) {
+        await source[Symbol.asyncIterator]().return?.();
+        if (isAppError(error)) return { errors: [error] };
+        throw error;
+      }
       return mapEvents(
         source,
         async (event) => {
@@ -91,6 +156,7 @@ export const useSubscriptionEventContext = (): Plugin<Context> => ({
           return result;
         },
         () => sessionId !== null && base.services.revokedSessions.has(sessionId),
+        guard,
       );
     });
   },

@@ -21,6 +21,8 @@ export const MAX_PAYLOAD_BYTES = 64 * 1024;
 /** Operations one connection may run at once; a chat UI needs a few (inbox + open conversations). */
 export const MAX_OPERATIONS_PER_CONNECTION = 50;
 export const CONNECTION_INIT_WAIT_MS = 3_000;
+/** WebSocket "policy violation": a user or an address already holds MAX_CONNECTIONS_PER_USER/_IP. */
+const TOO_MANY_CONNECTIONS_CLOSE_CODE = 1008;
 /** graphql-ws's code for a server-side failure; the client may retry. */
 const INTERNAL_ERROR_CLOSE_CODE = 4500;
 
@@ -192,6 +194,12 @@ export function attachGraphQLWebSocketServer({ server, yoga, services, logger, o
           // The client may have gone, or the session been revoked, while the user was loading.
           if (socket.readyState !== socket.OPEN) return false;
           if (revokedSessions.has(auth.sessionId)) return refuse(socket, 'token revoked');
+          const release = services.connectionCaps.acquire(auth.user.id, clientAddress(request, config.TRUST_PROXY) ?? 'unknown');
+          if (!release) {
+            socket.close(TOO_MANY_CONNECTIONS_CLOSE_CODE, 'too many connections');
+            return false;
+          }
+          socket.once('close', release);
           ctx.extra.connection = { id: randomUUID(), accessToken: auth.accessToken, sessionId: auth.sessionId, userId: auth.user.id };
           sockets.add(socket, auth.sessionId, new Date(auth.claims.exp * 1000));
           services.socketLifecycle.opened({ userId: auth.user.id, sessionId: auth.sessionId, connectionId: ctx.extra.connection.id });

@@ -63,6 +63,10 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     RATE_LIMIT_REFRESH_PER_IP: '100000',
     // Test files share one Redis: each deployment (its database) keeps its keys apart.
     REDIS_KEY_PREFIX: `test:${createHash('sha256').update(db.url).digest('hex').slice(0, 12)}:`,
+    RATE_LIMIT_RESET_PASSWORD_PER_IP: '100000',
+    RATE_LIMIT_EMAIL_REQUESTS_PER_IP: '100000',
+    // Every test client comes from 127.0.0.1; the caps have their own test.
+    MAX_CONNECTIONS_PER_IP: '100000',
     ...options.env,
   });
   const app = await buildApp(config, options.buildOptions);

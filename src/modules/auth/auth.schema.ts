@@ -2,6 +2,8 @@ import { builder } from '../../graphql/builder.js';
 import { MessagePayload, okMessage } from '../../graphql/common.schema.js';
 import { signedInViewer, type Context } from '../../graphql/context.js';
 import { unauthenticated } from '../../graphql/errors.js';
+import { parseEmail } from '../../validation.js';
+import { mailOffRequestPath } from './mail-off-request.js';
 import { UserRef, revealEmailToCaller } from '../user/user.schema.js';
 import { RESET_REQUESTED_MESSAGE, changePassword, requestPasswordReset, resetPassword } from './password.service.js';
 import type { AuthPayloadShape, ClientInfo } from './session.service.js';
@@ -102,7 +104,9 @@ builder.mutationFields((t) => ({
     description: 'Emails a 30-minute, single-use reset link; answers the same for any address.',
     args: { email: t.arg.string({ required: true }) },
     resolve: async (_root, { email }, context) => {
-      if (await requestPasswordReset(context.em, email, resetSettings(context))) context.services.outbox.nudge();
+      const address = parseEmail(email);
+      const settings = resetSettings(context);
+      await mailOffRequestPath(context.services, context.ip, 'requestPasswordReset', (em) => requestPasswordReset(em, address, settings));
       return okMessage(RESET_REQUESTED_MESSAGE);
     },
   }),
@@ -111,7 +115,7 @@ builder.mutationFields((t) => ({
     description: 'Sets a new password from an emailed token and ends every session of the account.',
     args: { token: t.arg.string({ required: true }), newPassword: t.arg.string({ required: true }) },
     resolve: async (_root, { token, newPassword }, context) => {
-      await resetPassword(context.em, context.services.sessions, token, newPassword);
+      await resetPassword(context.em, context.services.sessions, context.services.rateLimits, context.ip, token, newPassword);
       return okMessage('Password changed. Sign in with the new password.');
     },
   }),
@@ -121,6 +125,14 @@ builder.mutationFields((t) => ({
     description: 'Changes the password, ends every session and returns a fresh one.',
     args: { currentPassword: t.arg.string({ required: true }), newPassword: t.arg.string({ required: true }) },
     resolve: async (_root, { currentPassword, newPassword }, context) =>
-      changePassword(context.em, context.services.sessions, await signedInViewer(context), currentPassword, newPassword, clientInfo(context)),
+      changePassword(
+        context.em,
+        context.services.sessions,
+        context.services.rateLimits,
+        await signedInViewer(context),
+        currentPassword,
+        newPassword,
+        clientInfo(context),
+      ),
   }),
 }));

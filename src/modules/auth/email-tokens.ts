@@ -40,6 +40,26 @@ export async function consumeEmailToken(em: EntityManager, token: string, purpos
     [tokenHash, purpose],
   );
   if (rows[0]) return rows[0].user_id;
+  return refuseEmailToken(em, tokenHash, purpose);
+}
+
+/**
+ * Fails unless `token` could be consumed now, without consuming it: work that costs something
+ * (hashing a new password) is done only for a token that can succeed. The later
+ * `consumeEmailToken` still decides, so a token used in between is refused there.
+ */
+export async function checkEmailToken(em: EntityManager, token: string, purpose: EmailTokenPurpose): Promise<void> {
+  if (!TOKEN_RE.test(token)) throw invalidToken();
+  const tokenHash = hashEmailToken(token);
+  const [usable] = await sql<{ user_id: string }[]>(
+    em,
+    `select "user_id" from "email_token" where "token_hash" = ? and "purpose" = ? and "used_at" is null and "expires_at" > now()`,
+    [tokenHash, purpose],
+  );
+  if (!usable) await refuseEmailToken(em, tokenHash, purpose);
+}
+
+async function refuseEmailToken(em: EntityManager, tokenHash: string, purpose: EmailTokenPurpose): Promise<never> {
   const existing = await em.findOne(EmailToken, { tokenHash, purpose }, { fields: ['usedAt', 'expiresAt'] });
   if (existing && !existing.usedAt && existing.expiresAt <= new Date()) throw tokenExpired();
   throw invalidToken();

@@ -4,7 +4,11 @@ import { claimEmailCooldown, enqueueMail } from '../../mail/outbox.js';
 import { passwordResetEmail } from '../../mail/templates.js';
 import { emailField, parseInput, passwordField } from '../../validation.js';
 import { User, type UserEntity } from '../user/user.entity.js';
-import { consumeEmailToken, issueEmailToken } from './email-tokens.js';
+import { sql } from '../../db.js';
+import { retryOnConflict } from '../../db/transaction-retry.js';
+import { invalidCredentials } from '../../graphql/errors.js';
+import type { RateLimits } from '../../security/rate-limits.js';
+import { checkEmailToken, consumeEmailToken, issueEmailToken } from './email-tokens.js';
 import { hashPassword } from './passwords.js';
 import type { AuthPayloadShape, ClientInfo, SessionService } from './session.service.js';
 
@@ -32,31 +36,64 @@ export async function requestPasswordReset(em: EntityManager, rawEmail: string, 
   });
 }
 
-/** Sets a new password from an emailed token (single-use) and ends every session of the account. */
-export async function resetPassword(em: EntityManager, sessions: SessionService, token: string, newPassword: string): Promise<void> {
+/**
+ * Sets a new password from an emailed token (single-use) and ends every session of the account,
+ * in one transaction: either both happen or neither. The token is checked before the new
+ * password is hashed, so a made-up token costs no hashing.
+ */
+export async function resetPassword(
+  em: EntityManager,
+  sessions: SessionService,
+  limits: RateLimits,
+  ip: string,
+  token: string,
+  newPassword: string,
+): Promise<void> {
+  await limits.beforeResetPassword(ip);
   parseInput(newPasswordSchema, { newPassword });
+  await checkEmailToken(em, token, 'password_reset');
   const passwordHash = await hashPassword(newPassword);
-  const userId = await em.transactional(async (tx) => {
-    const id = await consumeEmailToken(tx, token, 'password_reset');
-    await tx.nativeUpdate(User, { id }, { passwordHash, passwordChangedAt: new Date() });
-    return id;
-  });
-  await sessions.revokeSessions(em, userId, null, 'password_reset');
+  const { userId, revoked } = await retryOnConflict(() =>
+    em.transactional(async (tx) => {
+      const id = await consumeEmailToken(tx, token, 'password_reset');
+      await sql(tx, `update "user" set "password_hash" = ?, "password_changed_at" = now() where "id" = ?`, [passwordHash, id]);
+      return { userId: id, revoked: await sessions.revokeInTransaction(tx, id, null, 'password_reset') };
+    }),
+  );
+  sessions.announceRevoked(userId, revoked);
 }
 
-/** Changes the viewer's password, ends all their sessions, and starts a fresh one for this client. */
+/**
+ * Changes the viewer's password, ends all their sessions and starts a fresh one for this
+ * client, in one transaction. A wrong current password counts toward the account's login
+ * failures (a stolen access token must not allow unlimited guessing).
+ */
 export async function changePassword(
   em: EntityManager,
   sessions: SessionService,
+  limits: RateLimits,
   viewer: UserEntity,
   currentPassword: string,
   newPassword: string,
   client: ClientInfo,
 ): Promise<AuthPayloadShape> {
   parseInput(newPasswordSchema, { newPassword });
-  await sessions.checkPassword(em, viewer, currentPassword);
+  const attempt = await limits.reservePasswordCheck(viewer.email);
+  const checkedHash = await attempt.settle(sessions.checkPassword(em, viewer, currentPassword));
   const passwordHash = await hashPassword(newPassword);
-  await em.nativeUpdate(User, { id: viewer.id }, { passwordHash, passwordChangedAt: new Date() });
-  await sessions.revokeSessions(em, viewer.id, null, 'password_change');
-  return em.transactional((tx) => sessions.startSession(tx, viewer, client));
+  const { payload, revoked } = await retryOnConflict(() =>
+    em.transactional(async (tx) => {
+      // Only over the hash that was checked: a concurrent change makes this one fail.
+      const changed = await sql<{ id: string }[]>(
+        tx,
+        `update "user" set "password_hash" = ?, "password_changed_at" = now() where "id" = ? and "password_hash" = ? returning "id"`,
+        [passwordHash, viewer.id, checkedHash],
+      );
+      if (changed.length === 0) throw invalidCredentials();
+      const revokedIds = await sessions.revokeInTransaction(tx, viewer.id, null, 'password_change');
+      return { revoked: revokedIds, payload: await sessions.startSession(tx, viewer, client) };
+    }),
+  );
+  sessions.announceRevoked(viewer.id, revoked);
+  return payload;
 }

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { hash, verify, type Algorithm, type Options } from '@node-rs/argon2';
 import { isDjangoPbkdf2Hash, isUnusablePasswordHash, verifyDjangoPbkdf2 } from './django-pbkdf2.js';
+import { rateLimited } from '../../graphql/errors.js';
 
 // OWASP's argon2id recommendation: 19 MiB, 2 iterations, 1 lane. @node-rs/argon2 hashes on
 // libuv's thread pool, so the event loop keeps serving while a login hashes.
@@ -19,11 +20,29 @@ const DEFAULT_THREAD_POOL_SIZE = 4;
  */
 export const HASH_CONCURRENCY = Math.max(1, Math.min(availableParallelism() - 1, DEFAULT_THREAD_POOL_SIZE - 1));
 
+/**
+ * Hashes that may wait for a slot. A hash takes about 10 ms of a thread (`npm run bench`, W2:
+ * ~100 verifications a second on one thread), so 100 waiting per thread is about a second of
+ * work; beyond it a caller gets RATE_LIMITED at once instead of queueing without end (an
+ * anonymous flood of `login`/`resetPassword` would otherwise delay every sign-in). Set from
+ * HASH_QUEUE_MAX by `limitHashQueue`.
+ */
+let maxWaiting = 100 * HASH_CONCURRENCY;
+
+export function limitHashQueue(limit: number | undefined): void {
+  maxWaiting = limit ?? 100 * HASH_CONCURRENCY;
+}
+
 let running = 0;
 const waiting: Array<() => void> = [];
 
-async function withHashSlot<T>(task: () => Promise<T>): Promise<T> {
+/**
+ * The one gate every password hash or verification goes through, whatever its kind: at most
+ * HASH_CONCURRENCY at once, a bounded queue behind them, RATE_LIMITED beyond it.
+ */
+export async function withHashSlot<T>(task: () => Promise<T>): Promise<T> {
   if (running < HASH_CONCURRENCY) running += 1;
+  else if (waiting.length >= maxWaiting) throw rateLimited(1);
   else await new Promise<void>((resolve) => waiting.push(resolve)); // the finishing hash hands its slot over
   try {
     return await task();
@@ -51,9 +70,11 @@ export async function verifyPassword(storedHash: string | null | undefined, pass
   }
   // Hashes imported from the Django original verify as Django does; login then rehashes them.
   if (isDjangoPbkdf2Hash(storedHash)) return withHashSlot(() => verifyDjangoPbkdf2(storedHash, password));
-  try {
-    return await withHashSlot(() => verify(storedHash, password));
-  } catch {
-    return false;
-  }
+  return withHashSlot(async () => {
+    try {
+      return await verify(storedHash, password);
+    } catch {
+      return false; // a malformed stored hash matches nothing
+    }
+  });
 }

@@ -1,7 +1,9 @@
 import { builder } from '../../graphql/builder.js';
 import { MessagePayload, okMessage } from '../../graphql/common.schema.js';
 import type { Context } from '../../graphql/context.js';
+import { parseEmail } from '../../validation.js';
 import { RoleEnum, UserRef, revealEmailToCaller } from '../user/user.schema.js';
+import { mailOffRequestPath } from './mail-off-request.js';
 import { REGISTERED_MESSAGE, RESEND_MESSAGE, activateAccount, registerCompany, resendActivation, type RegistrationSettings } from './registration.service.js';
 
 const RegisterInput = builder.inputType('RegisterInput', {
@@ -48,7 +50,9 @@ builder.mutationFields((t) => ({
     description: 'Emails a new activation link to an inactive account; answers the same for any address.',
     args: { email: t.arg.string({ required: true }) },
     resolve: async (_root, { email }, context) => {
-      if (await resendActivation(context.em, email, registrationSettings(context))) context.services.outbox.nudge();
+      const address = parseEmail(email);
+      const settings = registrationSettings(context);
+      await mailOffRequestPath(context.services, context.ip, 'resendActivation', (em) => resendActivation(em, address, settings));
       return okMessage(RESEND_MESSAGE);
     },
   }),

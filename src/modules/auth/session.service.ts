@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { sql } from '../../db.js';
+import { retryOnConflict } from '../../db/transaction-retry.js';
 import { isUuid } from '../../validation.js';
 import { forbidden, invalidCredentials, invalidToken, accountInactive, notFound, tokenExpired, tokenRevoked, unauthenticated } from '../../graphql/errors.js';
 import { User, type UserEntity } from '../user/user.entity.js';
@@ -113,6 +114,11 @@ export class SessionService {
     return !row || row.revoked;
   }
 
+  /** When a valid access token expires; a stream opened with it must end then. */
+  accessTokenExpiry(accessToken: string): Date {
+    return new Date(this.liveAccessClaims(accessToken).exp * 1000);
+  }
+
   /** Parses an `Authorization` header value; anything but `Bearer <token>` is INVALID_TOKEN. */
   bearerToken(header: string): string {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
@@ -125,9 +131,18 @@ export class SessionService {
     const user = email.length <= 254 ? await em.findOne(User, { email }, { populate: ['passwordHash'] }) : null;
     // verifyPassword hashes a dummy when there is no user, so both failures take as long.
     if (!(await verifyPassword(user?.passwordHash, password)) || !user) throw invalidCredentials();
-    await upgradeLegacyPasswordHash(em, user.id, user.passwordHash, password);
+    const verifiedHash = await upgradeLegacyPasswordHash(em, user.id, user.passwordHash, password);
     if (!user.isActive) throw accountInactive();
-    return em.transactional((tx) => this.startSession(tx, user, client));
+    return retryOnConflict(() =>
+      em.transactional(async (tx) => {
+        // The row lock orders this login against a password change: a change that committed
+        // since the check makes this password stale; one that comes later waits for this
+        // session and then revokes it with the others.
+        const [current] = await sql<{ password_hash: string }[]>(tx, `select "password_hash" from "user" where "id" = ? for share`, [user.id]);
+        if (current?.password_hash !== verifiedHash) throw invalidCredentials();
+        return this.startSession(tx, user, client);
+      }),
+    );
   }
 
   /** Creates a session (its absolute expiry fixed now) and its first token pair. */
@@ -146,28 +161,32 @@ export class SessionService {
   /**
    * Rotates a refresh token. One UPDATE decides the single winner among concurrent callers;
    * a loser within the grace window gets the winner's pair, any other reuse revokes the session.
+   * Locks the session row before the token row, the order every revocation uses too, so a
+   * refresh and a revocation queue behind each other instead of deadlocking.
    */
   async refresh(em: EntityManager, refreshToken: string): Promise<AuthPayloadShape> {
     const claims = this.jwt.verify(refreshToken, 'refresh');
-    const outcome = await em.transactional(async (tx): Promise<{ pair: AuthPayloadShape } | { reuse: true }> => {
+    const outcome = await retryOnConflict(() => em.transactional(async (tx): Promise<{ pair: AuthPayloadShape } | { reuse: true }> => {
+      // A revocation that committed first is seen here; one that comes later waits for this
+      // transaction and then revokes the successor too.
+      const [session] = await sql<{ expires_at: string | Date; revoked_at: string | Date | null }[]>(
+        tx,
+        `update "session" set "last_used_at" = ? where "id" = ? returning "expires_at", "revoked_at"`,
+        [new Date(), claims.sid],
+      );
+      if (!session) throw invalidToken();
+      if (session.revoked_at !== null) throw tokenRevoked();
+      const sessionEnd = new Date(session.expires_at);
       // The successor's jti is chosen first so that claiming the token also links it to its
       // successor: one statement where there were two (`npm run bench`, W3).
       const successorJti = randomUUID();
       const [won] = await sql<{ session_id: string }[]>(
         tx,
-        `update "refresh_token" set "used_at" = now(), "successor_jti" = ? where "jti" = ? and "used_at" is null and "revoked_at" is null returning "session_id"`,
-        [successorJti, claims.jti],
+        `update "refresh_token" set "used_at" = now(), "successor_jti" = ?
+         where "jti" = ? and "session_id" = ? and "used_at" is null and "revoked_at" is null returning "session_id"`,
+        [successorJti, claims.jti, claims.sid],
       );
       if (won) {
-        // Touching the session locks its row, as FOR UPDATE would: a concurrent revocation
-        // either committed before (and is seen here) or waits and then revokes the successor too.
-        const [session] = await sql<{ expires_at: string | Date; revoked_at: string | Date | null }[]>(
-          tx,
-          `update "session" set "last_used_at" = ? where "id" = ? returning "expires_at", "revoked_at"`,
-          [new Date(), won.session_id],
-        );
-        if (!session || session.revoked_at !== null) throw tokenRevoked();
-        const sessionEnd = new Date(session.expires_at);
         if (sessionEnd <= new Date()) throw tokenExpired();
         const user = await this.users.load(tx, claims.sub);
         if (!user || !user.isActive) throw invalidToken();
@@ -176,10 +195,9 @@ export class SessionService {
       }
       const [presented] = await sql<{ revoked: boolean; in_grace: boolean; successor_jti: string | null }[]>(
         tx,
-        `select (r."revoked_at" is not null or s."revoked_at" is not null) as "revoked",
-                (r."used_at" > now() - make_interval(secs => ?)) as "in_grace", r."successor_jti"
-         from "refresh_token" r join "session" s on s."id" = r."session_id" where r."jti" = ?`,
-        [this.settings.reuseGraceSeconds, claims.jti],
+        `select ("revoked_at" is not null) as "revoked", ("used_at" > now() - make_interval(secs => ?)) as "in_grace", "successor_jti"
+         from "refresh_token" where "jti" = ? and "session_id" = ?`,
+        [this.settings.reuseGraceSeconds, claims.jti, claims.sid],
       );
       if (!presented) throw invalidToken();
       if (presented.revoked) throw tokenRevoked();
@@ -194,7 +212,7 @@ export class SessionService {
         if (successor && user) return { pair: this.payload(fromRaw(successor), user) };
       }
       return { reuse: true };
-    });
+    }));
     if ('pair' in outcome) return outcome.pair;
     await this.revokeSessions(em, claims.sub, [claims.sid], 'refresh_token_reuse');
     throw tokenRevoked();
@@ -240,37 +258,52 @@ export class SessionService {
    * Returns the ids that this call revoked.
    */
   async revokeSessions(em: EntityManager, userId: string, sessionIds: string[] | null, reason: RevokeReason): Promise<string[]> {
-    if (sessionIds && sessionIds.length === 0) return [];
-    const validIds = sessionIds?.filter(isUuid);
-    if (validIds && validIds.length === 0) return [];
-    const revoked = await em.transactional(async (tx) => {
-      const rows = await sql<{ id: string }[]>(
-        tx,
-        `update "session" set "revoked_at" = now(), "revoke_reason" = ?
-         where "user_id" = ? and "revoked_at" is null ${validIds ? `and "id" in (${validIds.map(() => '?').join(', ')})` : ''}
-         returning "id"`,
-        [reason, userId, ...(validIds ?? [])],
-      );
-      const ids = rows.map((row) => row.id);
-      if (ids.length > 0) {
-        await sql(
-          tx,
-          `update "refresh_token" set "revoked_at" = now() where "revoked_at" is null and "session_id" in (${ids.map(() => '?').join(', ')})`,
-          ids,
-        );
-      }
-      return ids;
-    });
-    this.users.forget(userId);
-    this.revoked.publish({ userId, sessionIds: revoked });
+    const revoked = await retryOnConflict(() => em.transactional((tx) => this.revokeInTransaction(tx, userId, sessionIds, reason)));
+    this.announceRevoked(userId, revoked);
     return revoked;
   }
 
-  /** Checks the viewer's current password, for operations that need it again. */
-  async checkPassword(em: EntityManager, viewer: UserEntity, password: string): Promise<void> {
+  /**
+   * The database half of a revocation, for a caller that revokes inside a larger transaction
+   * (a password change); it must call `announceRevoked` once that transaction has committed.
+   * Session rows are locked first, then refresh tokens: the order `refresh` takes them in.
+   */
+  async revokeInTransaction(tx: EntityManager, userId: string, sessionIds: string[] | null, reason: RevokeReason): Promise<string[]> {
+    const validIds = sessionIds?.filter(isUuid);
+    if (validIds && validIds.length === 0) return [];
+    const rows = await sql<{ id: string }[]>(
+      tx,
+      `update "session" set "revoked_at" = now(), "revoke_reason" = ?
+       where "user_id" = ? and "revoked_at" is null ${validIds ? `and "id" in (${validIds.map(() => '?').join(', ')})` : ''}
+       returning "id"`,
+      [reason, userId, ...(validIds ?? [])],
+    );
+    const ids = rows.map((row) => row.id);
+    if (ids.length > 0) {
+      await sql(
+        tx,
+        `update "refresh_token" set "revoked_at" = now() where "revoked_at" is null and "session_id" in (${ids.map(() => '?').join(', ')})`,
+        ids,
+      );
+    }
+    return ids;
+  }
+
+  /** Publishes committed revocations: every instance refuses their tokens and ends their streams. */
+  announceRevoked(userId: string, sessionIds: string[]): void {
+    this.users.forget(userId);
+    this.revoked.publish({ userId, sessionIds });
+  }
+
+  /**
+   * Checks the viewer's current password, for operations that need it again; returns the hash
+   * it was checked against, so a change can be made only if it is still the current one.
+   */
+  async checkPassword(em: EntityManager, viewer: UserEntity, password: string): Promise<string> {
     const user = await em.findOne(User, viewer.id, { populate: ['passwordHash'] });
     if (!user) throw unauthenticated();
     if (!(await verifyPassword(user.passwordHash, password))) throw invalidCredentials();
+    return user.passwordHash;
   }
 
   private async insertRefreshToken(

@@ -1,5 +1,4 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { isAppError } from '../../graphql/errors.js';
 import type { RateLimits } from '../../security/rate-limits.js';
 import type { AuthPayloadShape, ClientInfo, SessionService } from './session.service.js';
 
@@ -13,11 +12,6 @@ export async function signIn(
   client: ClientInfo,
 ): Promise<AuthPayloadShape> {
   const normalized = email.trim().toLowerCase();
-  await limits.beforeLogin(client.ip ?? 'unknown', normalized);
-  try {
-    return await sessions.login(em, normalized, password, client);
-  } catch (error) {
-    if (isAppError(error) && error.code === 'INVALID_CREDENTIALS') await limits.loginFailed(normalized);
-    throw error;
-  }
+  const attempt = await limits.beforeLogin(client.ip ?? 'unknown', normalized);
+  return attempt.settle(sessions.login(em, normalized, password, client));
 }

@@ -67,8 +67,10 @@ export const ConversationRef = builder.loadableObject('Conversation', {
       type: 'DateTime',
       description: 'When the newest message was sent, or when the conversation started; conversations are listed by it.',
     }),
-    messages: t.field({
+    messages: t.loadable({
       type: MessageConnection,
+      // One loader per field of the document (its arguments are the same for every parent).
+      byPath: true,
       description:
         'History as a Relay connection, edges oldest to newest on every page. No arguments: the newest 20 (as `last: 20`). Page back with `last` + `before: pageInfo.startCursor` while hasPreviousPage; catch up after a reconnect with `first` + `after: <cursor of the newest message held>` while hasNextPage.',
       args: {
@@ -77,7 +79,8 @@ export const ConversationRef = builder.loadableObject('Conversation', {
         last: t.arg.int({ description: 'The newest messages before `before` (or of all): 20 when neither first nor last is given, at most 100.' }),
         before: t.arg.string({ description: 'Only messages older than this cursor (a Message.cursor or an edge cursor of this conversation).' }),
       },
-      resolve: async (conversation, args, context) => listConversationMessages(context.em, await signedInViewer(context), conversation, args),
+      load: async (conversations: ConversationEntity[], context, args) => listConversationMessages(context.em, await signedInViewer(context), conversations, args),
+      resolve: (conversation) => conversation,
     }),
   }),
 });

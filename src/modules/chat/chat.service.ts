@@ -10,7 +10,7 @@ import type { AppPubSub } from '../../graphql/pubsub.js';
 import { CONTROL_CHARS, isUuid, parseInput } from '../../validation.js';
 import { User, type UserEntity } from '../user/user.entity.js';
 import { Conversation, type ConversationEntity } from './conversation.entity.js';
-import { listMessages, type HistoryArgs } from './message-history.js';
+import { listMessagePages, type HistoryArgs, type HistoryPage } from './message-history.js';
 import { MESSAGE_COLUMNS, messageFromRecord, messageFromRow, messageRecord, type MessageRow, type MessageView } from './message-view.js';
 
 export const MESSAGE_MAX_LENGTH = 4000;
@@ -105,10 +105,16 @@ export async function listConversations(em: EntityManager, viewer: UserEntity, a
   return toKeysetConnection(rows, limit, (conversation) => ({ createdAt: conversation.lastActivityAt, id: conversation.id }));
 }
 
-/** The history of a conversation the viewer takes part in (see message-history.ts). */
-export async function listConversationMessages(em: EntityManager, viewer: UserEntity, conversation: ConversationEntity, args: HistoryArgs) {
-  assertParticipant(conversation, viewer);
-  return listMessages(em, conversation.id, args);
+/**
+ * History pages of several conversations at once (see message-history.ts), for the viewer: a
+ * conversation they do not take part in gets FORBIDDEN, the others their page.
+ */
+export async function listConversationMessages(em: EntityManager, viewer: UserEntity, conversations: readonly ConversationEntity[], args: HistoryArgs) {
+  const readable = conversations.filter((conversation) => isParticipant(conversation, viewer));
+  const pages = new Map<string, HistoryPage | Error>();
+  const loaded = await listMessagePages(em, readable.map((conversation) => conversation.id), args);
+  readable.forEach((conversation, index) => pages.set(conversation.id, loaded[index]!));
+  return conversations.map((conversation) => pages.get(conversation.id) ?? notParticipant());
 }
 
 /** What sendMessage's one statement returns: the conversation's participants and the stored row. */

@@ -16,60 +16,90 @@ export interface HistoryArgs {
 /** A message's place in its conversation's history: the `after`/`before` that starts there. */
 export const messageCursor = (message: Pick<MessageView, 'createdAt' | 'id'>): string => encodeCursor(message);
 
-/**
- * A cursor names a message of this very conversation: anything else (another conversation's,
- * a forged one that happens to decode) is refused, rather than silently paging from nowhere.
- * Deleted messages stay as tombstones, so a cursor the API gave stays valid.
- */
-async function anchor(em: EntityManager, conversationId: string, cursor: string | null | undefined, argName: 'after' | 'before'): Promise<KeysetCursor | null> {
-  const position = decodeCursor(cursor, argName);
-  if (!position) return null;
-  const notIssued = () => badUserInput({ [argName]: 'The cursor is not a message of this conversation; use a cursor this API returned.' });
-  // A forged cursor can decode to what PostgreSQL would refuse to compare: refuse it first.
-  const year = position.createdAt.getUTCFullYear();
-  if (!isUuid(position.id) || year < 1970 || year > 9999) throw notIssued();
-  const rows = await sql<object[]>(em, `select 1 from "message" where "id" = ?::uuid and "conversation_id" = ? and "created_at" = ?`, [
-    position.id,
-    conversationId,
-    position.createdAt,
-  ]);
-  if (rows.length === 0) throw notIssued();
-  return position;
+/** A cursor's position and the conversation whose message it names. */
+interface Anchor extends KeysetCursor {
+  conversationId: string;
 }
 
 /**
- * One page of a conversation's history as a Relay connection: edges oldest to newest on every
- * page. `first` takes the oldest messages after `after`, `last` (the default, 20) the newest
- * before `before`. Both `hasPreviousPage` and `hasNextPage` are exact: a page taken past a
- * cursor has that cursor's message on its other side, and the `limit + 1`th row tells the rest.
+ * A cursor names a message the API gave out: anything else (a forged one that happens to
+ * decode) is refused, rather than silently paging from nowhere. Deleted messages stay as
+ * tombstones, so a cursor the API gave stays valid. One statement, whatever the number of
+ * conversations the page is asked for.
  */
-export async function listMessages(em: EntityManager, conversationId: string, args: HistoryArgs) {
+async function anchor(em: EntityManager, cursor: string | null | undefined, argName: 'after' | 'before'): Promise<Anchor | null> {
+  const position = decodeCursor(cursor, argName);
+  if (!position) return null;
+  // A forged cursor can decode to what PostgreSQL would refuse to compare: refuse it first.
+  const year = position.createdAt.getUTCFullYear();
+  if (!isUuid(position.id) || year < 1970 || year > 9999) throw notIssued(argName);
+  const [row] = await sql<{ conversation_id: string }[]>(em, `select "conversation_id" from "message" where "id" = ?::uuid and "created_at" = ?`, [
+    position.id,
+    position.createdAt,
+  ]);
+  if (!row) throw notIssued(argName);
+  return { ...position, conversationId: row.conversation_id };
+}
+
+const notIssued = (argName: 'after' | 'before') =>
+  badUserInput({ [argName]: 'The cursor is not a message of this conversation; use a cursor this API returned.' });
+
+export type HistoryPage = ReturnType<typeof toPage>;
+
+/**
+ * Pages of history as Relay connections, one per conversation (the same arguments for all):
+ * edges oldest to newest on every page. `first` takes the oldest messages after `after`, `last`
+ * (the default, 20) the newest before `before`. Both `hasPreviousPage` and `hasNextPage` are
+ * exact: a page taken past a cursor has that cursor's message on its other side, and the
+ * `limit + 1`th row tells the rest. At most three statements whatever the number of
+ * conversations, so a document that nests `messages` under many conversations stays bounded
+ * (API.md Rate limits). A conversation the cursor does not belong to gets BAD_USER_INPUT.
+ */
+export async function listMessagePages(em: EntityManager, conversationIds: readonly string[], args: HistoryArgs): Promise<Array<HistoryPage | Error>> {
   if (args.first != null && args.last != null) {
     const message = 'Pass either first (with after) or last (with before), not both.';
     throw badUserInput({ first: message, last: message });
   }
   const forward = args.first != null;
   const limit = forward ? pageSize(args.first, 'first') : pageSize(args.last, 'last');
-  const after = await anchor(em, conversationId, args.after, 'after');
-  const before = await anchor(em, conversationId, args.before, 'before');
+  const after = await anchor(em, args.after, 'after');
+  const before = await anchor(em, args.before, 'before');
+  const mismatch = (conversationId: string) =>
+    after && after.conversationId !== conversationId ? notIssued('after') : before && before.conversationId !== conversationId ? notIssued('before') : null;
+  const readable = conversationIds.filter((id) => !mismatch(id));
 
-  const conditions = [`"conversation_id" = ?`];
-  const params: unknown[] = [conversationId];
+  const conditions: string[] = [];
+  const params: unknown[] = [];
   if (after) {
-    conditions.push(`("created_at", "id") > (?::timestamptz, ?::uuid)`);
+    conditions.push(`and ("created_at", "id") > (?::timestamptz, ?::uuid)`);
     params.push(after.createdAt, after.id);
   }
   if (before) {
-    conditions.push(`("created_at", "id") < (?::timestamptz, ?::uuid)`);
+    conditions.push(`and ("created_at", "id") < (?::timestamptz, ?::uuid)`);
     params.push(before.createdAt, before.id);
   }
   const direction = forward ? 'asc' : 'desc';
-  const rows = await sql<MessageRow[]>(
-    em,
-    `select ${MESSAGE_COLUMNS} from "message" where ${conditions.join(' and ')}
-     order by "created_at" ${direction}, "id" ${direction} limit ?`,
-    [...params, limit + 1],
+  const rows =
+    readable.length === 0
+      ? []
+      : await sql<MessageRow[]>(
+          em,
+          `select m.* from "conversation" c
+           cross join lateral (
+             select ${MESSAGE_COLUMNS} from "message" where "conversation_id" = c."id" ${conditions.join(' ')}
+             order by "created_at" ${direction}, "id" ${direction} limit ?
+           ) m
+           where c."id" in (${readable.map(() => '?').join(', ')})`,
+          [...params, limit + 1, ...readable],
+        );
+  const byConversation = new Map<string, MessageRow[]>();
+  for (const row of rows) byConversation.set(row.conversation_id, [...(byConversation.get(row.conversation_id) ?? []), row]);
+  return conversationIds.map(
+    (id) => mismatch(id) ?? toPage(byConversation.get(id) ?? [], limit, forward, after !== null, before !== null),
   );
+}
+
+function toPage(rows: MessageRow[], limit: number, forward: boolean, hasAfter: boolean, hasBefore: boolean) {
   const more = rows.length > limit;
   const page = rows.slice(0, limit).map(messageFromRow);
   if (!forward) page.reverse();
@@ -77,8 +107,8 @@ export async function listMessages(em: EntityManager, conversationId: string, ar
   return {
     edges,
     pageInfo: {
-      hasPreviousPage: (!forward && more) || after !== null,
-      hasNextPage: (forward && more) || before !== null,
+      hasPreviousPage: (!forward && more) || hasAfter,
+      hasNextPage: (forward && more) || hasBefore,
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges.at(-1)?.cursor ?? null,
     },

@@ -1,0 +1,26 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { AppServices } from '../../services.js';
+
+/**
+ * Runs the work of `resendActivation` / `requestPasswordReset` after the answer has gone out.
+ * Whether an address has an account decides how much work there is (a lookup, or a lookup, a
+ * token, a cooldown claim and an outbox row), so doing it on the request path would tell the
+ * caller through timing (API.md "Rate limits"). The per-IP budget is checked first, in the
+ * same time for every address; beyond it nothing is mailed and the answer stays the same.
+ * `work` returns whether it queued an email.
+ */
+export async function mailOffRequestPath(
+  services: Pick<AppServices, 'orm' | 'outbox' | 'logger' | 'rateLimits'>,
+  ip: string,
+  what: string,
+  work: (em: EntityManager) => Promise<boolean>,
+): Promise<void> {
+  if (!(await services.rateLimits.mayRequestEmail(ip))) return;
+  setImmediate(() => {
+    work(services.orm.em.fork() as EntityManager)
+      .then((queued) => {
+        if (queued) services.outbox.nudge();
+      })
+      .catch((error: unknown) => services.logger.error({ err: error }, `${what} failed off the request path`));
+  });
+}

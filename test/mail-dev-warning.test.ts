@@ -1,0 +1,46 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../src/logger.js';
+import { startTestApp } from './helpers/app.js';
+import { REGISTER, registerInput } from './helpers/factories.js';
+import { TestInbox } from './helpers/smtp.js';
+
+/** Without SMTP, development logs emailed links with their tokens: loudly announced, never in production. */
+async function logsOf(env: Record<string, string>, act: (t: Awaited<ReturnType<typeof startTestApp>>) => Promise<void>): Promise<string> {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
+  const t = await startTestApp({ env: { SMTP_URL: '', ...env }, inbox: new TestInbox(), buildOptions: { logger: createLogger('info', sink) } });
+  try {
+    await act(t);
+  } finally {
+    await t.stop();
+  }
+  return lines.join('');
+}
+
+describe('mail without SMTP_URL', () => {
+  it('warns at start-up, in development, that links are logged with their tokens', async () => {
+    const log = await logsOf({ NODE_ENV: 'development' }, async () => {});
+    expect(log).toMatch(/"level":40[^\n]*LOGGED WITH THEIR TOKENS/);
+  });
+
+  it('neither warns nor logs links in production', async () => {
+    let captured = '';
+    const log = await logsOf({ NODE_ENV: 'production' }, async (t) => {
+      await t.gql(REGISTER, { input: registerInput() });
+      const deadline = Date.now() + 10_000;
+      // Wait until the outbox has written the email (and logged that it did).
+      while (Date.now() < deadline && !(await t.app.services.outbox.pendingCount().then((n) => n === 0))) await new Promise((resolve) => setTimeout(resolve, 50));
+      captured = 'done';
+    });
+    expect(captured).toBe('done');
+    expect(log).toContain('email written to file');
+    expect(log).not.toContain('LOGGED WITH THEIR TOKENS');
+    expect(log).not.toMatch(/token=[\w-]{20,}/);
+  });
+});
