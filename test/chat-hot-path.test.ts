@@ -16,7 +16,7 @@ beforeAll(async () => {
   // A second instance on the same database with its background workers idle: every statement
   // it runs belongs to the requests and events of the test.
   quiet = await buildApp(
-    { ...t.config, MAIL_POLL_MS: 3_600_000, REVOCATION_SYNC_SECONDS: 3_600, TOKEN_FLUSH_INTERVAL_SECONDS: 3_600 },
+    { ...t.config, MAIL_POLL_MS: 3_600_000, REVOCATION_SYNC_SECONDS: 3_600, TOKEN_FLUSH_INTERVAL_SECONDS: 3_600, UNREAD_EMAIL_SCAN_SECONDS: 3_600 },
     { onQuery: (sql) => statements.push(sql) },
   );
   const { port } = await quiet.start(0);
