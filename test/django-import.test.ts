@@ -103,6 +103,19 @@ const rowCounts = (url: string) =>
     return rows[0]!;
   });
 
+/** The message table's indexes, foreign keys and comment, as PostgreSQL spells them. */
+const messageSchema = (url: string) =>
+  withClient(url, async (client) => {
+    const { rows: indexes } = await client.query<{ definition: string }>(
+      `select pg_get_indexdef("indexrelid") as "definition" from pg_index where "indrelid" = 'message'::regclass order by 1`,
+    );
+    const { rows: foreignKeys } = await client.query<{ definition: string }>(
+      `select "conname" || ' ' || pg_get_constraintdef("oid") as "definition" from pg_constraint where "conrelid" = 'message'::regclass and "contype" = 'f' order by 1`,
+    );
+    const { rows: [comment] } = await client.query<{ text: string | null }>(`select obj_description('message'::regclass, 'pg_class') as "text"`);
+    return { indexes: indexes.map((row) => row.definition), foreignKeys: foreignKeys.map((row) => row.definition), comment: comment!.text };
+  });
+
 describe('importing the Django original (fixture imported once, then read through the API)', () => {
   let source: DjangoSourceDatabase;
   let t: TestApp;
@@ -385,6 +398,43 @@ describe('re-running, resuming and dry runs', () => {
     expect(chronological(olenas!).at(-1)!.body).toBe('Unit economics attached <3');
     expect(olenas!.unreadCount).toBe(2);
   }
+
+  it('builds the message indexes and foreign keys once at the end of a first import; after an interruption, the next run builds them first', async () => {
+    const target = await createTestDatabase();
+    try {
+      const migrated = await messageSchema(target.url);
+      expect(migrated.indexes.length).toBeGreaterThan(1);
+      expect(migrated.foreignKeys.length).toBe(2);
+
+      let phase = '';
+      const interrupting: Progress = {
+        start(name) {
+          phase = name;
+        },
+        update() {
+          if (phase === 'messages') throw new Error('interrupted');
+        },
+        finish() {},
+      };
+      await expect(runDjangoImport({ sourceUrl: source.url, targetUrl: target.url, chatDir: CHAT_DIR, dryRun: false, batchSize: 4, progress: interrupting })).rejects.toThrow('interrupted');
+      // Stopped while the first messages went in without their indexes and foreign keys.
+      const interrupted = await messageSchema(target.url);
+      expect(interrupted.indexes).toEqual(migrated.indexes.filter((definition) => definition.includes('UNIQUE')));
+      expect(interrupted.foreignKeys).toEqual([]);
+      expect(Number((await rowCounts(target.url)).messages)).toBeGreaterThan(0);
+
+      // Even a run without the chat puts them back before anything else.
+      await runDjangoImport({ sourceUrl: source.url, targetUrl: target.url, dryRun: false });
+      expect(await messageSchema(target.url)).toEqual(migrated);
+
+      const resumed = await runDjangoImport({ sourceUrl: source.url, targetUrl: target.url, chatDir: CHAT_DIR, dryRun: false });
+      expect(resumed.counts.message.imported + resumed.counts.message.unchanged).toBe(31);
+      expect((await rowCounts(target.url)).messages).toBe('31');
+      expect(await messageSchema(target.url)).toEqual(migrated);
+    } finally {
+      await target.drop();
+    }
+  });
 
   it('reports an account whose address someone registered here before the import, and the rooms that needed it', async () => {
     const target = await createTestDatabase();

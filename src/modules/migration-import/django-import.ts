@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { initORM, migrate } from '../../db.js';
 import { seedReferenceData } from '../../seeders/reference-data.js';
+import { restoreDeferredIndexes } from './deferred-indexes.js';
 import { DjangoSource } from './django-source.js';
 import { importChat } from './import-chat.js';
 import { ImportReport } from './import-report.js';
@@ -44,6 +45,8 @@ export async function runDjangoImport(options: DjangoImportOptions): Promise<Imp
     try {
       const source = new DjangoSource(sourceClient);
       await target.prepare();
+      // An earlier run stopped during a first import of messages: its indexes come back first.
+      await restoreDeferredIndexes(target);
       await source.beginSnapshot();
       const timed = async <T>(phase: string, rows: () => number, run: () => Promise<T>): Promise<T> => {
         const started = performance.now();

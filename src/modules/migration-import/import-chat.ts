@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { deferMessageIndexes, restoreDeferredIndexes } from './deferred-indexes.js';
 import type { ImportReport, ReportEntry } from './import-report.js';
 import type { UserDirectory } from './import-users.js';
 import { countLines, jsonlBatches } from './mongo-export.js';
@@ -61,12 +62,16 @@ export async function importChat(chatDir: string, target: ImportTarget, report: 
   progress.start('messages', await countLines(messagesFile), 'messages');
   done = 0;
   const unknownRooms = new Map<string, number>();
+  // Into an empty table, indexes and foreign keys are built once at the end; if this run stops
+  // before, the next one builds them first.
+  await deferMessageIndexes(target);
   for await (const batch of jsonlBatches(messagesFile, batchSize)) {
     await importMessageBatch(batch, ctx, unknownRooms);
     done += batch.length;
     progress.update(done);
   }
   await target.settle();
+  await restoreDeferredIndexes(target);
   progress.finish();
   for (const entry of ctx.skippedRooms.values()) {
     const { messages } = entry.details as { messages: number };
