@@ -381,7 +381,7 @@ describe('re-running, resuming and dry runs', () => {
     });
     const chatDir = copyChatExport();
     appendFileSync(join(chatDir, 'messages.jsonl'),
-      `${JSON.stringify({ _id: { $oid: '68c000000000000000000001' }, room: { $oid: '68b567a4b7e21c04f93a91c3' }, sender_id: '5', sender_first_name: 'Maksym', sender_last_name: 'Tkachenko', text: 'Unit economics attached &lt;3', timestamp: { $date: '2025-09-08T10:00:00Z' }, is_read: false })}\n`);
+      `${JSON.stringify({ _id: { $oid: '68c000000000000000000001' }, room: { $oid: '68b567a4b7e21c04f93a91c3' }, sender_id: '5', sender_first_name: 'Maksym', sender_last_name: 'Tkachenko', text: 'Unit economics attached &lt;3\tC:\\deals\\N\r\nsee you', timestamp: { $date: '2025-09-08T10:00:00Z' }, is_read: false })}\n`);
 
     const rerun = await importInto(t, source, { chatDir });
     expect(rerun.counts.user).toMatchObject({ imported: 1, updated: 1, unchanged: 9 });
@@ -395,7 +395,8 @@ describe('re-running, resuming and dry runs', () => {
     expect(newcomer).toMatchObject({ role: 'INVESTOR', firstName: 'New', investorProfile: null });
     expect(await storedHash(t, 'new.user@example.org')).toMatch(/^\$argon2id\$/);
     const [olenas] = await conversationsOf(t, FIXTURE_USERS.olena);
-    expect(chronological(olenas!).at(-1)!.body).toBe('Unit economics attached <3');
+    // Written with COPY: tabs, backslashes and line breaks come back as typed.
+    expect(chronological(olenas!).at(-1)!.body).toBe('Unit economics attached <3\tC:\\deals\\N\r\nsee you');
     expect(olenas!.unreadCount).toBe(2);
   }
 

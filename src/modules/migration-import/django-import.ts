@@ -20,6 +20,11 @@ export interface DjangoImportOptions {
   dryRun: boolean;
   /** Rows per batch, and per transaction. */
   batchSize?: number;
+  /**
+   * Connections that write messages (1 or 2; default 2, so PostgreSQL uses two cores). The
+   * embedded database runs every connection on one backend: 1 there.
+   */
+  writers?: 1 | 2;
   progress?: Progress;
 }
 
@@ -38,11 +43,13 @@ export async function runDjangoImport(options: DjangoImportOptions): Promise<Imp
 
   const sourceClient = new pg.Client({ connectionString: options.sourceUrl });
   const targetClient = new pg.Client({ connectionString: options.targetUrl });
+  const writerClient = options.writers === 1 || options.dryRun ? targetClient : new pg.Client({ connectionString: options.targetUrl });
   await sourceClient.connect();
   try {
-    await targetClient.connect();
-    const target = new ImportTarget(targetClient, options.dryRun);
+    const target = new ImportTarget(targetClient, options.dryRun, writerClient);
     try {
+      await targetClient.connect();
+      if (writerClient !== targetClient) await writerClient.connect();
       const source = new DjangoSource(sourceClient);
       await target.prepare();
       // An earlier run stopped during a first import of messages: its indexes come back first.
@@ -72,7 +79,7 @@ export async function runDjangoImport(options: DjangoImportOptions): Promise<Imp
     } finally {
       // An interrupted run still commits the batch it already sent, or rolls it back whole.
       await target.settle().catch(() => {});
-      await targetClient.end();
+      await Promise.all([targetClient.end(), writerClient === targetClient ? undefined : writerClient.end()]);
     }
   } finally {
     await sourceClient.end();
