@@ -118,7 +118,10 @@ export class ImportTarget {
   async copy(table: string, columnNames: readonly string[], rows: ReadonlyArray<ReadonlyArray<CopyValue>>): Promise<void> {
     if (rows.length === 0) return;
     let text = '';
-    for (const row of rows) text += `${row.map(copyField).join('\t')}\n`;
+    for (const row of rows) {
+      for (let i = 0; i < row.length; i += 1) text += i === 0 ? copyField(row[i]!) : `\t${copyField(row[i]!)}`;
+      text += '\n';
+    }
     const client = this.writing.getStore() ?? this.client;
     const columnList = columnNames.map((name) => `"${name}"`).join(', ');
     await pipeline(Readable.from([Buffer.from(text)]), client.query(copyFrom(`copy "${table}" (${columnList}) from stdin`)));
@@ -126,7 +129,7 @@ export class ImportTarget {
 
   /** Mappings of source records no mapping had (see `copy`). */
   async copyNewMappings(kind: string, rows: MappingRow[]): Promise<void> {
-    const now = new Date();
+    const now = new Date().toISOString();
     await this.copy('import_mapping', ['kind', 'source_id', 'target_id', 'fingerprint', 'imported_at', 'updated_at'],
       rows.map((row) => [kind, row.sourceId, row.targetId, row.fingerprint, now, now]));
   }
