@@ -117,14 +117,26 @@ export class ImportTarget {
    */
   async copy(table: string, columnNames: readonly string[], rows: ReadonlyArray<ReadonlyArray<CopyValue>>): Promise<void> {
     if (rows.length === 0) return;
-    let text = '';
+    // Written straight into one buffer: concatenating a string of ten pieces per row left the
+    // garbage collector a tenth of the import's CPU.
+    let buffer = Buffer.allocUnsafe(1 << 20);
+    let size = 0;
     for (const row of rows) {
-      for (let i = 0; i < row.length; i += 1) text += i === 0 ? copyField(row[i]!) : `\t${copyField(row[i]!)}`;
-      text += '\n';
+      for (let i = 0; i < row.length; i += 1) {
+        const field = copyField(row[i]!);
+        // At most 3 bytes per UTF-16 unit, plus the separator.
+        if (size + field.length * 3 + 1 > buffer.length) {
+          const grown = Buffer.allocUnsafe(Math.max(buffer.length * 2, size + field.length * 3 + 1));
+          buffer.copy(grown, 0, 0, size);
+          buffer = grown;
+        }
+        size += buffer.write(field, size);
+        buffer[size++] = i === row.length - 1 ? 0x0a : 0x09;
+      }
     }
     const client = this.writing.getStore() ?? this.client;
     const columnList = columnNames.map((name) => `"${name}"`).join(', ');
-    await pipeline(Readable.from([Buffer.from(text)]), client.query(copyFrom(`copy "${table}" (${columnList}) from stdin`)));
+    await pipeline(Readable.from([buffer.subarray(0, size)]), client.query(copyFrom(`copy "${table}" (${columnList}) from stdin`)));
   }
 
   /** Mappings of source records no mapping had (see `copy`). */
