@@ -472,6 +472,10 @@ describe('re-running, resuming and dry runs', () => {
       expect(first.stdout).toContain('WARN  user 11: [email_case_collision]');
       const json = JSON.parse(readFileSync(reportFile, 'utf8')) as ImportReportJson;
       expect(json).toMatchObject({ dryRun: false, warnings: 8, counts: { message: { imported: 31, skipped: 9 } } });
+      // Each phase's wall time and the importer's own CPU time, to tell its share from the database's.
+      expect(json.phases.chat).toMatchObject({ rows: 40, seconds: expect.any(Number), cpuSeconds: expect.any(Number) });
+      expect(json.phases.chat!.cpuSeconds).toBeGreaterThan(0);
+      expect(first.stdout).toMatch(/^chat: 40 in [\d.]+ s \([\d,]+\/s\), importer CPU [\d.]+ s$/m);
 
       const second = await run(['--accept-warnings']);
       expect(second.code).toBe(0);

@@ -57,8 +57,14 @@ export async function runDjangoImport(options: DjangoImportOptions): Promise<Imp
       await source.beginSnapshot();
       const timed = async <T>(phase: string, rows: () => number, run: () => Promise<T>): Promise<T> => {
         const started = performance.now();
+        const cpu = process.cpuUsage();
         const result = await run();
-        report.phases[phase] = { seconds: Number(((performance.now() - started) / 1000).toFixed(3)), rows: rows() };
+        const used = process.cpuUsage(cpu);
+        report.phases[phase] = {
+          seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
+          cpuSeconds: Number(((used.user + used.system) / 1e6).toFixed(3)),
+          rows: rows(),
+        };
         return result;
       };
       const reference = await timed('reference data', () => 0, async () => {
