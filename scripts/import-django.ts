@@ -46,7 +46,7 @@ try {
     ...(values['chat-dir'] ? { chatDir: values['chat-dir'] } : {}),
     dryRun: values['dry-run'],
     batchSize,
-    ...(embedded ? { writers: 1 as const } : {}),
+    embeddedTarget: embedded !== undefined,
     progress: streamProgress(process.stderr),
   });
   // Every warning on its own line; notes (deliberate conversions) by kind, in full in --report.

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbeddedPostgres } from '../src/db.js';
 import { runDjangoImport, type DjangoImportOptions } from '../src/modules/migration-import/django-import.js';
 import type { ImportReport, ImportReportJson, Kind } from '../src/modules/migration-import/import-report.js';
 import { streamProgress, type Progress } from '../src/modules/migration-import/progress.js';
@@ -434,6 +435,22 @@ describe('re-running, resuming and dry runs', () => {
       expect(await messageSchema(target.url)).toEqual(migrated);
     } finally {
       await target.drop();
+    }
+  });
+
+  it('imports into the embedded database, which takes no COPY and runs every connection on one backend', async () => {
+    const embedded = await startEmbeddedPostgres();
+    try {
+      const first = await runDjangoImport({ sourceUrl: source.url, targetUrl: embedded.url, chatDir: CHAT_DIR, dryRun: false, embeddedTarget: true, batchSize: 4 });
+      expect(first.counts.message).toMatchObject({ imported: 31, skipped: 9 });
+      expect((await rowCounts(embedded.url)).messages).toBe('31');
+      const migrated = await messageSchema(embedded.url);
+      expect(migrated.foreignKeys.length).toBe(2);
+      expect(migrated.comment).toBeNull();
+      const again = await runDjangoImport({ sourceUrl: source.url, targetUrl: embedded.url, chatDir: CHAT_DIR, dryRun: false, embeddedTarget: true });
+      expect(again.counts.message).toMatchObject({ imported: 0, unchanged: 31 });
+    } finally {
+      await embedded.stop();
     }
   });
 

@@ -21,10 +21,11 @@ export interface DjangoImportOptions {
   /** Rows per batch, and per transaction. */
   batchSize?: number;
   /**
-   * Connections that write messages (1 or 2; default 2, so PostgreSQL uses two cores). The
-   * embedded database runs every connection on one backend: 1 there.
+   * The target is the embedded database (PGlite behind a socket): it runs every connection on one
+   * backend and does not speak `COPY FROM STDIN`, so messages are written on one connection with
+   * multi-row inserts there. Elsewhere they go in with COPY on two connections.
    */
-  writers?: 1 | 2;
+  embeddedTarget?: boolean;
   progress?: Progress;
 }
 
@@ -43,10 +44,10 @@ export async function runDjangoImport(options: DjangoImportOptions): Promise<Imp
 
   const sourceClient = new pg.Client({ connectionString: options.sourceUrl });
   const targetClient = new pg.Client({ connectionString: options.targetUrl });
-  const writerClient = options.writers === 1 || options.dryRun ? targetClient : new pg.Client({ connectionString: options.targetUrl });
+  const writerClient = options.embeddedTarget || options.dryRun ? targetClient : new pg.Client({ connectionString: options.targetUrl });
   await sourceClient.connect();
   try {
-    const target = new ImportTarget(targetClient, options.dryRun, writerClient);
+    const target = new ImportTarget(targetClient, options.dryRun, { writer: writerClient, copy: !options.embeddedTarget });
     try {
       await targetClient.connect();
       if (writerClient !== targetClient) await writerClient.connect();

@@ -234,8 +234,8 @@ async function importMessageBatch(batch: Array<{ line: number; doc: unknown }>, 
     const previous = mapped.get(row.sourceId);
     report.count('message', !previous ? 'imported' : previous.fingerprint !== row.fingerprint ? 'updated' : 'unchanged');
     row.id = previous?.targetId ?? timeOrderedUuid();
-    if (!previous) added.push(row);
-    else if (previous.fingerprint !== row.fingerprint) changed.push(row);
+    if (!previous && target.canCopy) added.push(row);
+    else if (!previous || previous.fingerprint !== row.fingerprint) changed.push(row);
   }
   await target.batch(async () => {
     // New messages have new ids and no mapping yet: nothing to conflict with.

@@ -22,15 +22,22 @@ export class ImportTarget {
   /** The connection of the batch whose writes are running; the main one outside batches. */
   private readonly writing = new AsyncLocalStorage<pg.Client>();
 
+  private readonly writer: pg.Client;
+  /** Whether the database takes `COPY FROM STDIN` (the embedded one does not). */
+  readonly canCopy: boolean;
+
   /**
    * @param client reads, reference data, and batches that must commit in order
-   * @param writer a second connection for `parallel` batches, so PostgreSQL writes on two cores
+   * @param options.writer a second connection for `parallel` batches, so PostgreSQL writes on two cores
    */
   constructor(
     readonly client: pg.Client,
     readonly dryRun: boolean,
-    private readonly writer: pg.Client = client,
-  ) {}
+    options: { writer?: pg.Client; copy?: boolean } = {},
+  ) {
+    this.writer = options.writer ?? client;
+    this.canCopy = options.copy ?? true;
+  }
 
   query<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
     return (this.writing.getStore() ?? this.client).query<R>(text, values);
