@@ -46,6 +46,7 @@ try {
     ...(values['chat-dir'] ? { chatDir: values['chat-dir'] } : {}),
     dryRun: values['dry-run'],
     batchSize,
+    embeddedTarget: embedded !== undefined,
     progress: streamProgress(process.stderr),
   });
   // Every warning on its own line; notes (deliberate conversions) by kind, in full in --report.
@@ -61,8 +62,8 @@ try {
   for (const { count, example } of notes.values()) console.log(`note  ${example}${count > 1 ? ` (and ${count - 1} more like it)` : ''}`);
   console.log('');
   console.log(report.summaryTable());
-  for (const [phase, { seconds, rows }] of Object.entries(report.phases)) {
-    if (rows > 0) console.log(`${phase}: ${rows.toLocaleString('en-US')} in ${seconds} s (${Math.round(rows / seconds).toLocaleString('en-US')}/s)`);
+  for (const [phase, { seconds, cpuSeconds, rows }] of Object.entries(report.phases)) {
+    if (rows > 0) console.log(`${phase}: ${rows.toLocaleString('en-US')} in ${seconds} s (${Math.round(rows / seconds).toLocaleString('en-US')}/s), importer CPU ${cpuSeconds} s`);
   }
   if (values.report) {
     writeFileSync(values.report, `${JSON.stringify(report.toJSON(), null, 2)}\n`);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbeddedPostgres } from '../src/db.js';
 import { runDjangoImport, type DjangoImportOptions } from '../src/modules/migration-import/django-import.js';
 import type { ImportReport, ImportReportJson, Kind } from '../src/modules/migration-import/import-report.js';
 import { streamProgress, type Progress } from '../src/modules/migration-import/progress.js';
@@ -101,6 +102,19 @@ const rowCounts = (url: string) =>
               (select count(*) from "import_mapping") as mappings`,
     );
     return rows[0]!;
+  });
+
+/** The message table's indexes, foreign keys and comment, as PostgreSQL spells them. */
+const messageSchema = (url: string) =>
+  withClient(url, async (client) => {
+    const { rows: indexes } = await client.query<{ definition: string }>(
+      `select pg_get_indexdef("indexrelid") as "definition" from pg_index where "indrelid" = 'message'::regclass order by 1`,
+    );
+    const { rows: foreignKeys } = await client.query<{ definition: string }>(
+      `select "conname" || ' ' || pg_get_constraintdef("oid") as "definition" from pg_constraint where "conrelid" = 'message'::regclass and "contype" = 'f' order by 1`,
+    );
+    const { rows: [comment] } = await client.query<{ text: string | null }>(`select obj_description('message'::regclass, 'pg_class') as "text"`);
+    return { indexes: indexes.map((row) => row.definition), foreignKeys: foreignKeys.map((row) => row.definition), comment: comment!.text };
   });
 
 describe('importing the Django original (fixture imported once, then read through the API)', () => {
@@ -368,7 +382,7 @@ describe('re-running, resuming and dry runs', () => {
     });
     const chatDir = copyChatExport();
     appendFileSync(join(chatDir, 'messages.jsonl'),
-      `${JSON.stringify({ _id: { $oid: '68c000000000000000000001' }, room: { $oid: '68b567a4b7e21c04f93a91c3' }, sender_id: '5', sender_first_name: 'Maksym', sender_last_name: 'Tkachenko', text: 'Unit economics attached &lt;3', timestamp: { $date: '2025-09-08T10:00:00Z' }, is_read: false })}\n`);
+      `${JSON.stringify({ _id: { $oid: '68c000000000000000000001' }, room: { $oid: '68b567a4b7e21c04f93a91c3' }, sender_id: '5', sender_first_name: 'Maksym', sender_last_name: 'Tkachenko', text: 'Unit economics attached &lt;3\tC:\\deals\\N\r\nsee you', timestamp: { $date: '2025-09-08T10:00:00Z' }, is_read: false })}\n`);
 
     const rerun = await importInto(t, source, { chatDir });
     expect(rerun.counts.user).toMatchObject({ imported: 1, updated: 1, unchanged: 9 });
@@ -382,9 +396,63 @@ describe('re-running, resuming and dry runs', () => {
     expect(newcomer).toMatchObject({ role: 'INVESTOR', firstName: 'New', investorProfile: null });
     expect(await storedHash(t, 'new.user@example.org')).toMatch(/^\$argon2id\$/);
     const [olenas] = await conversationsOf(t, FIXTURE_USERS.olena);
-    expect(chronological(olenas!).at(-1)!.body).toBe('Unit economics attached <3');
+    // Written with COPY: tabs, backslashes and line breaks come back as typed.
+    expect(chronological(olenas!).at(-1)!.body).toBe('Unit economics attached <3\tC:\\deals\\N\r\nsee you');
     expect(olenas!.unreadCount).toBe(2);
   }
+
+  it('builds the message indexes and foreign keys once at the end of a first import; after an interruption, the next run builds them first', async () => {
+    const target = await createTestDatabase();
+    try {
+      const migrated = await messageSchema(target.url);
+      expect(migrated.indexes.length).toBeGreaterThan(1);
+      expect(migrated.foreignKeys.length).toBe(2);
+
+      let phase = '';
+      const interrupting: Progress = {
+        start(name) {
+          phase = name;
+        },
+        update() {
+          if (phase === 'messages') throw new Error('interrupted');
+        },
+        finish() {},
+      };
+      await expect(runDjangoImport({ sourceUrl: source.url, targetUrl: target.url, chatDir: CHAT_DIR, dryRun: false, batchSize: 4, progress: interrupting })).rejects.toThrow('interrupted');
+      // Stopped while the first messages went in without their indexes and foreign keys.
+      const interrupted = await messageSchema(target.url);
+      expect(interrupted.indexes).toEqual(migrated.indexes.filter((definition) => definition.includes('UNIQUE')));
+      expect(interrupted.foreignKeys).toEqual([]);
+      expect(Number((await rowCounts(target.url)).messages)).toBeGreaterThan(0);
+
+      // Even a run without the chat puts them back before anything else.
+      await runDjangoImport({ sourceUrl: source.url, targetUrl: target.url, dryRun: false });
+      expect(await messageSchema(target.url)).toEqual(migrated);
+
+      const resumed = await runDjangoImport({ sourceUrl: source.url, targetUrl: target.url, chatDir: CHAT_DIR, dryRun: false });
+      expect(resumed.counts.message.imported + resumed.counts.message.unchanged).toBe(31);
+      expect((await rowCounts(target.url)).messages).toBe('31');
+      expect(await messageSchema(target.url)).toEqual(migrated);
+    } finally {
+      await target.drop();
+    }
+  });
+
+  it('imports into the embedded database, which takes no COPY and runs every connection on one backend', async () => {
+    const embedded = await startEmbeddedPostgres();
+    try {
+      const first = await runDjangoImport({ sourceUrl: source.url, targetUrl: embedded.url, chatDir: CHAT_DIR, dryRun: false, embeddedTarget: true, batchSize: 4 });
+      expect(first.counts.message).toMatchObject({ imported: 31, skipped: 9 });
+      expect((await rowCounts(embedded.url)).messages).toBe('31');
+      const migrated = await messageSchema(embedded.url);
+      expect(migrated.foreignKeys.length).toBe(2);
+      expect(migrated.comment).toBeNull();
+      const again = await runDjangoImport({ sourceUrl: source.url, targetUrl: embedded.url, chatDir: CHAT_DIR, dryRun: false, embeddedTarget: true });
+      expect(again.counts.message).toMatchObject({ imported: 0, unchanged: 31 });
+    } finally {
+      await embedded.stop();
+    }
+  });
 
   it('reports an account whose address someone registered here before the import, and the rooms that needed it', async () => {
     const target = await createTestDatabase();
@@ -421,6 +489,10 @@ describe('re-running, resuming and dry runs', () => {
       expect(first.stdout).toContain('WARN  user 11: [email_case_collision]');
       const json = JSON.parse(readFileSync(reportFile, 'utf8')) as ImportReportJson;
       expect(json).toMatchObject({ dryRun: false, warnings: 8, counts: { message: { imported: 31, skipped: 9 } } });
+      // Each phase's wall time and the importer's own CPU time, to tell its share from the database's.
+      expect(json.phases.chat).toMatchObject({ rows: 40, seconds: expect.any(Number), cpuSeconds: expect.any(Number) });
+      expect(json.phases.chat!.cpuSeconds).toBeGreaterThan(0);
+      expect(first.stdout).toMatch(/^chat: 40 in [\d.]+ s \([\d,]+\/s\), importer CPU [\d.]+ s$/m);
 
       const second = await run(['--accept-warnings']);
       expect(second.code).toBe(0);

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { initORM, migrate } from '../../db.js';
 import { seedReferenceData } from '../../seeders/reference-data.js';
+import { restoreDeferredIndexes } from './deferred-indexes.js';
 import { DjangoSource } from './django-source.js';
 import { importChat } from './import-chat.js';
 import { ImportReport } from './import-report.js';
@@ -19,6 +20,12 @@ export interface DjangoImportOptions {
   dryRun: boolean;
   /** Rows per batch, and per transaction. */
   batchSize?: number;
+  /**
+   * The target is the embedded database (PGlite behind a socket): it runs every connection on one
+   * backend and does not speak `COPY FROM STDIN`, so messages are written on one connection with
+   * multi-row inserts there. Elsewhere they go in with COPY on two connections.
+   */
+  embeddedTarget?: boolean;
   progress?: Progress;
 }
 
@@ -37,18 +44,28 @@ export async function runDjangoImport(options: DjangoImportOptions): Promise<Imp
 
   const sourceClient = new pg.Client({ connectionString: options.sourceUrl });
   const targetClient = new pg.Client({ connectionString: options.targetUrl });
+  const writerClient = options.embeddedTarget || options.dryRun ? targetClient : new pg.Client({ connectionString: options.targetUrl });
   await sourceClient.connect();
   try {
-    await targetClient.connect();
-    const target = new ImportTarget(targetClient, options.dryRun);
+    const target = new ImportTarget(targetClient, options.dryRun, { writer: writerClient, copy: !options.embeddedTarget });
     try {
+      await targetClient.connect();
+      if (writerClient !== targetClient) await writerClient.connect();
       const source = new DjangoSource(sourceClient);
       await target.prepare();
+      // An earlier run stopped during a first import of messages: its indexes come back first.
+      await restoreDeferredIndexes(target);
       await source.beginSnapshot();
       const timed = async <T>(phase: string, rows: () => number, run: () => Promise<T>): Promise<T> => {
         const started = performance.now();
+        const cpu = process.cpuUsage();
         const result = await run();
-        report.phases[phase] = { seconds: Number(((performance.now() - started) / 1000).toFixed(3)), rows: rows() };
+        const used = process.cpuUsage(cpu);
+        report.phases[phase] = {
+          seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
+          cpuSeconds: Number(((used.user + used.system) / 1e6).toFixed(3)),
+          rows: rows(),
+        };
         return result;
       };
       const reference = await timed('reference data', () => 0, async () => {
@@ -69,7 +86,7 @@ export async function runDjangoImport(options: DjangoImportOptions): Promise<Imp
     } finally {
       // An interrupted run still commits the batch it already sent, or rolls it back whole.
       await target.settle().catch(() => {});
-      await targetClient.end();
+      await Promise.all([targetClient.end(), writerClient === targetClient ? undefined : writerClient.end()]);
     }
   } finally {
     await sourceClient.end();

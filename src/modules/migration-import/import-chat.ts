@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { deferMessageIndexes, restoreDeferredIndexes } from './deferred-indexes.js';
 import type { ImportReport, ReportEntry } from './import-report.js';
 import type { UserDirectory } from './import-users.js';
 import { countLines, jsonlBatches } from './mongo-export.js';
@@ -61,12 +62,16 @@ export async function importChat(chatDir: string, target: ImportTarget, report: 
   progress.start('messages', await countLines(messagesFile), 'messages');
   done = 0;
   const unknownRooms = new Map<string, number>();
+  // Into an empty table, indexes and foreign keys are built once at the end; if this run stops
+  // before, the next one builds them first.
+  await deferMessageIndexes(target);
   for await (const batch of jsonlBatches(messagesFile, batchSize)) {
     await importMessageBatch(batch, ctx, unknownRooms);
     done += batch.length;
     progress.update(done);
   }
   await target.settle();
+  await restoreDeferredIndexes(target);
   progress.finish();
   for (const entry of ctx.skippedRooms.values()) {
     const { messages } = entry.details as { messages: number };
@@ -223,24 +228,30 @@ async function importMessageBatch(batch: Array<{ line: number; doc: unknown }>, 
   }
 
   const mapped = await target.mappings(MESSAGE_KIND, rows.map((r) => r.sourceId));
-  const writes: MessageRow[] = [];
+  const added: MessageRow[] = [];
+  const changed: MessageRow[] = [];
   for (const row of rows) {
     const previous = mapped.get(row.sourceId);
     report.count('message', !previous ? 'imported' : previous.fingerprint !== row.fingerprint ? 'updated' : 'unchanged');
     row.id = previous?.targetId ?? timeOrderedUuid();
-    if (!previous || previous.fingerprint !== row.fingerprint) writes.push(row);
+    if (!previous && target.canCopy) added.push(row);
+    else if (!previous || previous.fingerprint !== row.fingerprint) changed.push(row);
   }
   await target.batch(async () => {
-    if (writes.length === 0) return;
+    // New messages have new ids and no mapping yet: nothing to conflict with.
+    await target.copy('message', ['id', 'conversation_id', 'sender_id', 'body', 'created_at'],
+      added.map((r) => [r.id, r.conversationId, r.senderId, r.body, r.createdAt]));
+    await target.copyNewMappings(MESSAGE_KIND, added.map((r) => ({ sourceId: r.sourceId, targetId: r.id, fingerprint: r.fingerprint })));
+    if (changed.length === 0) return;
     await target.query(
       `insert into "message" ("id", "conversation_id", "sender_id", "body", "created_at")
        select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::timestamptz[])
        on conflict ("id") do update set "conversation_id" = excluded."conversation_id", "sender_id" = excluded."sender_id",
          "body" = excluded."body", "created_at" = excluded."created_at"`,
-      columns(writes, { id: (r) => r.id, conversation: (r) => r.conversationId, sender: (r) => r.senderId, body: (r) => r.body, created: (r) => r.createdAt }),
+      columns(changed, { id: (r) => r.id, conversation: (r) => r.conversationId, sender: (r) => r.senderId, body: (r) => r.body, created: (r) => r.createdAt }),
     );
-    await target.saveMappings(MESSAGE_KIND, writes.map((r) => ({ sourceId: r.sourceId, targetId: r.id, fingerprint: r.fingerprint })));
-  });
+    await target.saveMappings(MESSAGE_KIND, changed.map((r) => ({ sourceId: r.sourceId, targetId: r.id, fingerprint: r.fingerprint })));
+  }, { parallel: true });
 }
 
 /**

@@ -1,14 +1,17 @@
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 
-/** Lines of a mongoexport file (one JSON document each), in batches; never the whole file in memory. */
+/**
+ * Lines of a mongoexport file (one JSON document each), in batches; never the whole file in
+ * memory. Split by hand rather than with readline, which cost a third of the reading: mongoexport
+ * escapes control characters inside documents, so a raw line feed (or CRLF) only ends a line.
+ */
 export async function* jsonlBatches(path: string, batchSize: number): AsyncGenerator<Array<{ line: number; doc: unknown }>> {
-  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
   let batch: Array<{ line: number; doc: unknown }> = [];
   let number = 0;
-  for await (const text of lines) {
+  const add = (raw: string) => {
     number += 1;
-    if (!text.trim()) continue;
+    const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (!text.trim()) return;
     let doc: unknown;
     try {
       doc = JSON.parse(text);
@@ -16,11 +19,22 @@ export async function* jsonlBatches(path: string, batchSize: number): AsyncGener
       doc = undefined;
     }
     batch.push({ line: number, doc });
-    if (batch.length >= batchSize) {
-      yield batch;
-      batch = [];
+  };
+  let rest = '';
+  for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
+    const text = rest + (chunk as string);
+    let start = 0;
+    for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
+      add(text.slice(start, end));
+      start = end + 1;
+      if (batch.length >= batchSize) {
+        yield batch;
+        batch = [];
+      }
     }
+    rest = text.slice(start);
   }
+  if (rest) add(rest);
   if (batch.length > 0) yield batch;
 }
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 // Conversions from the original's data to this platform's, each a decision written once.
 
@@ -82,4 +82,5 @@ export function parseObjectId(value: unknown): string | null {
 
 /** What a target row was written from; a re-run compares it to decide skip or update. */
 export const fingerprint = (values: ReadonlyArray<string | number | boolean | null>): string =>
-  createHash('sha256').update(JSON.stringify(values)).digest('base64url');
+  // One-shot hash: no Hash object per record (the same digest as createHash, so earlier mappings still match).
+  hash('sha256', JSON.stringify(values), 'base64url');
