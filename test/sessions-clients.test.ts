@@ -128,6 +128,19 @@ describe('resolving the viewer', () => {
     expect(result.data).toMatchObject({ me: { id: user.id }, again: { id: user.id }, sessions: [{ current: true }] });
     expect(userReads() - before).toBe(1);
   });
+
+  it('rotates a refresh token in one statement, without a transaction around it', async () => {
+    const user = await signedInUser(counted);
+    await counted.gql('{ me { id } }', {}, { token: user.tokens.accessToken }); // warms the user cache
+    statements.length = 0;
+    const rotated = await counted.gql<{ refreshToken: Tokens }>(REFRESH, { refreshToken: user.tokens.refreshToken });
+    expect(rotated.errors).toBeUndefined();
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toMatch(/^with "s" as \(\s*update "session"/);
+    // The chain goes on from the successor, and the used token is now reuse.
+    expect((await counted.gql(REFRESH, { refreshToken: rotated.data!.refreshToken.refreshToken })).errors).toBeUndefined();
+    expect(errorCode(await counted.gql(REFRESH, { refreshToken: user.tokens.refreshToken }))).toBe('TOKEN_REVOKED');
+  });
 });
 
 describe('logout from an idle tab', () => {

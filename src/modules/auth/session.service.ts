@@ -166,54 +166,79 @@ export class SessionService {
    */
   async refresh(em: EntityManager, refreshToken: string): Promise<AuthPayloadShape> {
     const claims = this.jwt.verify(refreshToken, 'refresh');
-    const outcome = await retryOnConflict(() => em.transactional(async (tx): Promise<{ pair: AuthPayloadShape } | { reuse: true }> => {
-      // A revocation that committed first is seen here; one that comes later waits for this
-      // transaction and then revokes the successor too.
-      const [session] = await sql<{ expires_at: string | Date; revoked_at: string | Date | null }[]>(
-        tx,
-        `update "session" set "last_used_at" = ? where "id" = ? returning "expires_at", "revoked_at"`,
-        [new Date(), claims.sid],
+    // Read (usually from the cache) before claiming, so an inactive user's token stays unused.
+    const user = await this.users.load(em, claims.sub);
+    if (!user || !user.isActive) throw invalidToken();
+    const now = Math.floor(Date.now() / 1000);
+    const successor = { jti: randomUUID(), access_jti: randomUUID(), issued_at: new Date(now * 1000) };
+    // One statement, its own transaction, where there were five round trips (begin, session,
+    // token, successor, commit; `npm run bench -- --cpu-prof`, W3). "session" is read first and
+    // gates the claim as a one-time filter, so the session row is locked before any token row,
+    // as before: a revocation that committed first is seen here; one that comes later waits
+    // and then revokes the successor too. An expired or revoked session claims nothing.
+    const [rotated] = await retryOnConflict(() =>
+      sql<{ revoked: boolean; token_expires_at: string | Date | null; access_expires_at: string | Date | null }[]>(
+        em,
+        `with "s" as (
+           update "session" set "last_used_at" = case when "revoked_at" is null and "expires_at" > now() then ?::timestamptz else "last_used_at" end
+           where "id" = ? returning "expires_at", "revoked_at"
+         ), "won" as (
+           update "refresh_token" set "used_at" = now(), "successor_jti" = ?
+           where "jti" = ? and "session_id" = ? and "used_at" is null and "revoked_at" is null
+             and exists (select 1 from "s" where "s"."revoked_at" is null and "s"."expires_at" > now())
+           returning "session_id"
+         ), "next" as (
+           insert into "refresh_token" ("jti", "access_jti", "session_id", "parent_jti", "issued_at", "expires_at", "access_expires_at")
+           select ?, ?, "won"."session_id", ?, ?::timestamptz,
+             least(?::timestamptz, date_trunc('second', "s"."expires_at")), least(?::timestamptz, date_trunc('second', "s"."expires_at"))
+           from "won", "s"
+           returning "expires_at", "access_expires_at"
+         )
+         select ("s"."revoked_at" is not null) as "revoked", "next"."expires_at" as "token_expires_at", "next"."access_expires_at"
+         from "s" left join "next" on true`,
+        [
+          new Date(),
+          claims.sid,
+          successor.jti,
+          claims.jti,
+          claims.sid,
+          successor.jti,
+          successor.access_jti,
+          claims.jti,
+          successor.issued_at,
+          new Date((now + this.settings.refreshTokenTtl) * 1000),
+          new Date((now + this.settings.accessTokenTtl) * 1000),
+        ],
+      ),
+    );
+    if (!rotated) throw invalidToken();
+    if (rotated.revoked) throw tokenRevoked();
+    if (rotated.token_expires_at && rotated.access_expires_at) {
+      return this.payload(
+        { ...successor, session_id: claims.sid, expires_at: new Date(rotated.token_expires_at), access_expires_at: new Date(rotated.access_expires_at) },
+        user,
       );
-      if (!session) throw invalidToken();
-      if (session.revoked_at !== null) throw tokenRevoked();
-      const sessionEnd = new Date(session.expires_at);
-      // The successor's jti is chosen first so that claiming the token also links it to its
-      // successor: one statement where there were two (`npm run bench`, W3).
-      const successorJti = randomUUID();
-      const [won] = await sql<{ session_id: string }[]>(
-        tx,
-        `update "refresh_token" set "used_at" = now(), "successor_jti" = ?
-         where "jti" = ? and "session_id" = ? and "used_at" is null and "revoked_at" is null returning "session_id"`,
-        [successorJti, claims.jti, claims.sid],
+    }
+    const [presented] = await sql<{ used: boolean; revoked: boolean; in_grace: boolean; successor_jti: string | null }[]>(
+      em,
+      `select ("used_at" is not null) as "used", ("revoked_at" is not null) as "revoked",
+         ("used_at" > now() - make_interval(secs => ?)) as "in_grace", "successor_jti"
+       from "refresh_token" where "jti" = ? and "session_id" = ?`,
+      [this.settings.reuseGraceSeconds, claims.jti, claims.sid],
+    );
+    if (!presented) throw invalidToken();
+    if (presented.revoked) throw tokenRevoked();
+    // Unused and unrevoked, yet not claimed: only the session's end stopped it.
+    if (!presented.used) throw tokenExpired();
+    if (this.settings.reuseGraceSeconds > 0 && presented.in_grace && presented.successor_jti) {
+      const [winner] = await sql<RawRefreshRow[]>(
+        em,
+        `select "jti", "access_jti", "session_id", "issued_at", "expires_at", "access_expires_at" from "refresh_token"
+         where "jti" = ? and "used_at" is null and "revoked_at" is null`,
+        [presented.successor_jti],
       );
-      if (won) {
-        if (sessionEnd <= new Date()) throw tokenExpired();
-        const user = await this.users.load(tx, claims.sub);
-        if (!user || !user.isActive) throw invalidToken();
-        const row = await this.insertRefreshToken(tx, { id: won.session_id, expiresAt: sessionEnd }, claims.jti, successorJti);
-        return { pair: this.payload(row, user) };
-      }
-      const [presented] = await sql<{ revoked: boolean; in_grace: boolean; successor_jti: string | null }[]>(
-        tx,
-        `select ("revoked_at" is not null) as "revoked", ("used_at" > now() - make_interval(secs => ?)) as "in_grace", "successor_jti"
-         from "refresh_token" where "jti" = ? and "session_id" = ?`,
-        [this.settings.reuseGraceSeconds, claims.jti, claims.sid],
-      );
-      if (!presented) throw invalidToken();
-      if (presented.revoked) throw tokenRevoked();
-      if (this.settings.reuseGraceSeconds > 0 && presented.in_grace && presented.successor_jti) {
-        const [successor] = await sql<RawRefreshRow[]>(
-          tx,
-          `select "jti", "access_jti", "session_id", "issued_at", "expires_at", "access_expires_at" from "refresh_token"
-           where "jti" = ? and "used_at" is null and "revoked_at" is null`,
-          [presented.successor_jti],
-        );
-        const user = successor ? await tx.findOne(User, claims.sub) : null;
-        if (successor && user) return { pair: this.payload(fromRaw(successor), user) };
-      }
-      return { reuse: true };
-    }));
-    if ('pair' in outcome) return outcome.pair;
+      if (winner) return this.payload(fromRaw(winner), user);
+    }
     await this.revokeSessions(em, claims.sub, [claims.sid], 'refresh_token_reuse');
     throw tokenRevoked();
   }
