@@ -92,6 +92,10 @@ describe('CORS_ORIGINS unset, production: no browser origin', () => {
     expect(await upgradeStatus(production, APP)).toBe(403);
     expect(await upgradeStatus(production)).toBe(101);
   });
+
+  it('upgrades a WebSocket from a page of the API itself (the web client at /app): same origin is no cross-site request', async () => {
+    expect(await upgradeStatus(production, new URL(production.url).origin)).toBe(101);
+  });
 });
 
 describe('CORS_ORIGINS set: exactly the listed origins', () => {

@@ -24,6 +24,20 @@ export function originPolicy(corsOrigins: readonly string[], production: boolean
   return production ? { allows: () => false, variesByOrigin: false } : { allows: () => true, variesByOrigin: true };
 }
 
+/**
+ * Whether a browser's Origin is the API's own (the web client served at /app): its host and
+ * port are the request's Host. Such a page is not another site, so no origin rule applies to
+ * it (a WebSocket from it cannot be a cross-site hijack), whatever CORS_ORIGINS says.
+ */
+export function isSameOrigin(origin: string, host: string | undefined): boolean {
+  if (!host) return false;
+  try {
+    return new URL(origin).host === host.toLowerCase();
+  } catch {
+    return false;
+  }
+}
+
 const header = (req: IncomingMessage, name: string): string | undefined => {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;

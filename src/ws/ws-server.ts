@@ -7,7 +7,7 @@ import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { requestInfo, type ConnectionControl, type Context, type RequestInfo } from '../graphql/context.js';
 import { clientAddress } from '../http/client-address.js';
-import type { OriginPolicy } from '../http/cors.js';
+import { isSameOrigin, type OriginPolicy } from '../http/cors.js';
 import { AppError } from '../graphql/errors.js';
 import { redactUrl, type Logger } from '../logger.js';
 import { REFUSED_CLOSE_CODE, authenticateConnection, refusalReason } from '../modules/chat/ws-auth.js';
@@ -152,9 +152,10 @@ export function attachGraphQLWebSocketServer({ server, yoga, services, logger, o
       log.info({ url, status: 404 }, 'websocket upgrade refused');
       return refuseUpgrade(socket, 404, 'Not Found');
     }
-    // Browsers always send Origin; other clients (servers, CLIs) cannot be hijacked cross-site.
+    // Browsers always send Origin; other clients (servers, CLIs) cannot be hijacked cross-site,
+    // and neither can a page of this very server (the web client at /app).
     const origin = request.headers.origin;
-    if (origin !== undefined && !origins.allows(origin)) {
+    if (origin !== undefined && !isSameOrigin(origin, request.headers.host) && !origins.allows(origin)) {
       log.warn({ url, origin, status: 403 }, 'websocket upgrade refused: origin not allowed');
       return refuseUpgrade(socket, 403, 'Forbidden');
     }
