@@ -4,7 +4,7 @@ import type { AppServices } from '../services.js';
 import type { Logger } from '../logger.js';
 import type { Authenticated } from '../modules/auth/session.service.js';
 import type { UserEntity } from '../modules/user/user.entity.js';
-import { unauthenticated } from './errors.js';
+import { unauthenticated } from '../shared/errors.js';
 
 export interface RequestInfo {
   requestId: string;

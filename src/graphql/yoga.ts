@@ -6,11 +6,11 @@ import { armorPlugins, DEFAULT_QUERY_LIMITS } from '../security/armor.js';
 import { useCsrfPrevention } from '../security/http-guards.js';
 import type { AppServices } from '../services.js';
 import type { WebSocketServerContext } from '../ws/ws-server.js';
-import { useSubscriptionEventContext } from '../ws/subscription-events.plugin.js';
+import { useSubscriptionEventContext } from './plugins/subscription-events.plugin.js';
 import { clientAddress } from '../http/client-address.js';
 import { requestIdOf } from '../http/router.js';
 import { createContext, requestInfo, type Context } from './context.js';
-import { isAppError } from './errors.js';
+import { isAppError } from '../shared/errors.js';
 import { useErrorCodes } from './plugins/error-codes.plugin.js';
 import { schema } from './schema.js';
 

@@ -1,5 +1,5 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import type { ORM } from '../db.js';
+import type { ORM } from '../db/db.js';
 import type { GraphQLServer } from '../graphql/yoga.js';
 import { redactUrl, type Logger } from '../logger.js';
 import { routeOf, type AppMetrics } from '../metrics.js';
@@ -9,7 +9,7 @@ import { applyCors, type OriginPolicy } from './cors.js';
 import { createWebClientHandler, WEB_CLIENT_PATH } from './web-client.js';
 import { serveMetrics, type MetricsAccess } from './metrics-endpoint.js';
 import { requestIdFrom } from '../graphql/context.js';
-import { badRequestBody } from '../graphql/errors.js';
+import { badRequestBody } from '../shared/errors.js';
 
 export interface RouterOptions {
   yoga: GraphQLServer;

@@ -1,8 +1,8 @@
 import type { ConnectionControl } from '../graphql/context.js';
-import { forbidden, isAppError } from '../graphql/errors.js';
+import { forbidden, isAppError } from '../shared/errors.js';
 import type { Logger } from '../logger.js';
 import type { AppServices } from '../services.js';
-import type { ClosableSocket, SessionSockets } from './session-sockets.js';
+import type { ClosableSocket, SessionSockets } from '../events/session-sockets.js';
 
 /** The part of an open connection that a renewal changes. */
 export interface RenewableConnection {

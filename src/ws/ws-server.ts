@@ -8,12 +8,12 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { requestInfo, type ConnectionControl, type Context, type RequestInfo } from '../graphql/context.js';
 import { clientAddress } from '../http/client-address.js';
 import type { OriginPolicy } from '../http/cors.js';
-import { AppError } from '../graphql/errors.js';
+import { AppError } from '../shared/errors.js';
 import { redactUrl, type Logger } from '../logger.js';
-import { REFUSED_CLOSE_CODE, authenticateConnection, refusalReason } from '../modules/chat/ws-auth.js';
+import { REFUSED_CLOSE_CODE, authenticateConnection, refusalReason } from './connection-auth.js';
 import type { AppServices } from '../services.js';
 import { renewalControl } from './connection-renewal.js';
-import { SessionSockets } from './session-sockets.js';
+import { SessionSockets } from '../events/session-sockets.js';
 
 export const GRAPHQL_PATH = '/graphql';
 /** Larger frames are refused by `ws` (close 1009); a 4000-character message fits many times. */

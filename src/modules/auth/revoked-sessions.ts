@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { sql } from '../../db.js';
-import type { AppPubSub, SessionRevokedEvent } from '../../graphql/pubsub.js';
+import { sql } from '../../db/db.js';
+import type { AppPubSub, SessionRevokedEvent } from '../../events/pubsub.js';
 import type { Logger } from '../../logger.js';
 
 export interface RevokedSessionsOptions {

@@ -36,8 +36,8 @@ export function ormOptions(clientUrl: string, poolMax = 10, onQuery?: QueryListe
     extensions: [Migrator],
     migrations: {
       migrationsList,
-      path: 'src/migrations',
-      pathTs: 'src/migrations',
+      path: 'src/db/migrations',
+      pathTs: 'src/db/migrations',
       emit: 'ts',
       snapshot: false,
       transactional: true,

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { isAppError } from '../../graphql/errors.js';
-import type { SessionService, VerifiedAccess } from '../auth/session.service.js';
+import { isAppError } from '../shared/errors.js';
+import type { SessionService, VerifiedAccess } from '../modules/auth/session.service.js';
 
 /** graphql-ws's code for a refused connection (`CloseCode.Forbidden`); API.md fixes it. */
 export const REFUSED_CLOSE_CODE = 4403;
