@@ -61,6 +61,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       unsubscribe: unsubscribeHandler(services),
       metricsAccess: { production: config.NODE_ENV === 'production', token: config.METRICS_TOKEN },
       isReady: () => ready,
+      trustProxy: config.TRUST_PROXY,
     }),
   );
   webSockets = attachGraphQLWebSocketServer({ server, yoga, services, logger, origins });

@@ -19,8 +19,7 @@ import { MemoryTypingStore, RedisTypingStore, type TypingStore } from './events/
 import { MemoryCounterStore, RedisCounterStore } from './security/rate-limiter.js';
 import { RateLimits } from './security/rate-limits.js';
 import { ConnectionCaps } from './security/connection-caps.js';
-import { REFUSED_CLOSE_CODE } from './ws/connection-auth.js';
-import { SessionSockets, type ClosableSocket } from './events/session-sockets.js';
+import { REFUSED_CLOSE_CODE, SessionSockets, type ClosableSocket } from './events/session-sockets.js';
 
 /** Long-lived collaborators built once per app instance and shared by every operation. */
 export interface AppServices {

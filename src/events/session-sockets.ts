@@ -1,3 +1,6 @@
+/** graphql-ws's code for a refused connection (`CloseCode.Forbidden`); API.md fixes it. */
+export const REFUSED_CLOSE_CODE = 4403;
+
 /** What the registry needs of a socket: `ws`'s WebSocket fits. */
 export interface ClosableSocket {
   close(code: number, reason: string): void;

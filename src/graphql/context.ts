@@ -18,6 +18,13 @@ export interface ConnectionControl {
   renew(accessToken: string): Promise<Date>;
 }
 
+/** What Yoga's context factory gets for an operation that came over a WebSocket. */
+export interface WebSocketOperation {
+  accessToken: string;
+  info: RequestInfo;
+  connection: ConnectionControl;
+}
+
 /** One per operation, for HTTP and WebSocket alike; nothing in it is shared between operations. */
 export interface Context extends RequestInfo {
   readonly em: EntityManager;

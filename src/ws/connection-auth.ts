@@ -2,9 +2,12 @@ import type { IncomingMessage } from 'node:http';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { isAppError } from '../shared/errors.js';
 import type { SessionService, VerifiedAccess } from '../modules/auth/session.service.js';
+import { REFUSED_CLOSE_CODE } from '../events/session-sockets.js';
 
-/** graphql-ws's code for a refused connection (`CloseCode.Forbidden`); API.md fixes it. */
-export const REFUSED_CLOSE_CODE = 4403;
+export { REFUSED_CLOSE_CODE };
+
+/** The port to the session service a connection's authentication needs. */
+export type ConnectionSessions = Pick<SessionService, 'bearerToken' | 'verifyAccess'>;
 
 export type RefusalReason = 'missing token' | 'invalid token' | 'token expired' | 'token revoked';
 
@@ -59,7 +62,7 @@ export function connectionAccessToken(
  */
 export async function authenticateConnection(
   em: EntityManager,
-  sessions: SessionService,
+  sessions: ConnectionSessions,
   request: Pick<IncomingMessage, 'url'>,
   connectionParams: Readonly<Record<string, unknown>> | undefined,
 ): Promise<VerifiedAccess & { accessToken: string }> {

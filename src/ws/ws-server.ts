@@ -5,7 +5,7 @@ import { GraphQLError, getOperationAST, type ExecutionArgs, type ExecutionResult
 import type { SubscribePayload, Context as WsContext } from 'graphql-ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { requestInfo, type ConnectionControl, type Context, type RequestInfo } from '../graphql/context.js';
+import { requestInfo, type ConnectionControl, type Context, type RequestInfo, type WebSocketOperation } from '../graphql/context.js';
 import { clientAddress } from '../http/client-address.js';
 import type { OriginPolicy } from '../http/cors.js';
 import { AppError } from '../shared/errors.js';
@@ -26,17 +26,6 @@ const TOO_MANY_CONNECTIONS_CLOSE_CODE = 1008;
 /** graphql-ws's code for a server-side failure; the client may retry. */
 const INTERNAL_ERROR_CLOSE_CODE = 4500;
 
-/** What Yoga's context factory gets for an operation that came over a WebSocket. */
-export interface WebSocketOperation {
-  accessToken: string;
-  info: RequestInfo;
-  connection: ConnectionControl;
-}
-
-/** Part of Yoga's initial context; app.ts builds the operation context from it. */
-export interface WebSocketServerContext {
-  websocket?: WebSocketOperation;
-}
 
 interface Connection {
   id: string;
