@@ -8,7 +8,7 @@ import { activatePage, faviconAsset, graphiqlPage, resetPasswordPage, wantsGraph
 import { applyCors, type OriginPolicy } from './cors.js';
 import { createWebClientHandler, WEB_CLIENT_PATH } from './web-client.js';
 import { serveMetrics, type MetricsAccess } from './metrics-endpoint.js';
-import { headersOf, requestInfoOf } from './request-info.js';
+import { requestInfoOf } from './request-info.js';
 import { badRequestBody } from '../shared/errors.js';
 
 export interface RouterOptions {
@@ -73,8 +73,8 @@ export function createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes
       });
     }
     if (tooLarge(req, maxBodyBytes)) return refuse(res, 413, 'Request body too large.');
-    const body = limitBody(req, res, maxBodyBytes);
-    void yoga.handleNodeRequestAndResponse(body, res, { req: body, res, requestInfo: info });
+    // `handle` is Node's request listener with extra server context merged into { req, res }.
+    void yoga.handle(limitBody(req, res, maxBodyBytes), res, { requestInfo: info });
   };
 }
 

@@ -1,11 +1,11 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
-import { GraphQLError, getOperationAST, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { type GraphQLError, getOperationAST, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { SubscribePayload, Context as WsContext } from 'graphql-ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { requestInfo, type ConnectionControl, type Context, type RequestInfo, type WebSocketOperation } from '../graphql/context.js';
+import { requestInfo, type Context, type RequestInfo, type WebSocketOperation } from '../graphql/context.js';
 import { clientAddress } from '../http/client-address.js';
 import type { OriginPolicy } from '../http/cors.js';
 import { AppError } from '../shared/errors.js';
