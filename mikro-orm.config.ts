@@ -1,4 +1,4 @@
-// Configuration for the MikroORM CLI (`npx mikro-orm ...`); the app builds the same options in src/db.ts.
+// Configuration for the MikroORM CLI (`npx mikro-orm ...`); the app builds the same options in src/db/db.ts.
 import { loadConfig } from './src/env.js';
 import { ormOptions } from './src/db/db.js';
 

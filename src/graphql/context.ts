@@ -25,7 +25,7 @@ export interface WebSocketOperation {
   connection: ConnectionControl;
 }
 
-/** One per operation, for HTTP and WebSocket alike; nothing in it is shared between operations. */
+/** One per operation, for HTTP and WebSocket alike; only `services` (the instance's container) is shared between operations. */
 export interface Context extends RequestInfo {
   readonly em: EntityManager;
   readonly services: AppServices;
