@@ -1,6 +1,6 @@
-// Configuration for the MikroORM CLI (`npx mikro-orm ...`); the app builds the same options in src/db.ts.
+// Configuration for the MikroORM CLI (`npx mikro-orm ...`); the app builds the same options in src/db/db.ts.
 import { loadConfig } from './src/env.js';
-import { ormOptions } from './src/db.js';
+import { ormOptions } from './src/db/db.js';
 
 const config = loadConfig();
 if (!config.DATABASE_URL) {

@@ -4,7 +4,7 @@
 // embedded one under DATA_DIR while the server is stopped). README "Moving from the Django original".
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { embeddedDataDir, startEmbeddedPostgres, type EmbeddedPostgres } from '../src/db.js';
+import { embeddedDataDir, startEmbeddedPostgres, type EmbeddedPostgres } from '../src/db/db.js';
 import { loadConfig } from '../src/env.js';
 import { DEFAULT_BATCH_SIZE, runDjangoImport } from '../src/modules/migration-import/django-import.js';
 import { streamProgress } from '../src/modules/migration-import/progress.js';

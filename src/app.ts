@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { initORM, type ORM, type QueryListener } from './db.js';
+import { initORM, type ORM, type QueryListener } from './db/db.js';
 import type { Config } from './env.js';
 import { createGraphQLServer } from './graphql/yoga.js';
 import { originPolicy } from './http/cors.js';
@@ -61,6 +61,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       unsubscribe: unsubscribeHandler(services),
       metricsAccess: { production: config.NODE_ENV === 'production', token: config.METRICS_TOKEN },
       isReady: () => ready,
+      trustProxy: config.TRUST_PROXY,
     }),
   );
   webSockets = attachGraphQLWebSocketServer({ server, yoga, services, logger, origins });

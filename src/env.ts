@@ -91,6 +91,9 @@ const envSchema = z.object({
 export type EnvInput = Record<string, string | undefined>;
 type ParsedEnv = z.infer<typeof envSchema>;
 
+/** Every variable the app reads; .env.example lists each one (test/env-example.test.ts). */
+export const ENV_VARIABLES = Object.keys(envSchema.shape) as (keyof ParsedEnv)[];
+
 export interface Config extends Omit<ParsedEnv, 'JWT_SECRET' | 'GRAPHIQL' | 'INTROSPECTION' | 'APP_URL'> {
   JWT_SECRET: string;
   GRAPHIQL: boolean;

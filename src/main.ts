@@ -1,11 +1,11 @@
 // A wrong Node stops here, with one line, before anything else is evaluated.
 import './node-version.js';
 import { buildApp, type App } from './app.js';
-import { embeddedDataDir, initORM, migrate, MigrationFailedError, startEmbeddedPostgres, type EmbeddedPostgres } from './db.js';
+import { embeddedDataDir, initORM, migrate, MigrationFailedError, startEmbeddedPostgres, type EmbeddedPostgres } from './db/db.js';
 import { loadConfig } from './env.js';
 import { createLogger } from './logger.js';
 import { warmPages } from './http/pages.js';
-import { seedReferenceData } from './seeders/reference-data.js';
+import { seedReferenceData } from './db/seeders/reference-data.js';
 import { listenFailure, logStartup } from './startup-report.js';
 
 /** Past this, a stop that hangs (a stuck request, an unreachable database) exits anyway, with 1. */

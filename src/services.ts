@@ -3,8 +3,8 @@ import { Redis } from 'ioredis';
 import { MemoryPresenceStore, RedisPresenceStore, type PresenceStore } from './events/presence-store.js';
 import { SocketLifecycle } from './events/socket-lifecycle.js';
 import type { Config } from './env.js';
-import type { ORM } from './db.js';
-import { createAppPubSub, type AppPubSub } from './graphql/pubsub.js';
+import type { ORM } from './db/db.js';
+import { createAppPubSub, type AppPubSub } from './events/pubsub.js';
 import type { Logger } from './logger.js';
 import { createMailTransport, type MailTransport } from './mail/mailer.js';
 import { OutboxWorker } from './mail/outbox.js';
@@ -19,8 +19,7 @@ import { MemoryTypingStore, RedisTypingStore, type TypingStore } from './events/
 import { MemoryCounterStore, RedisCounterStore } from './security/rate-limiter.js';
 import { RateLimits } from './security/rate-limits.js';
 import { ConnectionCaps } from './security/connection-caps.js';
-import { REFUSED_CLOSE_CODE } from './modules/chat/ws-auth.js';
-import { SessionSockets, type ClosableSocket } from './ws/session-sockets.js';
+import { REFUSED_CLOSE_CODE, SessionSockets, type ClosableSocket } from './events/session-sockets.js';
 
 /** Long-lived collaborators built once per app instance and shared by every operation. */
 export interface AppServices {

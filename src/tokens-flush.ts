@@ -1,6 +1,6 @@
 // `npm run tokens:flush`: deletes expired refresh tokens, sessions and email tokens (the server
 // also does this every TOKEN_FLUSH_INTERVAL_SECONDS).
-import { initORM } from './db.js';
+import { initORM } from './db/db.js';
 import { loadConfig } from './env.js';
 import { flushExpiredTokens } from './modules/auth/token-flush.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initORM, sql, type ORM } from '../src/db.js';
+import { initORM, sql, type ORM } from '../src/db/db.js';
 import { createTestDatabase, withClient, type TestDatabase } from './helpers/database.js';
 
 let db: TestDatabase;

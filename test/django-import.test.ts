@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedPostgres } from '../src/db.js';
+import { startEmbeddedPostgres } from '../src/db/db.js';
 import { runDjangoImport, type DjangoImportOptions } from '../src/modules/migration-import/django-import.js';
 import type { ImportReport, ImportReportJson, Kind } from '../src/modules/migration-import/import-report.js';
 import { streamProgress, type Progress } from '../src/modules/migration-import/progress.js';

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalFirstEventTarget } from '../src/graphql/local-first-event-target.js';
-import { createRedisPubSubClients } from '../src/graphql/pubsub.js';
+import { LocalFirstEventTarget } from '../src/events/local-first-event-target.js';
+import { createRedisPubSubClients } from '../src/events/pubsub.js';
 import { createLogger } from '../src/logger.js';
 import { redisAvailableFor, redisBehindProxy, type ProxiedRedis } from './helpers/redis.js';
 

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { initORM, migrate } from '../src/db.js';
-import { migrationsList } from '../src/migrations/index.js';
-import { seedReferenceData } from '../src/seeders/reference-data.js';
+import { initORM, migrate } from '../src/db/db.js';
+import { migrationsList } from '../src/db/migrations/index.js';
+import { seedReferenceData } from '../src/db/seeders/reference-data.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { createEmptyTestDatabase, createTestDatabase, withClient, type TestDatabase } from './helpers/database.js';
 

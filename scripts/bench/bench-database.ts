@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { initORM, migrate } from '../../src/db.js';
+import { initORM, migrate } from '../../src/db/db.js';
 import { hashPassword } from '../../src/modules/auth/passwords.js';
-import { seedReferenceData } from '../../src/seeders/reference-data.js';
+import { seedReferenceData } from '../../src/db/seeders/reference-data.js';
 
 export const BENCH_PASSWORD = 'bench password 1234';
 

@@ -4,7 +4,7 @@ import type { AppServices } from '../services.js';
 import type { Logger } from '../logger.js';
 import type { Authenticated } from '../modules/auth/session.service.js';
 import type { UserEntity } from '../modules/user/user.entity.js';
-import { unauthenticated } from './errors.js';
+import { unauthenticated } from '../shared/errors.js';
 
 export interface RequestInfo {
   requestId: string;
@@ -18,7 +18,14 @@ export interface ConnectionControl {
   renew(accessToken: string): Promise<Date>;
 }
 
-/** One per operation, for HTTP and WebSocket alike; nothing in it is shared between operations. */
+/** What Yoga's context factory gets for an operation that came over a WebSocket. */
+export interface WebSocketOperation {
+  accessToken: string;
+  info: RequestInfo;
+  connection: ConnectionControl;
+}
+
+/** One per operation, for HTTP and WebSocket alike; only `services` (the instance's container) is shared between operations. */
 export interface Context extends RequestInfo {
   readonly em: EntityManager;
   readonly services: AppServices;

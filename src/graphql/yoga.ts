@@ -5,17 +5,22 @@ import type { AppMetrics } from '../metrics.js';
 import { armorPlugins, DEFAULT_QUERY_LIMITS } from '../security/armor.js';
 import { useCsrfPrevention } from '../security/http-guards.js';
 import type { AppServices } from '../services.js';
-import type { WebSocketServerContext } from '../ws/ws-server.js';
-import { useSubscriptionEventContext } from '../ws/subscription-events.plugin.js';
-import { clientAddress } from '../http/client-address.js';
-import { requestIdOf } from '../http/router.js';
-import { createContext, requestInfo, type Context } from './context.js';
-import { isAppError } from './errors.js';
+import { useSubscriptionEventContext } from './plugins/subscription-events.plugin.js';
+import { createContext, requestInfo, type Context, type RequestInfo, type WebSocketOperation } from './context.js';
+import { isAppError } from '../shared/errors.js';
 import { useErrorCodes } from './plugins/error-codes.plugin.js';
 import { schema } from './schema.js';
 
-/** HTTP requests bring req/res; operations over graphql-ws bring `websocket` (see ws/ws-server.ts). */
-export type ServerContext = { req: IncomingMessage; res: ServerResponse } & WebSocketServerContext;
+/**
+ * What the transports hand Yoga: HTTP requests bring req/res and the request info the router
+ * computed (http/request-info.ts); operations over graphql-ws bring `websocket` (ws/yoga-operation.ts).
+ */
+export interface ServerContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  requestInfo?: RequestInfo;
+  websocket?: WebSocketOperation;
+}
 export type GraphQLServer = YogaServerInstance<ServerContext, Context>;
 
 /** Logs what the client will only see masked, with the request id that ties it to the request. */
@@ -64,12 +69,12 @@ export function createGraphQLServer(services: AppServices, metrics: AppMetrics):
       useSubscriptionEventContext(),
       metrics.plugin(),
     ],
-    context: ({ request, req, websocket }) => {
+    context: ({ request, requestInfo: info, websocket }) => {
       if (websocket) return createContext(services, websocket.info, () => websocket.accessToken, websocket.connection);
       const authorization = request.headers.get('authorization');
       return createContext(
         services,
-        requestInfo(request.headers, clientAddress(req, config.TRUST_PROXY), requestIdOf(req)),
+        info ?? requestInfo(request.headers, undefined),
         () => (authorization ? sessions.bearerToken(authorization) : null),
       );
     },

@@ -1,5 +1,5 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import type { ORM } from '../db.js';
+import type { ORM } from '../db/db.js';
 import type { GraphQLServer } from '../graphql/yoga.js';
 import { redactUrl, type Logger } from '../logger.js';
 import { routeOf, type AppMetrics } from '../metrics.js';
@@ -8,8 +8,8 @@ import { activatePage, faviconAsset, graphiqlPage, resetPasswordPage, wantsGraph
 import { applyCors, type OriginPolicy } from './cors.js';
 import { createWebClientHandler, WEB_CLIENT_PATH } from './web-client.js';
 import { serveMetrics, type MetricsAccess } from './metrics-endpoint.js';
-import { requestIdFrom } from '../graphql/context.js';
-import { badRequestBody } from '../graphql/errors.js';
+import { requestInfoOf } from './request-info.js';
+import { badRequestBody } from '../shared/errors.js';
 
 export interface RouterOptions {
   yoga: GraphQLServer;
@@ -27,28 +27,18 @@ export interface RouterOptions {
   metricsAccess: MetricsAccess;
   /** False until the instance can refuse every revoked token (see app.ts); /health says 503 meanwhile. */
   isReady: () => boolean;
+  /** Whether X-Forwarded-For names the client (TRUST_PROXY). */
+  trustProxy: boolean;
 }
 
-const requestIds = new WeakMap<IncomingMessage, string>();
-
-/** The id the request log line and the operation's logs share (also sent back as X-Request-Id). */
-export const requestIdOf = (req: IncomingMessage): string | undefined => requestIds.get(req);
-
-const headersOf = (req: IncomingMessage) => ({
-  get: (name: string) => {
-    const value = req.headers[name.toLowerCase()];
-    return (Array.isArray(value) ? value[0] : value) ?? null;
-  },
-});
-
 /** The HTTP front door: a few plain routes, then Yoga for /graphql. */
-export function createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes, origins, graphiql, webClientDir, unsubscribe, metricsAccess, isReady }: RouterOptions): RequestListener {
+export function createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes, origins, graphiql, webClientDir, unsubscribe, metricsAccess, isReady, trustProxy }: RouterOptions): RequestListener {
   const serveWebClient = createWebClientHandler(webClientDir);
   return (req, res) => {
     const startedAt = process.hrtime.bigint();
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const requestId = requestIdFrom(headersOf(req));
-    requestIds.set(req, requestId);
+    const info = requestInfoOf(req, trustProxy);
+    const { requestId } = info;
     res.setHeader('x-request-id', requestId);
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
@@ -83,7 +73,8 @@ export function createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes
       });
     }
     if (tooLarge(req, maxBodyBytes)) return refuse(res, 413, 'Request body too large.');
-    void yoga.requestListener(limitBody(req, res, maxBodyBytes), res);
+    // `handle` is Node's request listener with extra server context merged into { req, res }.
+    void yoga.handle(limitBody(req, res, maxBodyBytes), res, { requestInfo: info });
   };
 }
 

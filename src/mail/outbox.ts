@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { sql } from '../db.js';
+import { sql } from '../db/db.js';
 import type { Logger } from '../logger.js';
 import type { MailTransport } from './mailer.js';
 import { MailOutbox } from './mail-outbox.entity.js';

@@ -5,7 +5,7 @@ import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import type { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { QUERY_LIMIT_CODE } from '../graphql/errors.js';
+import { QUERY_LIMIT_CODE } from '../shared/errors.js';
 import { queryCostPlugin } from './query-cost.js';
 
 export interface QueryLimits {

@@ -1,6 +1,6 @@
 import { GraphQLError, Kind, getOperationAST, type DocumentNode, type FieldNode, type FragmentDefinitionNode, type SelectionSetNode, type ValueNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { MAX_PAGE_SIZE } from '../graphql/pagination.js';
+import { MAX_PAGE_SIZE } from '../shared/pagination.js';
 
 /** graphql-armor's cost weights, so limits sized for it keep their meaning. */
 const OBJECT_COST = 2;

@@ -1,4 +1,4 @@
-import { isAppError, rateLimited } from '../graphql/errors.js';
+import { isAppError, rateLimited } from '../shared/errors.js';
 import type { CounterStore, RateLimitRule } from './rate-limiter.js';
 
 export interface RateLimitRules {

@@ -1,8 +1,9 @@
 import type { ConnectionControl } from '../graphql/context.js';
-import { forbidden, isAppError } from '../graphql/errors.js';
+import { forbidden, isAppError } from '../shared/errors.js';
 import type { Logger } from '../logger.js';
 import type { AppServices } from '../services.js';
-import type { ClosableSocket, SessionSockets } from './session-sockets.js';
+import type { VerifiedAccess } from '../modules/auth/session.service.js';
+import type { ClosableSocket, SessionSockets } from '../events/session-sockets.js';
 
 /** The part of an open connection that a renewal changes. */
 export interface RenewableConnection {
@@ -28,7 +29,7 @@ export interface RenewalTarget<S extends ClosableSocket> {
 export function renewalControl<S extends ClosableSocket>({ services, sockets, socket, connection, logger }: RenewalTarget<S>): ConnectionControl {
   return {
     async renew(accessToken) {
-      let verified;
+      let verified: VerifiedAccess;
       try {
         verified = await services.sessions.verifyAccess(services.orm.em.fork(), accessToken);
       } catch (error) {

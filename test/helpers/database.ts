@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { initORM, migrate, startEmbeddedPostgres } from '../../src/db.js';
-import { seedReferenceData } from '../../src/seeders/reference-data.js';
+import { initORM, migrate, startEmbeddedPostgres } from '../../src/db/db.js';
+import { seedReferenceData } from '../../src/db/seeders/reference-data.js';
 
 export interface TestDatabase {
   url: string;

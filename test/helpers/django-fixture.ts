@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { startEmbeddedPostgres } from '../../src/db.js';
+import { startEmbeddedPostgres } from '../../src/db/db.js';
 import { withClient } from './database.js';
 
 /** The Django original's data, with its documented traps (../shared/fixtures/django-original/README.md). */

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../src/graphql/errors.js';
-import { decodeCursor, encodeCursor, pageSize } from '../../src/graphql/pagination.js';
+import { AppError } from '../../src/shared/errors.js';
+import { decodeCursor, encodeCursor, pageSize } from '../../src/shared/pagination.js';
 import { JwtCodec, type TokenClaims } from '../../src/modules/auth/jwt.js';
-import { emailField, parseInput, passwordField, websiteField } from '../../src/validation.js';
+import { emailField, parseInput, passwordField, websiteField } from '../../src/shared/validation.js';
 import { z } from 'zod';
 
 const codec = new JwtCodec({ secret: 'property-test-secret-that-is-long-enough', issuer: 'forum-api', audience: 'forum-api' });

@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { badRequestBody, type ErrorCode } from '../errors.js';
+import { badRequestBody, type ErrorCode } from '../../shared/errors.js';
 
 const PARSE_FAILED: ErrorCode = 'GRAPHQL_PARSE_FAILED';
 

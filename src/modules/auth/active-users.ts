@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { sql } from '../../db.js';
+import { sql } from '../../db/db.js';
 import { User, type UserEntity } from '../user/user.entity.js';
 
 /** How long a user row read for authentication serves later requests of that user. */

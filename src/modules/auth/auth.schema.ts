@@ -1,8 +1,8 @@
 import { builder } from '../../graphql/builder.js';
 import { MessagePayload, okMessage } from '../../graphql/common.schema.js';
 import { signedInViewer, type Context } from '../../graphql/context.js';
-import { unauthenticated } from '../../graphql/errors.js';
-import { parseEmail } from '../../validation.js';
+import { unauthenticated } from '../../shared/errors.js';
+import { parseEmail } from '../../shared/validation.js';
 import { mailOffRequestPath } from './mail-off-request.js';
 import { UserRef, revealEmailToCaller } from '../user/user.schema.js';
 import { RESET_REQUESTED_MESSAGE, changePassword, requestPasswordReset, resetPassword } from './password.service.js';

@@ -1,5 +1,5 @@
 import { builder } from '../../graphql/builder.js';
-import { badRequest } from '../../graphql/errors.js';
+import { badRequest } from '../../shared/errors.js';
 
 builder.mutationField('renewConnection', (t) =>
   t.boolean({

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { sql } from '../../db.js';
-import { invalidToken, tokenExpired } from '../../graphql/errors.js';
+import { sql } from '../../db/db.js';
+import { invalidToken, tokenExpired } from '../../shared/errors.js';
 import { EmailToken, type EmailTokenPurpose } from './email-token.entity.js';
 
 const TOKEN_RE = /^[A-Za-z0-9_-]{43}$/;

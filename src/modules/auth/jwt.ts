@@ -1,7 +1,7 @@
 import { createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { invalidToken, tokenExpired } from '../../graphql/errors.js';
-import { isUuid } from '../../validation.js';
+import { invalidToken, tokenExpired } from '../../shared/errors.js';
+import { isUuid } from '../../shared/validation.js';
 
 export type TokenType = 'access' | 'refresh';
 

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { sql } from '../../db.js';
+import { sql } from '../../db/db.js';
 import { isDjangoPbkdf2Hash } from './django-pbkdf2.js';
 import { hashPassword } from './passwords.js';
 

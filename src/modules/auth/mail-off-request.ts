@@ -1,5 +1,16 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { AppServices } from '../../services.js';
+import type { ORM } from '../../db/db.js';
+import type { OutboxWorker } from '../../mail/outbox.js';
+import type { Logger } from '../../logger.js';
+import type { RateLimits } from '../../security/rate-limits.js';
+
+/** The ports this needs from the container (a module does not import the container). */
+export interface MailOffRequestPorts {
+  orm: ORM;
+  outbox: Pick<OutboxWorker, 'nudge'>;
+  logger: Logger;
+  rateLimits: Pick<RateLimits, 'mayRequestEmail'>;
+}
 
 /**
  * Runs the work of `resendActivation` / `requestPasswordReset` after the answer has gone out.
@@ -10,7 +21,7 @@ import type { AppServices } from '../../services.js';
  * `work` returns whether it queued an email.
  */
 export async function mailOffRequestPath(
-  services: Pick<AppServices, 'orm' | 'outbox' | 'logger' | 'rateLimits'>,
+  services: MailOffRequestPorts,
   ip: string,
   what: string,
   work: (em: EntityManager) => Promise<boolean>,

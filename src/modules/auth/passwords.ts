@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { hash, verify, type Algorithm, type Options } from '@node-rs/argon2';
 import { isDjangoPbkdf2Hash, isUnusablePasswordHash, verifyDjangoPbkdf2 } from './django-pbkdf2.js';
-import { rateLimited } from '../../graphql/errors.js';
+import { rateLimited } from '../../shared/errors.js';
 
 // OWASP's argon2id recommendation: 19 MiB, 2 iterations, 1 lane. @node-rs/argon2 hashes on
 // libuv's thread pool, so the event loop keeps serving while a login hashes.

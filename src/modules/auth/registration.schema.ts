@@ -1,7 +1,7 @@
 import { builder } from '../../graphql/builder.js';
 import { MessagePayload, okMessage } from '../../graphql/common.schema.js';
 import type { Context } from '../../graphql/context.js';
-import { parseEmail } from '../../validation.js';
+import { parseEmail } from '../../shared/validation.js';
 import { RoleEnum, UserRef, revealEmailToCaller } from '../user/user.schema.js';
 import { mailOffRequestPath } from './mail-off-request.js';
 import { REGISTERED_MESSAGE, RESEND_MESSAGE, activateAccount, registerCompany, resendActivation, type RegistrationSettings } from './registration.service.js';

@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { claimEmailCooldown, enqueueMail } from '../../mail/outbox.js';
 import { activationEmail, alreadyRegisteredEmail } from '../../mail/templates.js';
-import { cleanText, emailField, intIdField, optionalName, parseInput, passwordField, websiteField } from '../../validation.js';
+import { cleanText, emailField, intIdField, optionalName, parseInput, passwordField, websiteField } from '../../shared/validation.js';
 import { InvestorProfile } from '../company/investor-profile.entity.js';
 import { checkReferences } from '../company/profile.service.js';
 import { StartupProfile } from '../company/startup-profile.entity.js';

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { sql } from '../../db.js';
-import type { AppPubSub, SessionRevokedEvent } from '../../graphql/pubsub.js';
+import { sql } from '../../db/db.js';
+import type { AppPubSub, SessionRevokedEvent } from '../../events/pubsub.js';
 import type { Logger } from '../../logger.js';
 
 export interface RevokedSessionsOptions {
@@ -35,7 +35,7 @@ export class RevokedSessions {
     return this.revoked.has(sessionId);
   }
 
-  /** Called for every revocation heard, local or remote; the chat closes sockets with it. */
+  /** Called for every revocation heard, local or remote; ws/session-sockets.ts closes the sessions' sockets with it. */
   onRevoked(listener: Listener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { sql } from '../../db.js';
+import { sql } from '../../db/db.js';
 import { retryOnConflict } from '../../db/transaction-retry.js';
-import { isUuid } from '../../validation.js';
-import { forbidden, invalidCredentials, invalidToken, accountInactive, notFound, tokenExpired, tokenRevoked, unauthenticated } from '../../graphql/errors.js';
+import { isUuid } from '../../shared/validation.js';
+import { forbidden, invalidCredentials, invalidToken, accountInactive, notFound, tokenExpired, tokenRevoked, unauthenticated } from '../../shared/errors.js';
 import { User, type UserEntity } from '../user/user.entity.js';
 import { ActiveUsers } from './active-users.js';
 import type { JwtCodec, TokenClaims } from './jwt.js';

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { sql } from '../../db.js';
+import { sql } from '../../db/db.js';
 
 const BATCH = 1000;
 

@@ -1,6 +1,6 @@
 import type { InboxEventPayload, MessageEventPayload } from '../../events/chat-events.js';
 import { builder } from '../../graphql/builder.js';
-import { signedInViewer, type Context } from '../../graphql/context.js';
+import { signedInViewer, } from '../../graphql/context.js';
 import { idOrReference } from '../../graphql/selection.js';
 import { UserRef } from '../user/user.schema.js';
 import type { UserEntity } from '../user/user.entity.js';

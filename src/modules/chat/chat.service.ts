@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
-import { sql } from '../../db.js';
-import { forbidden, notFound } from '../../graphql/errors.js';
+import { sql } from '../../db/db.js';
+import { forbidden, notFound } from '../../shared/errors.js';
 import type { ConversationEventPayload, InboxEventPayload, MessageEventPayload } from '../../events/chat-events.js';
 import { listenNow } from '../../events/listen-now.js';
-import { decodeCursor, pageSize, toKeysetConnection } from '../../graphql/pagination.js';
-import type { AppPubSub } from '../../graphql/pubsub.js';
-import { CONTROL_CHARS, isUuid, parseInput } from '../../validation.js';
+import { decodeCursor, pageSize, toKeysetConnection } from '../../shared/pagination.js';
+import type { AppPubSub } from '../../events/pubsub.js';
+import { CONTROL_CHARS, isUuid, parseInput } from '../../shared/validation.js';
 import { User, type UserEntity } from '../user/user.entity.js';
 import { Conversation, type ConversationEntity } from './conversation.entity.js';
 import { listMessagePages, type HistoryArgs, type HistoryPage } from './message-history.js';

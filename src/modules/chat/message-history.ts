@@ -1,8 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { sql } from '../../db.js';
-import { badUserInput } from '../../graphql/errors.js';
-import { decodeCursor, encodeCursor, pageSize, type KeysetCursor } from '../../graphql/pagination.js';
-import { isUuid } from '../../validation.js';
+import { sql } from '../../db/db.js';
+import { badUserInput } from '../../shared/errors.js';
+import { decodeCursor, encodeCursor, pageSize, type KeysetCursor } from '../../shared/pagination.js';
+import { isUuid } from '../../shared/validation.js';
 import { MESSAGE_COLUMNS, messageFromRow, type MessageRow, type MessageView } from './message-view.js';
 
 /** Relay's arguments: `first`/`after` page forward in time, `last`/`before` back. */

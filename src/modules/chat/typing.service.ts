@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { SocketLifecycle } from '../../events/socket-lifecycle.js';
 import type { TypingStore } from '../../events/typing-store.js';
-import type { AppPubSub } from '../../graphql/pubsub.js';
+import type { AppPubSub } from '../../events/pubsub.js';
 import type { Logger } from '../../logger.js';
 import type { RateLimits } from '../../security/rate-limits.js';
 import type { UserEntity } from '../user/user.entity.js';

@@ -1,8 +1,8 @@
 import type { ContextOrderByMap, EntityManager, QBField, QueryBuilder } from '@mikro-orm/postgresql';
 import { z } from 'zod';
-import { badUserInput, forbidden, notFound, type FieldErrors } from '../../graphql/errors.js';
-import { decodeCursor, pageSize, toConnection, type KeysetCursor } from '../../graphql/pagination.js';
-import { cleanText, intIdField, isUuid, parseInput, websiteField } from '../../validation.js';
+import { badUserInput, forbidden, notFound, type FieldErrors } from '../../shared/errors.js';
+import { decodeCursor, pageSize, toConnection, type KeysetCursor } from '../../shared/pagination.js';
+import { cleanText, intIdField, isUuid, parseInput, websiteField } from '../../shared/validation.js';
 import type { UserEntity } from '../user/user.entity.js';
 import { Industry } from './industry.entity.js';
 import { InvestorProfile, type InvestorProfileEntity } from './investor-profile.entity.js';

@@ -1,6 +1,6 @@
 import pg from 'pg';
-import { initORM, migrate } from '../../db.js';
-import { seedReferenceData } from '../../seeders/reference-data.js';
+import { initORM, migrate } from '../../db/db.js';
+import { seedReferenceData } from '../../db/seeders/reference-data.js';
 import { restoreDeferredIndexes } from './deferred-indexes.js';
 import { DjangoSource } from './django-source.js';
 import { importChat } from './import-chat.js';

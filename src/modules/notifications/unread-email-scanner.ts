@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Counter } from 'prom-client';
-import { sql } from '../../db.js';
+import { sql } from '../../db/db.js';
 import type { Logger } from '../../logger.js';
 import { enqueueMail } from '../../mail/outbox.js';
 import { unreadMessagesEmail } from './unread-email.template.js';

@@ -1,5 +1,5 @@
 import { createHmac, hkdfSync, timingSafeEqual, type BinaryLike } from 'node:crypto';
-import { isUuid } from '../../validation.js';
+import { isUuid } from '../../shared/validation.js';
 
 const PURPOSE = 'unsubscribe-unread-emails';
 

@@ -1,8 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { sql } from '../../db.js';
+import { sql } from '../../db/db.js';
 import type { PresenceStore, ReapedUsers, ResyncedUsers } from '../../events/presence-store.js';
 import type { SocketLifecycle } from '../../events/socket-lifecycle.js';
-import type { AppPubSub } from '../../graphql/pubsub.js';
+import type { AppPubSub } from '../../events/pubsub.js';
 import type { Logger } from '../../logger.js';
 
 export interface PresenceTrackerOptions {

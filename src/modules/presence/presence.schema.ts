@@ -1,6 +1,6 @@
 import { builder } from '../../graphql/builder.js';
 import { signedInViewer, type Context } from '../../graphql/context.js';
-import type { PresenceChangedEvent } from '../../graphql/pubsub.js';
+import type { PresenceChangedEvent } from '../../events/pubsub.js';
 import { UserRef } from '../user/user.schema.js';
 import { loadPresence, subscribeToPresence } from './presence.service.js';
 

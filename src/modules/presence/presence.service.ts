@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { sql } from '../../db.js';
-import type { AppPubSub } from '../../graphql/pubsub.js';
+import { sql } from '../../db/db.js';
+import type { AppPubSub } from '../../events/pubsub.js';
 import type { PresenceTracker } from './presence-tracker.js';
 
 /** What the viewer may know of a user's presence; null when they may not know anything. */

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
-import { sql } from '../../db.js';
-import { parseInput } from '../../validation.js';
+import { sql } from '../../db/db.js';
+import { parseInput } from '../../shared/validation.js';
 
 export interface Settings {
   emailOnUnreadMessages: boolean;

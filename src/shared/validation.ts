@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { badUserInput, type FieldErrors } from './graphql/errors.js';
+import { badUserInput, type FieldErrors } from './errors.js';
 
 /**
  * Parses input with a zod schema; every problem becomes an entry of `extensions.fields`,

@@ -36,8 +36,8 @@ export function ormOptions(clientUrl: string, poolMax = 10, onQuery?: QueryListe
     extensions: [Migrator],
     migrations: {
       migrationsList,
-      path: 'src/migrations',
-      pathTs: 'src/migrations',
+      path: 'src/db/migrations',
+      pathTs: 'src/db/migrations',
       emit: 'ts',
       snapshot: false,
       transactional: true,
@@ -48,7 +48,7 @@ export function ormOptions(clientUrl: string, poolMax = 10, onQuery?: QueryListe
     // 7 no longer does. Said here so the schema diff matches the migrations already written.
     schemaGenerator: { defaultUpdateRule: 'cascade' },
     pool: { min: 0, max: poolMax },
-    // Services load relations explicitly; lazy surprises would hide N+1 queries.
+    // Empty nullable columns read as null, which the GraphQL types return as is (not undefined).
     forceUndefined: false,
     allowGlobalContext: false,
     debug: false,

@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { createPubSub, type PubSub } from 'graphql-yoga';
 import { Redis } from 'ioredis';
-import type { ConversationEventPayload, InboxEventPayload } from '../events/chat-events.js';
+import type { ConversationEventPayload, InboxEventPayload } from './chat-events.js';
 import type { Logger } from '../logger.js';
 import { LocalFirstEventTarget } from './local-first-event-target.js';
 

@@ -1,4 +1,4 @@
-import { isUuid } from '../validation.js';
+import { isUuid } from './validation.js';
 import { badUserInput } from './errors.js';
 
 export const DEFAULT_PAGE_SIZE = 20;

@@ -1,9 +1,9 @@
 import { createSourceEventStream, execute, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Context } from '../graphql/context.js';
-import { AppError, isAppError, tokenExpired, tokenRevoked } from '../graphql/errors.js';
-import type { AppServices } from '../services.js';
+import type { Context } from '../context.js';
+import { AppError, isAppError, tokenExpired, tokenRevoked } from '../../shared/errors.js';
+import type { AppServices } from '../../services.js';
 
 function isAsyncIterable<T>(value: unknown): value is AsyncIterable<T> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
