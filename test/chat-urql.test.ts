@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { chatPair, sendMessage } from './helpers/chat.js';
 import { signedInUser } from './helpers/factories.js';
-import { sleep, within } from './helpers/ws.js';
+import { sleep, withTimeout } from './helpers/time.js';
+
 
 let t: TestApp;
 const cleanups: Array<() => unknown> = [];
@@ -111,7 +112,7 @@ function live<T>(source: { subscribe(callback: (result: OperationResult<T>) => v
   const { unsubscribe } = source.subscribe((result) => received.push(result));
   cleanups.push(unsubscribe);
   const waitFor = (count: number) =>
-    within(
+    withTimeout(
       (async () => {
         while (received.length < count) await sleep(20);
         return received;

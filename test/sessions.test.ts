@@ -6,6 +6,7 @@ import { withClient } from './helpers/database.js';
 import { DEFAULT_PASSWORD, LOGIN, REGISTER, createActiveUser, login, registerInput, signedInUser, type Tokens } from './helpers/factories.js';
 import { decodeJwt, encodeJwt } from './helpers/jwt.js';
 import { tokenFromMail } from './helpers/smtp.js';
+import { sleep } from './helpers/time.js';
 
 const ME = '{ me { id email role } }';
 const REFRESH = /* GraphQL */ `
@@ -24,8 +25,6 @@ const CHANGE_PASSWORD = /* GraphQL */ `
 `;
 const REQUEST_RESET = 'mutation Req($email: String!) { requestPasswordReset(email: $email) { ok message } }';
 const RESET = 'mutation Reset($token: String!, $newPassword: String!) { resetPassword(token: $token, newPassword: $newPassword) { ok } }';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let t: TestApp;
 beforeAll(async () => {

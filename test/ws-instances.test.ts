@@ -4,7 +4,8 @@ import { INBOX, MESSAGE_SENT, chatPair, sendMessage, type MessageShape } from '.
 import { login } from './helpers/factories.js';
 import { startInstancesOverRedis, type InstancePair } from './helpers/instances.js';
 import { redisAvailableFor } from './helpers/redis.js';
-import { connectedWs, sleep, subscribe, within, wsRequest, type WsConnection } from './helpers/ws.js';
+import { connectedWs, subscribe, wsRequest, type WsConnection } from './helpers/ws.js';
+import { sleep, withTimeout } from './helpers/time.js';
 
 const LOGOUT = /* GraphQL */ `mutation Logout($refreshToken: String!) { logout(refreshToken: $refreshToken) { ok } }`;
 
@@ -45,7 +46,7 @@ describe.skipIf(!redisAvailableFor('chat across two instances'))('chat across tw
     const startedAt = Date.now();
     const result = await a.gql(LOGOUT, { refreshToken: startup.tokens.refreshToken }, { token: startup.tokens.accessToken });
     expect(result.errors).toBeUndefined();
-    expect(await within(leaving.closed, 1_000, 'the socket on B to close')).toEqual({ code: 4403, reason: 'token revoked' });
+    expect(await withTimeout(leaving.closed, 1_000, 'the socket on B to close')).toEqual({ code: 4403, reason: 'token revoked' });
     expect(Date.now() - startedAt).toBeLessThan(1_000);
     expect(staying.isOpen()).toBe(true);
     expect((await wsRequest<{ me: { id: string } }>(staying.client, '{ me { id } }')).data?.me.id).toBe(startup.id);
@@ -68,6 +69,6 @@ describe('two instances without Redis', () => {
     const { startup } = await chatPair(a);
     const onB = await connectedWs(b.wsUrl, { token: startup.tokens.accessToken });
     await a.gql(LOGOUT, { refreshToken: startup.tokens.refreshToken }, { token: startup.tokens.accessToken });
-    expect(await within(onB.closed, 1_000, 'the socket on B to close')).toEqual({ code: 4403, reason: 'token revoked' });
+    expect(await withTimeout(onB.closed, 1_000, 'the socket on B to close')).toEqual({ code: 4403, reason: 'token revoked' });
   });
 });

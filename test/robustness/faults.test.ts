@@ -5,11 +5,10 @@ import { errorCode, startTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { LOGIN, createActiveUser, login, registerInput, REGISTER } from '../helpers/factories.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
-import { connectWs, connectedWs, within } from '../helpers/ws.js';
+import { connectWs, connectedWs } from '../helpers/ws.js';
 import { startAppWithCuttableRedis, type AppWithCuttableRedis } from '../helpers/instances.js';
 import { redisAvailableFor } from '../helpers/redis.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { sleep, withTimeout } from '../helpers/time.js';
 
 describe('PostgreSQL goes away under traffic and comes back', () => {
   let db: TestDatabase;
@@ -142,7 +141,7 @@ describe('PostgreSQL unreachable while a socket connects', () => {
       const tokens = await login(t, user);
       proxy.cut();
       const refused = connectWs(t.wsUrl, { token: tokens.accessToken });
-      expect(await within(refused.closed, 10_000, 'the close')).toEqual({ code: 4500, reason: 'internal error' });
+      expect(await withTimeout(refused.closed, 10_000, 'the close')).toEqual({ code: 4500, reason: 'internal error' });
       proxy.restore();
       let connected = false;
       for (let i = 0; i < 50 && !connected; i++) {

@@ -4,9 +4,8 @@ import { startTestApp, type TestApp } from '../helpers/app.js';
 import { HISTORY, MESSAGE_SENT, chatPair, sendMessage, type MessageShape } from '../helpers/chat.js';
 import { startAppWithCuttableRedis, type AppWithCuttableRedis } from '../helpers/instances.js';
 import { redisAvailableFor } from '../helpers/redis.js';
-import { connectedWs, subscribe, within } from '../helpers/ws.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { connectedWs, subscribe } from '../helpers/ws.js';
+import { sleep, withTimeout } from '../helpers/time.js';
 
 /** A raw socket speaking graphql-transport-ws, for frames no well-behaved client sends. */
 function rawSocket(url: string): Promise<{ socket: WebSocket; closed: Promise<{ code: number; reason: string }> }> {
@@ -35,10 +34,10 @@ describe('WebSocket abuse', () => {
       let selection = 'id';
       for (let i = 0; i < 8; i++) selection = `startupProfile { owner { ${selection} } }`;
       const deep = subscribe(ws.client, `query { me { ${selection} } }`);
-      expect(JSON.stringify(await within(deep.error, 5_000, 'the depth refusal'))).toMatch(/depth/i);
+      expect(JSON.stringify(await withTimeout(deep.error, 5_000, 'the depth refusal'))).toMatch(/depth/i);
       const aliases = Array.from({ length: 100 }, (_, i) => `a${i}: industries { id }`).join(' ');
       const bomb = subscribe(ws.client, `query { ${aliases} }`);
-      expect(JSON.stringify(await within(bomb.error, 5_000, 'the alias refusal'))).toMatch(/alias/i);
+      expect(JSON.stringify(await withTimeout(bomb.error, 5_000, 'the alias refusal'))).toMatch(/alias/i);
       // The same socket still serves a legitimate subscription.
       const live = subscribe<{ messageSent: MessageShape }>(ws.client, MESSAGE_SENT, { conversationId });
       await sleep(200);
@@ -52,7 +51,7 @@ describe('WebSocket abuse', () => {
 
   it('closes a flood of 100 connections that never send connection_init (4408) and keeps serving', async () => {
     const sockets = await Promise.all(Array.from({ length: 100 }, () => rawSocket(t.wsUrl)));
-    const closes = await within(Promise.all(sockets.map((s) => s.closed)), 10_000, 'the flood to be closed');
+    const closes = await withTimeout(Promise.all(sockets.map((s) => s.closed)), 10_000, 'the flood to be closed');
     expect(new Set(closes.map((c) => c.code))).toEqual(new Set([4408]));
     expect((await t.gql('{ industries { id } }')).errors).toBeUndefined();
     console.info(`connection_init flood: 100 sockets opened, 100 closed with 4408`);
@@ -65,17 +64,17 @@ describe('WebSocket abuse', () => {
   ])('closes a socket that sends %s (%s) and keeps serving others', async (_name, frame, code) => {
     const { socket, closed } = await rawSocket(t.wsUrl);
     socket.send(frame);
-    expect((await within(closed, 5_000, 'the close')).code).toBe(code);
+    expect((await withTimeout(closed, 5_000, 'the close')).code).toBe(code);
     expect((await t.gql('{ industries { id } }')).errors).toBeUndefined();
   });
 
   it('survives binary garbage and an oversized frame', async () => {
     const garbage = await rawSocket(t.wsUrl);
     garbage.socket.send(Buffer.from([0xff, 0x00, 0xfe, 0x01, 0x02]));
-    expect((await within(garbage.closed, 5_000, 'the close')).code).toBeGreaterThanOrEqual(1000);
+    expect((await withTimeout(garbage.closed, 5_000, 'the close')).code).toBeGreaterThanOrEqual(1000);
     const huge = await rawSocket(t.wsUrl);
     huge.socket.send('x'.repeat(70 * 1024));
-    expect((await within(huge.closed, 5_000, 'the close')).code).toBe(1009);
+    expect((await withTimeout(huge.closed, 5_000, 'the close')).code).toBe(1009);
     expect((await t.gql('{ industries { id } }')).errors).toBeUndefined();
   });
 });
