@@ -1,11 +1,9 @@
-import { Writable } from 'node:stream';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../src/app.js';
 import { parseConfig } from '../src/env.js';
-import { createLogger } from '../src/logger.js';
 import { MAX_OPERATIONS_PER_CONNECTION } from '../src/ws/ws-server.js';
 import { TEST_SECRET, startTestApp, type TestApp } from './helpers/app.js';
 import { INBOX, MESSAGE_SENT, chatPair, sendMessage } from './helpers/chat.js';
@@ -13,6 +11,7 @@ import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { login, signedInUser } from './helpers/factories.js';
 import { connectWs, connectedWs, rawSocket, subscribe, wsRequest, type WsConnection } from './helpers/ws.js';
 import { eventually, sleep, whenLive, withTimeout } from './helpers/time.js';
+import { captureLogs } from './helpers/logs.js';
 
 const LOGOUT = /* GraphQL */ `mutation Logout($refreshToken: String!) { logout(refreshToken: $refreshToken) { ok } }`;
 const LOGOUT_ALL = /* GraphQL */ `mutation { logoutAll { ok } }`;
@@ -222,16 +221,10 @@ describe('WebSocket logging', () => {
   let db: TestDatabase;
   let app: App;
   let wsUrl: string;
-  const lines: string[] = [];
+  const logs = captureLogs('debug');
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    });
     const config = parseConfig({
       NODE_ENV: 'test',
       LOG_LEVEL: 'debug',
@@ -240,7 +233,7 @@ describe('WebSocket logging', () => {
       DATABASE_POOL_MAX: db.kind === 'embedded' ? '4' : '10',
       DATA_DIR: mkdtempSync(join(tmpdir(), 'forum-test-')),
     });
-    app = await buildApp(config, { logger: createLogger('debug', sink) });
+    app = await buildApp(config, { logger: logs.logger });
     const { port } = await app.start(0);
     wsUrl = `ws://127.0.0.1:${port}/graphql`;
   });
@@ -256,8 +249,8 @@ describe('WebSocket logging', () => {
     const raw = rawSocket(`${wsUrl.replace('/graphql', '/other')}?token=${forged}`);
     raw.socket.on('error', () => {});
     await withTimeout(raw.rejectedStatus, 5_000, 'the 404');
-    await eventually(() => lines.join('').includes('websocket upgrade refused'), 'the refused upgrade in the log');
-    const log = lines.join('');
+    await eventually(() => logs.text().includes('websocket upgrade refused'), 'the refused upgrade in the log');
+    const log = logs.text();
     expect(log).toContain('websocket upgrade');
     expect(log).toContain('?[redacted]');
     expect(log).not.toContain(forged);

@@ -1,6 +1,4 @@
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/logger.js';
 import { errorCode, startTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { LOGIN, createActiveUser, login, registerInput, REGISTER } from '../helpers/factories.js';
@@ -9,6 +7,7 @@ import { connectWs, connectedWs } from '../helpers/ws.js';
 import { startAppWithCuttableRedis, type AppWithCuttableRedis } from '../helpers/instances.js';
 import { redisAvailableFor } from '../helpers/redis.js';
 import { eventually, withTimeout } from '../helpers/time.js';
+import { captureLogs } from '../helpers/logs.js';
 
 describe('PostgreSQL goes away under traffic and comes back', () => {
   let db: TestDatabase;
@@ -102,14 +101,8 @@ describe.skipIf(!redisAvailableFor('the Redis outage'))('Redis goes away', () =>
 
 describe('logs', () => {
   it('never contain passwords, tokens or ?token= query strings', async () => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    });
-    const t = await startTestApp({ buildOptions: { logger: createLogger('trace', sink) } });
+    const logs = captureLogs('trace');
+    const t = await startTestApp({ buildOptions: { logger: logs.logger } });
     try {
       const user = await createActiveUser(t);
       const tokens = await login(t, user);
@@ -124,11 +117,11 @@ describe('logs', () => {
       await t.gql('mutation($p: String!) { login(email: "nobody@example.com", password: $p) { accessToken } }', { p: user.password });
       const activation = t.inbox.mailsTo(user.email)[0]!.text.match(/token=([\w-]+)/)![1]!;
       const secrets = [user.password, tokens.accessToken, tokens.refreshToken, refreshed.data!.refreshToken.accessToken, refreshed.data!.refreshToken.refreshToken, activation];
-      const log = lines.join('');
-      expect(lines.length).toBeGreaterThan(10);
+      const log = logs.text();
+      expect(logs.lines.length).toBeGreaterThan(10);
       for (const secret of secrets) expect(log).not.toContain(secret);
       expect(log).not.toMatch(/[?&]token=[\w.-]{10,}/);
-      console.info(`log scan: ${lines.length} lines, ${secrets.length} secrets, 0 found`);
+      console.info(`log scan: ${logs.lines.length} lines, ${secrets.length} secrets, 0 found`);
     } finally {
       await t.stop();
     }
