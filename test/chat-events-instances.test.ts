@@ -12,13 +12,13 @@ import {
   sendMessage,
   typingOf,
   until,
-  whenLive,
   type ConversationEvent,
   type SignedIn,
 } from './helpers/chat.js';
 import { startInstancesOverRedis, type InstancePair } from './helpers/instances.js';
 import { redisAvailableFor } from './helpers/redis.js';
 import { connectedWs, subscribe, type WsConnection } from './helpers/ws.js';
+import { whenLive } from './helpers/time.js';
 
 type EventResult = { conversationEvents: ConversationEvent };
 

@@ -13,13 +13,13 @@ import {
   sendMessage,
   typingOf,
   until,
-  whenLive,
   type ConversationEvent,
   type SignedIn,
 } from './helpers/chat.js';
 import { signedInUser } from './helpers/factories.js';
 import { openSse } from './helpers/sse.js';
-import { connectedWs, subscribe, within, wsRequest, type WsConnection } from './helpers/ws.js';
+import { connectedWs, subscribe, wsRequest, type WsConnection } from './helpers/ws.js';
+import { whenLive, withTimeout } from './helpers/time.js';
 
 let t: TestApp;
 const open: WsConnection[] = [];
@@ -214,9 +214,9 @@ describe('conversationEvents', () => {
     const outsider = await signedInUser(t, { role: 'INVESTOR' });
     const socket = await connect(t, outsider);
     const refused = subscribe(socket.client, CONVERSATION_EVENTS, { id: conversationId });
-    expect((await within(refused.error, 5_000, 'the error'))[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await withTimeout(refused.error, 5_000, 'the error'))[0]?.extensions?.code).toBe('FORBIDDEN');
     const unknown = subscribe(socket.client, CONVERSATION_EVENTS, { id: '00000000-0000-4000-8000-000000000000' });
-    expect((await within(unknown.error, 5_000, 'the error'))[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect((await withTimeout(unknown.error, 5_000, 'the error'))[0]?.extensions?.code).toBe('NOT_FOUND');
     expect(socket.isOpen()).toBe(true);
     expect((await wsRequest<{ me: { id: string } }>(socket.client, '{ me { id } }')).data?.me.id).toBe(outsider.id);
   });

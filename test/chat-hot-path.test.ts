@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../src/app.js';
 import { gql, startTestApp, type TestApp } from './helpers/app.js';
-import { MESSAGE_FIELDS, SEND_MESSAGE, arrival, chatPair, whenLive, type MessageShape } from './helpers/chat.js';
+import { MESSAGE_FIELDS, SEND_MESSAGE, arrival, chatPair, type MessageShape } from './helpers/chat.js';
 import { connectedWs, subscribe, type WsConnection } from './helpers/ws.js';
+import { whenLive } from './helpers/time.js';
 
 let t: TestApp;
 let quiet: App;

@@ -2,8 +2,9 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.js';
-import { chatPair, historyPage, sendMessage, until, whenLive, type HistoryConnection, type SignedIn } from './helpers/chat.js';
+import { chatPair, historyPage, sendMessage, until, type HistoryConnection, type SignedIn } from './helpers/chat.js';
 import { wsRequest, type CloseInfo } from './helpers/ws.js';
+import { whenLive } from './helpers/time.js';
 
 // B owns the database; A shares it and is the one that goes away (a deploy, a crash, a restart).
 let a: TestApp;

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { chatPair, sendMessage } from './helpers/chat.js';
 import { signedInUser } from './helpers/factories.js';
-import { sleep, within } from './helpers/ws.js';
+import { eventually, sleep } from './helpers/time.js';
+
 
 let t: TestApp;
 const cleanups: Array<() => unknown> = [];
@@ -110,15 +111,7 @@ function live<T>(source: { subscribe(callback: (result: OperationResult<T>) => v
   const received: OperationResult<T>[] = [];
   const { unsubscribe } = source.subscribe((result) => received.push(result));
   cleanups.push(unsubscribe);
-  const waitFor = (count: number) =>
-    within(
-      (async () => {
-        while (received.length < count) await sleep(20);
-        return received;
-      })(),
-      5_000,
-      `${count} subscription results`,
-    );
+  const waitFor = (count: number) => eventually(() => received.length >= count && received, `${count} subscription results`);
   return { received, waitFor };
 }
 

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.js';
-import { INBOX, MESSAGE_SENT, MARK_READ, SEND_MESSAGE, chatPair, sendMessage, type MessageShape } from './helpers/chat.js';
+import { INBOX, MESSAGE_SENT, MARK_READ, SEND_MESSAGE, arrival, chatPair, sendMessage, type MessageShape, type SignedIn } from './helpers/chat.js';
 import { signedInUser } from './helpers/factories.js';
-import { connectedWs, subscribe, within, wsRequest, sleep, type WsConnection } from './helpers/ws.js';
+import { connectedWs, subscribe, wsRequest, type Subscription, type WsConnection } from './helpers/ws.js';
+import { whenLive, withTimeout } from './helpers/time.js';
 
 let t: TestApp;
 const open: WsConnection[] = [];
@@ -20,18 +21,27 @@ const connect = async (token: string) => {
   return connection;
 };
 
+/** Probes with messages from `sender` until every subscription has received one. */
+const whenAllLive = (sender: SignedIn, conversationId: string, ...subscriptions: Subscription<unknown>[]) =>
+  whenLive(() => sendMessage(t, sender, conversationId, 'probe'), () => subscriptions.every((subscription) => subscription.results.length > 0));
+
+/** The result of `subscription` that carries the message `id` under `field`. */
+const messageArrival = <K extends string>(subscription: Subscription<Record<K, MessageShape>>, field: K, id: string) =>
+  arrival(subscription.results, (result) => result.data?.[field]?.id === id, `message ${id} on ${field}`);
+
 describe('chat over graphql-ws', () => {
   it('delivers a message sent over HTTP to the other participant through messageSent and inbox', async () => {
     const { investor, startup, conversationId } = await chatPair(t);
     const socket = await connect(startup.tokens.accessToken);
     const conversationFeed = subscribe<{ messageSent: MessageShape }>(socket.client, MESSAGE_SENT, { conversationId });
     const inbox = subscribe<{ inbox: MessageShape }>(socket.client, INBOX);
-    await sleep(150); // let both subscriptions reach the server before publishing
+    await whenAllLive(investor, conversationId, conversationFeed, inbox);
+    await t.gql(MARK_READ, { conversationId }, { token: startup.tokens.accessToken }); // the probes are read
 
     const sent = await sendMessage(t, investor, conversationId, '  Hello from the fund  ');
     expect(sent.body).toBe('Hello from the fund');
 
-    const viaConversation = await conversationFeed.nth(0);
+    const viaConversation = await messageArrival(conversationFeed, 'messageSent', sent.id);
     expect(viaConversation.errors).toBeUndefined();
     expect(viaConversation.data?.messageSent).toMatchObject({
       id: sent.id,
@@ -39,7 +49,7 @@ describe('chat over graphql-ws', () => {
       sender: { id: investor.id, role: 'INVESTOR' },
       conversation: { id: conversationId },
     });
-    const viaInbox = await inbox.nth(0);
+    const viaInbox = await messageArrival(inbox, 'inbox', sent.id);
     expect(viaInbox.data?.inbox).toMatchObject({ id: sent.id, conversation: { id: conversationId, unreadCount: 1, lastMessage: { id: sent.id } } });
   });
 
@@ -47,11 +57,12 @@ describe('chat over graphql-ws', () => {
     const { investor, startup, conversationId } = await chatPair(t);
     const socket = await connect(startup.tokens.accessToken);
     const inbox = subscribe<{ inbox: MessageShape }>(socket.client, INBOX);
-    await sleep(150);
+    await whenAllLive(investor, conversationId, inbox);
+    await t.gql(MARK_READ, { conversationId }, { token: startup.tokens.accessToken });
     const first = await sendMessage(t, investor, conversationId, 'one');
-    expect((await inbox.nth(0)).data?.inbox.conversation).toMatchObject({ unreadCount: 1, lastMessage: { id: first.id } });
+    expect((await messageArrival(inbox, 'inbox', first.id)).data?.inbox.conversation).toMatchObject({ unreadCount: 1, lastMessage: { id: first.id } });
     const second = await sendMessage(t, investor, conversationId, 'two');
-    expect((await inbox.nth(1)).data?.inbox.conversation).toMatchObject({ unreadCount: 2, lastMessage: { id: second.id } });
+    expect((await messageArrival(inbox, 'inbox', second.id)).data?.inbox.conversation).toMatchObject({ unreadCount: 2, lastMessage: { id: second.id } });
   });
 
   it('refuses a subscription to a conversation the viewer is not in with an error message, and keeps the socket open', async () => {
@@ -60,7 +71,7 @@ describe('chat over graphql-ws', () => {
     const socket = await connect(outsider.tokens.accessToken);
 
     const refused = subscribe(socket.client, MESSAGE_SENT, { conversationId });
-    const errors = await within(refused.error, 5_000, 'the error message');
+    const errors = await withTimeout(refused.error, 5_000, 'the error message');
     expect(errors[0]?.extensions?.code).toBe('FORBIDDEN');
     expect(refused.results).toEqual([]);
 
@@ -71,17 +82,24 @@ describe('chat over graphql-ws', () => {
     const own = await chatPair(t);
     const ownSocket = await connect(own.startup.tokens.accessToken);
     const feed = subscribe<{ messageSent: MessageShape }>(ownSocket.client, MESSAGE_SENT, { conversationId: own.conversationId });
-    await sleep(150);
-    await sendMessage(t, own.investor, own.conversationId, 'still here');
-    expect((await feed.nth(0)).data?.messageSent.body).toBe('still here');
-    await sendMessage(t, investor, conversationId, 'nobody else hears this');
+    await whenAllLive(own.investor, own.conversationId, feed);
+    const stillHere = await sendMessage(t, own.investor, own.conversationId, 'still here');
+    expect((await messageArrival(feed, 'messageSent', stillHere.id)).data?.messageSent.body).toBe('still here');
+
+    // A message in the refused conversation reaches neither the refused operation nor another
+    // conversation's feed: a later message on that feed arrives, and the earlier one did not.
+    const secret = await sendMessage(t, investor, conversationId, 'nobody else hears this');
+    const later = await sendMessage(t, own.investor, own.conversationId, 'later');
+    await messageArrival(feed, 'messageSent', later.id);
+    expect(feed.results.map((result) => result.data?.messageSent.id)).not.toContain(secret.id);
+    expect(refused.results).toEqual([]);
   });
 
   it('gives NOT_FOUND for a subscription to an unknown conversation', async () => {
     const user = await signedInUser(t, { role: 'STARTUP' });
     const socket = await connect(user.tokens.accessToken);
     const refused = subscribe(socket.client, MESSAGE_SENT, { conversationId: '00000000-0000-4000-8000-000000000000' });
-    expect((await within(refused.error, 5_000, 'the error message'))[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect((await withTimeout(refused.error, 5_000, 'the error message'))[0]?.extensions?.code).toBe('NOT_FOUND');
     expect(socket.isOpen()).toBe(true);
   });
 
@@ -91,12 +109,13 @@ describe('chat over graphql-ws', () => {
     const startupSocket = await connect(startup.tokens.accessToken);
     const investorInbox = subscribe<{ inbox: MessageShape }>(investorSocket.client, INBOX);
     const startupFeed = subscribe<{ messageSent: MessageShape }>(startupSocket.client, MESSAGE_SENT, { conversationId });
-    await sleep(150);
+    await whenAllLive(investor, conversationId, investorInbox, startupFeed);
 
     const sent = await wsRequest<{ sendMessage: MessageShape }>(investorSocket.client, SEND_MESSAGE, { conversationId, body: 'over the socket' });
     expect(sent.errors).toBeUndefined();
-    expect((await startupFeed.nth(0)).data?.messageSent.id).toBe(sent.data?.sendMessage.id);
-    expect((await investorInbox.nth(0)).data?.inbox).toMatchObject({ id: sent.data?.sendMessage.id, conversation: { unreadCount: 0 } });
+    const sentId = sent.data!.sendMessage.id;
+    expect((await messageArrival(startupFeed, 'messageSent', sentId)).errors).toBeUndefined();
+    expect((await messageArrival(investorInbox, 'inbox', sentId)).data?.inbox).toMatchObject({ id: sentId, conversation: { unreadCount: 0 } });
 
     const read = await wsRequest<{ markConversationRead: { unreadCount: number } }>(startupSocket.client, MARK_READ, { conversationId });
     expect(read.data?.markConversationRead.unreadCount).toBe(0);

@@ -3,6 +3,7 @@ import { errorCode, startTestApp, type TestApp } from './helpers/app.js';
 import { HISTORY, MARK_READ, SEND_MESSAGE, START_CONVERSATION, chatPair, sendMessage, startConversation } from './helpers/chat.js';
 import { withClient } from './helpers/database.js';
 import { REGISTER, registerInput, signedInUser } from './helpers/factories.js';
+import { whenLive } from './helpers/time.js';
 
 let t: TestApp;
 /** Sees every statement the app runs while set (the N+1 test counts them). */
@@ -284,10 +285,14 @@ describe('subscriptions over SSE (GraphQL over HTTP)', () => {
     const abort = new AbortController();
     const events = sse(startup.tokens.accessToken, `subscription($id: ID!) { messageSent(conversationId: $id) { body } }`, { id: conversationId }, abort.signal);
     try {
-      const first = events.next();
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      let firstArrived = false;
+      const first = events.next().then((value) => ((firstArrived = true), value));
+      await whenLive(() => sendMessage(t, investor, conversationId, 'probe'), () => firstArrived);
+      expect((await first).value?.data?.messageSent.body).toBe('probe');
       await sendMessage(t, investor, conversationId, 'over SSE');
-      expect((await first).value?.data?.messageSent.body).toBe('over SSE');
+      let delivered = await events.next();
+      while (delivered.value?.data?.messageSent.body === 'probe') delivered = await events.next();
+      expect(delivered.value?.data?.messageSent.body).toBe('over SSE');
 
       await t.gql(`mutation($r: String!) { logout(refreshToken: $r) { ok } }`, { r: startup.tokens.refreshToken }, { token: startup.tokens.accessToken });
       await sendMessage(t, investor, conversationId, 'after logout');

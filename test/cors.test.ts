@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.js';
-import { rawSocket, within } from './helpers/ws.js';
+import { rawSocket } from './helpers/ws.js';
+import { withTimeout } from './helpers/time.js';
 
 // API.md, WebSocket connections: CORS_ORIGINS set allows exactly those browser origins; unset,
 // every origin in development and none in production. Answers carry Vary: Origin, preflights a
@@ -43,7 +44,7 @@ const post = (t: TestApp, origin?: string) =>
 /** The HTTP status of a WebSocket upgrade: 101 when it opened, else the refusal's status. */
 async function upgradeStatus(t: TestApp, origin?: string): Promise<number> {
   const raw = rawSocket(t.wsUrl, origin ? { origin } : {});
-  const status = await within(Promise.race([raw.opened.then(() => 101), raw.rejectedStatus]), 5_000, 'the upgrade answer');
+  const status = await withTimeout(Promise.race([raw.opened.then(() => 101), raw.rejectedStatus]), 5_000, 'the upgrade answer');
   raw.socket.terminate();
   return status;
 }

@@ -4,8 +4,7 @@ import { LocalFirstEventTarget } from '../src/events/local-first-event-target.js
 import { createRedisPubSubClients } from '../src/events/pubsub.js';
 import { createLogger } from '../src/logger.js';
 import { redisAvailableFor, redisBehindProxy, type ProxiedRedis } from './helpers/redis.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { eventually, whenLive } from './helpers/time.js';
 
 describe.skipIf(!redisAvailableFor('the local-first Redis event target'))('local-first Redis event target', () => {
   let redis: ProxiedRedis;
@@ -32,12 +31,20 @@ describe.skipIf(!redisAvailableFor('the local-first Redis event target'))('local
     const seenB: unknown[] = [];
     a.addEventListener('topic:x', (event) => seenA.push((event as CustomEvent).detail));
     b.addEventListener('topic:x', (event) => seenB.push((event as CustomEvent).detail));
-    await sleep(200);
-    a.dispatchEvent(new CustomEvent('topic:x', { detail: { n: 1 } }));
-    expect(seenA).toEqual([{ n: 1 }]);
-    await sleep(300);
-    expect(seenA).toEqual([{ n: 1 }]);
-    expect(seenB).toEqual([{ n: 1 }]);
+    const sent: unknown[] = [];
+    await whenLive(async () => {
+      const detail = { n: sent.length };
+      sent.push(detail);
+      a.dispatchEvent(new CustomEvent('topic:x', { detail }));
+      // Local delivery is synchronous, never through Redis.
+      expect(seenA).toEqual(sent);
+    }, () => seenB.length > 0);
+    // B's own dispatch reaches A through Redis after any echo of A's dispatches would have,
+    // so once it is here A has provably not received its own events a second time.
+    b.dispatchEvent(new CustomEvent('topic:x', { detail: 'from b' }));
+    await eventually(() => seenA.includes('from b'), "B's event on A");
+    expect(seenA).toEqual([...sent, 'from b']);
+    expect(seenB).toEqual([...sent.slice(sent.length - (seenB.length - 1)), 'from b']);
   });
 
   it('keeps delivering locally while Redis is unreachable, and stops a removed listener', async () => {
@@ -46,7 +53,9 @@ describe.skipIf(!redisAvailableFor('the local-first Redis event target'))('local
     const seen: unknown[] = [];
     const listener = (event: Event) => seen.push((event as CustomEvent).detail);
     a.addEventListener('topic:y', listener);
-    await sleep(200);
+    const b = instance(redis.redis.url);
+    await whenLive(async () => b.dispatchEvent(new CustomEvent('topic:y', { detail: 'probe' })), () => seen.length > 0);
+    seen.length = 0;
     proxy.cut();
     a.dispatchEvent(new CustomEvent('topic:y', { detail: 'during outage' }));
     expect(seen).toEqual(['during outage']);

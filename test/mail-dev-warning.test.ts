@@ -1,26 +1,19 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../src/logger.js';
 import { startTestApp } from './helpers/app.js';
 import { REGISTER, registerInput } from './helpers/factories.js';
 import { TestInbox } from './helpers/smtp.js';
+import { captureLogs } from './helpers/logs.js';
 
 /** Without SMTP, development logs emailed links with their tokens: loudly announced, never in production. */
 async function logsOf(env: Record<string, string>, act: (t: Awaited<ReturnType<typeof startTestApp>>) => Promise<void>): Promise<string> {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(chunk.toString());
-      done();
-    },
-  });
-  const t = await startTestApp({ env: { SMTP_URL: '', ...env }, inbox: new TestInbox(), buildOptions: { logger: createLogger('info', sink) } });
+  const logs = captureLogs('info');
+  const t = await startTestApp({ env: { SMTP_URL: '', ...env }, inbox: new TestInbox(), buildOptions: { logger: logs.logger } });
   try {
     await act(t);
   } finally {
     await t.stop();
   }
-  return lines.join('');
+  return logs.text();
 }
 
 describe('mail without SMTP_URL', () => {

@@ -5,6 +5,7 @@ import { startTestApp, type TestApp } from './helpers/app.js';
 import { withClient } from './helpers/database.js';
 import { REGISTER, registerInput } from './helpers/factories.js';
 import { TestInbox, tokenFromMail } from './helpers/smtp.js';
+import { eventually } from './helpers/time.js';
 
 describe('mail outbox', () => {
   let t: TestApp;
@@ -23,11 +24,13 @@ describe('mail outbox', () => {
     const users = await withClient(t.db.url, async (c) => (await c.query(`select count(*) from "user" where email = $1`, [input.email])).rows[0].count);
     expect(Number(users)).toBe(1);
 
-    // Let the worker fail at least twice against the closed port.
-    await new Promise((resolve) => setTimeout(resolve, 800));
-    const pending = await withClient(t.db.url, async (c) =>
-      (await c.query(`select attempts, sent_at, last_error from mail_outbox where recipient = $1`, [input.email])).rows,
-    );
+    // Wait until the worker has failed against the closed port (it records the error).
+    const pending = await eventually(async () => {
+      const rows = await withClient(t.db.url, async (c) =>
+        (await c.query(`select attempts, sent_at, last_error from mail_outbox where recipient = $1`, [input.email])).rows,
+      );
+      return rows.some((row) => row.last_error !== null) && rows;
+    }, 'the failed delivery attempt');
     expect(pending).toHaveLength(1);
     expect(pending[0].sent_at).toBeNull();
     // A transport failure is the instance's, not the mail's: its attempts (and backoff) stay.

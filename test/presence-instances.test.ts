@@ -5,6 +5,7 @@ import { startChildApp } from './helpers/child-app.js';
 import { startAppWithCuttableRedis, startInstancesOverRedis, type AppWithCuttableRedis, type InstancePair } from './helpers/instances.js';
 import { livePresenceFeed } from './helpers/presence.js';
 import { redisAvailableFor } from './helpers/redis.js';
+import { eventually } from './helpers/time.js';
 import { connectedWs, type WsConnection } from './helpers/ws.js';
 
 const TTL_SECONDS = 3;
@@ -16,15 +17,6 @@ async function onlineSeenBy(t: TestApp, viewer: SignedIn, conversationId: string
   const result = await t.gql<{ conversation: { participants: Array<{ id: string; online: boolean | null }> } }>(ONLINE, { id: conversationId }, { token: viewer.tokens.accessToken });
   if (result.errors) throw new Error(JSON.stringify(result.errors));
   return result.data?.conversation.participants.find((p) => p.id === userId)?.online;
-}
-
-/** Asks until `check` holds (the state converges in the background), for at most `timeoutMs`. */
-async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`not true within ${timeoutMs} ms: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 describe.skipIf(!redisAvailableFor('presence across instances'))('presence across instances sharing Redis', () => {
@@ -138,7 +130,7 @@ describe.skipIf(!redisAvailableFor('presence while Redis is away'))('presence wh
     const { feed, close } = await livePresenceFeed(a, staying.investor);
     closers.push(close);
     const leavingSocket = await connectedWs(a.wsUrl, { token: leaving.startup.tokens.accessToken });
-    await until(async () => (await onlineSeenBy(b!, leaving.investor, leaving.conversationId, leaving.startup.id)) === true, 5_000, 'B sees the leaving user online');
+    await eventually(async () => (await onlineSeenBy(b!, leaving.investor, leaving.conversationId, leaving.startup.id)) === true, 'B sees the leaving user online', 5_000, 100);
 
     cuttable!.proxy.cut();
     open.push(await connectedWs(a.wsUrl, { token: staying.startup.tokens.accessToken }));
@@ -147,10 +139,10 @@ describe.skipIf(!redisAvailableFor('presence while Redis is away'))('presence wh
     expect(await onlineSeenBy(a, staying.investor, staying.conversationId, staying.startup.id)).toBe(true);
     expect(await onlineSeenBy(b!, staying.investor, staying.conversationId, staying.startup.id)).toBe(false);
     await leavingSocket.dispose();
-    await until(async () => (await onlineSeenBy(a, leaving.investor, leaving.conversationId, leaving.startup.id)) === false, 5_000, 'A sees the leaving user offline');
+    await eventually(async () => (await onlineSeenBy(a, leaving.investor, leaving.conversationId, leaving.startup.id)) === false, 'A sees the leaving user offline', 5_000, 100);
 
     cuttable!.proxy.restore();
-    await until(async () => (await onlineSeenBy(b!, staying.investor, staying.conversationId, staying.startup.id)) === true, 10_000, 'B sees the staying user online');
-    await until(async () => (await onlineSeenBy(b!, leaving.investor, leaving.conversationId, leaving.startup.id)) === false, 10_000, 'B sees the leaving user offline');
+    await eventually(async () => (await onlineSeenBy(b!, staying.investor, staying.conversationId, staying.startup.id)) === true, 'B sees the staying user online', 10_000, 100);
+    await eventually(async () => (await onlineSeenBy(b!, leaving.investor, leaving.conversationId, leaving.startup.id)) === false, 'B sees the leaving user offline', 10_000, 100);
   });
 });

@@ -9,7 +9,8 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, TEST_SECRET } from './helpers/app.js';
 import { createEmptyTestDatabase, createTestDatabase, withClient, type TestDatabase } from './helpers/database.js';
 import { signedInUser } from './helpers/factories.js';
-import { connectedWs, within } from './helpers/ws.js';
+import { connectedWs } from './helpers/ws.js';
+import { withTimeout } from './helpers/time.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 
@@ -103,7 +104,7 @@ describe('npm start', () => {
     await setup.stop();
 
     const server = spawnServer('npm', ['start'], serverEnv(db.url));
-    const port = await within(Promise.race([server.listening, server.exited.then(() => Promise.reject(new Error(server.output())))]), 120_000, 'npm start to listen');
+    const port = await withTimeout(Promise.race([server.listening, server.exited.then(() => Promise.reject(new Error(server.output())))]), 120_000, 'npm start to listen');
     const npmPid = server.child.pid!;
     const below = descendants(npmPid);
     // npm's script execs node: no shell stands between npm and the server.
@@ -116,8 +117,8 @@ describe('npm start', () => {
     const socket = await connectedWs(`ws://127.0.0.1:${port}/graphql`, { token: user.tokens.accessToken });
     process.kill(to === 'npm' ? npmPid : nodePid, signal);
 
-    expect(await within(socket.closed, 10_000, 'the socket to close')).toMatchObject({ code: 1001 });
-    expect(await within(server.exited, 10_000, 'npm start to exit')).toBe(0);
+    expect(await withTimeout(socket.closed, 10_000, 'the socket to close')).toMatchObject({ code: 1001 });
+    expect(await withTimeout(server.exited, 10_000, 'npm start to exit')).toBe(0);
     expect(alive(nodePid)).toBe(false);
     expect(await portIsFree(port)).toBe(true);
     expect(server.output()).toContain('shutting down');
@@ -143,7 +144,7 @@ describe('start-up faults', () => {
     // Something in the way of the first migration.
     await withClient(db.url, (client) => client.query('create table "user" (something int)'));
     const server = spawnServer(process.execPath, ['dist/main.js'], serverEnv(db.url));
-    const code = await within(server.exited, 60_000, 'the server to exit');
+    const code = await withTimeout(server.exited, 60_000, 'the server to exit');
     expect(code).not.toBe(0);
     expect(code).not.toBeNull();
     // One plain line on stderr (besides the JSON log line with the whole error).

@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { printSortedSchema } from '../src/graphql/schema.js';
 import { ConfigError, parseConfig } from '../src/env.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
+import { withClient } from './helpers/database.js';
+import { captureLogs } from './helpers/logs.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -50,8 +52,24 @@ describe('server', () => {
   });
 
   it('masks unexpected errors and keeps expected ones', async () => {
-    const result = await t.gql('{ nope }');
-    expect(result.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    const logs = captureLogs('info');
+    const other = await startTestApp({ inbox: t.inbox, buildOptions: { logger: logs.logger } });
+    try {
+      // An expected error keeps its message and code.
+      const invalid = await other.gql('{ nope }');
+      expect(invalid.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+      expect(invalid.errors?.[0]?.message).toMatch(/nope/);
+      // A broken schema makes the resolver fail in a way no rule expects.
+      await withClient(other.db.url, (client) => client.query('alter table "industry" rename to "industry_gone"'));
+      const broken = await other.gql('{ industries { id } }');
+      expect(broken.errors).toHaveLength(1);
+      expect(broken.errors?.[0]).toMatchObject({ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+      expect(JSON.stringify(broken)).not.toContain('industry_gone');
+      // The real cause is in the log, not in the response.
+      expect(logs.text()).toContain('42P01'); // undefined_table, with PostgreSQL's code
+    } finally {
+      await other.stop();
+    }
   });
 
   it('turns /health to 503 when the database is gone', async () => {

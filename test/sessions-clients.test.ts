@@ -3,7 +3,8 @@ import { errorCode, startTestApp, type TestApp } from './helpers/app.js';
 import { INBOX, chatPair, sendMessage, type MessageShape } from './helpers/chat.js';
 import { ACTIVATE, LOGIN, REGISTER, RESEND, login, registerInput, signedInUser, type Tokens } from './helpers/factories.js';
 import { tokenFromMail } from './helpers/smtp.js';
-import { connectedWs, sleep, subscribe, within, wsRequest, type Subscription, type WsConnection } from './helpers/ws.js';
+import { connectedWs, subscribe, wsRequest, type Subscription, type WsConnection } from './helpers/ws.js';
+import { sleep, withTimeout } from './helpers/time.js';
 
 // How a browser client lives with short access tokens (API.md revision 2: Errors, Tokens and
 // sessions, WebSocket connections).
@@ -219,7 +220,7 @@ describe('renewConnection', () => {
     const late = await sendMessage(chat, { ...investor, tokens: (await login(chat, investor)) }, conversationId, 'after the old expiry');
     expect((await inbox.nth(seen)).data?.inbox).toMatchObject({ id: late.id, body: 'after the old expiry' });
 
-    const closed = await within(socket.closed, newEnd - Date.now() + 3_000, 'the close at the new expiry');
+    const closed = await withTimeout(socket.closed, newEnd - Date.now() + 3_000, 'the close at the new expiry');
     expect(closed).toEqual({ code: 4403, reason: 'token expired' });
     expect(Date.now()).toBeGreaterThanOrEqual(newEnd - 50);
   }, 20_000);
@@ -238,7 +239,7 @@ describe('renewConnection', () => {
     expect(socket.isOpen()).toBe(true);
 
     const oldEnd = new Date(mine.accessTokenExpiresAt).getTime();
-    const closed = await within(socket.closed, oldEnd - Date.now() + 3_000, 'the close at the old expiry');
+    const closed = await withTimeout(socket.closed, oldEnd - Date.now() + 3_000, 'the close at the old expiry');
     expect(closed).toEqual({ code: 4403, reason: 'token expired' });
     // Closed as expired while the token it was offered is still good: the renewal did not stick.
     expect((await chat.gql('{ me { id } }', {}, { token: otherSession.accessToken })).data).toEqual({ me: { id: user.id } });

@@ -5,7 +5,8 @@ import { login } from './helpers/factories.js';
 import { startInstancesOverRedis } from './helpers/instances.js';
 import { redisAvailableFor } from './helpers/redis.js';
 import { openSse, type SseStream } from './helpers/sse.js';
-import { connectWs, connectedWs, within } from './helpers/ws.js';
+import { connectWs, connectedWs } from './helpers/ws.js';
+import { withTimeout } from './helpers/time.js';
 
 /**
  * API.md "Transport": an SSE subscription ends, with a final TOKEN_REVOKED or TOKEN_EXPIRED
@@ -62,7 +63,7 @@ describe('SSE subscriptions on one instance', () => {
       const out = await t.gql('mutation { logoutAll { ok } }', {}, { token: startup.tokens.accessToken });
       expect(out.errors).toBeUndefined();
       for (const stream of streams) {
-        const end = await within(stream.ended, 10_000, 'the end of the stream');
+        const end = await withTimeout(stream.ended, 10_000, 'the end of the stream');
         expect(end.completed).toBe(true);
         expect(end.at - revokedAt).toBeLessThan(1_000);
         expect(lastCode(stream)).toBe('TOKEN_REVOKED');
@@ -83,7 +84,7 @@ describe('SSE subscriptions on one instance', () => {
     const stream = await openSse<Sent>(app.url, fresh.accessToken, MESSAGE_SENT, { id: conversationId });
     try {
       await whenLive(app, stream, await sender(), conversationId);
-      const end = await within(stream.ended, 10_000, 'the end of the stream');
+      const end = await withTimeout(stream.ended, 10_000, 'the end of the stream');
       const expiresAt = new Date(fresh.accessTokenExpiresAt).getTime();
       expect(end.completed).toBe(true);
       expect(end.at).toBeGreaterThanOrEqual(expiresAt - 1_000);
@@ -109,7 +110,7 @@ describe.skipIf(!(redisAvailableFor('SSE streams across instances')))('SSE subsc
         await whenLive(pair.a, stream, investor, conversationId);
         const revokedAt = Date.now();
         await pair.a.gql('mutation($r: String!) { logout(refreshToken: $r) { ok } }', { r: startup.tokens.refreshToken }, { token: startup.tokens.accessToken });
-        const end = await within(stream.ended, 10_000, 'the end of the stream');
+        const end = await withTimeout(stream.ended, 10_000, 'the end of the stream');
         expect(end.completed).toBe(true);
         expect(end.at - revokedAt).toBeLessThan(1_000);
         expect(lastCode(stream)).toBe('TOKEN_REVOKED');
@@ -139,14 +140,14 @@ describe('connection caps', () => {
       await whenLive(t, stream, investor, conversationId);
       // The user's third connection, a socket or a stream, is refused.
       const third = connectWs(t.wsUrl, { token: startup.tokens.accessToken });
-      expect(await within(third.closed, 5_000, 'the refusal')).toEqual({ code: 1008, reason: 'too many connections' });
+      expect(await withTimeout(third.closed, 5_000, 'the refusal')).toEqual({ code: 1008, reason: 'too many connections' });
       const refused = await openSse<Sent>(t.url, startup.tokens.accessToken, MESSAGE_SENT, { id: conversationId });
-      await within(refused.ended, 5_000, 'the refused stream');
+      await withTimeout(refused.ended, 5_000, 'the refused stream');
       expect(refused.results[0]?.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
       // Another user from the same address gets the address's last place, then none.
       const investorSocket = await connectedWs(t.wsUrl, { token: investor.tokens.accessToken });
       const overIp = connectWs(t.wsUrl, { token: investor.tokens.accessToken });
-      expect((await within(overIp.closed, 5_000, 'the refusal')).code).toBe(1008);
+      expect((await withTimeout(overIp.closed, 5_000, 'the refusal')).code).toBe(1008);
       await investorSocket.dispose();
       // A place frees up when a connection closes.
       await first.dispose();

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.js';
-import { INBOX, MESSAGE_SENT, chatPair, sendMessage, type MessageShape } from './helpers/chat.js';
+import { INBOX, MARK_READ, MESSAGE_SENT, arrival, chatPair, sendMessage, type MessageShape } from './helpers/chat.js';
 import { login } from './helpers/factories.js';
 import { startInstancesOverRedis, type InstancePair } from './helpers/instances.js';
 import { redisAvailableFor } from './helpers/redis.js';
-import { connectedWs, sleep, subscribe, within, wsRequest, type WsConnection } from './helpers/ws.js';
+import { connectedWs, subscribe, wsRequest, type WsConnection } from './helpers/ws.js';
+import { whenLive, withTimeout } from './helpers/time.js';
 
 const LOGOUT = /* GraphQL */ `mutation Logout($refreshToken: String!) { logout(refreshToken: $refreshToken) { ok } }`;
 
@@ -28,11 +29,15 @@ describe.skipIf(!redisAvailableFor('chat across two instances'))('chat across tw
     open.push(onB);
     const feed = subscribe<{ messageSent: MessageShape }>(onB.client, MESSAGE_SENT, { conversationId });
     const inbox = subscribe<{ inbox: MessageShape }>(onB.client, INBOX);
-    await sleep(300); // the Redis SUBSCRIBE must be in place before the publish
+    // Probes from A until both subscriptions on B get one: the Redis SUBSCRIBE is in place.
+    await whenLive(() => sendMessage(a, investor, conversationId, 'probe'), () => feed.results.length > 0 && inbox.results.length > 0);
+    await a.gql(MARK_READ, { conversationId }, { token: startup.tokens.accessToken });
 
     const sent = await sendMessage(a, investor, conversationId, 'Hello from instance A');
-    expect((await feed.nth(0)).data?.messageSent).toMatchObject({ id: sent.id, body: 'Hello from instance A', sender: { id: investor.id } });
-    expect((await inbox.nth(0)).data?.inbox).toMatchObject({ id: sent.id, conversation: { id: conversationId, unreadCount: 1 } });
+    const viaFeed = await arrival(feed.results, (result) => result.data?.messageSent.id === sent.id, 'the message on messageSent');
+    expect(viaFeed.data?.messageSent).toMatchObject({ id: sent.id, body: 'Hello from instance A', sender: { id: investor.id } });
+    const viaInbox = await arrival(inbox.results, (result) => result.data?.inbox.id === sent.id, 'the message on inbox');
+    expect(viaInbox.data?.inbox).toMatchObject({ id: sent.id, conversation: { id: conversationId, unreadCount: 1 } });
   });
 
   it('closes on B, within a second, the socket of a session logged out on A; the other session stays', async () => {
@@ -45,7 +50,7 @@ describe.skipIf(!redisAvailableFor('chat across two instances'))('chat across tw
     const startedAt = Date.now();
     const result = await a.gql(LOGOUT, { refreshToken: startup.tokens.refreshToken }, { token: startup.tokens.accessToken });
     expect(result.errors).toBeUndefined();
-    expect(await within(leaving.closed, 1_000, 'the socket on B to close')).toEqual({ code: 4403, reason: 'token revoked' });
+    expect(await withTimeout(leaving.closed, 1_000, 'the socket on B to close')).toEqual({ code: 4403, reason: 'token revoked' });
     expect(Date.now() - startedAt).toBeLessThan(1_000);
     expect(staying.isOpen()).toBe(true);
     expect((await wsRequest<{ me: { id: string } }>(staying.client, '{ me { id } }')).data?.me.id).toBe(startup.id);
@@ -68,6 +73,6 @@ describe('two instances without Redis', () => {
     const { startup } = await chatPair(a);
     const onB = await connectedWs(b.wsUrl, { token: startup.tokens.accessToken });
     await a.gql(LOGOUT, { refreshToken: startup.tokens.refreshToken }, { token: startup.tokens.accessToken });
-    expect(await within(onB.closed, 1_000, 'the socket on B to close')).toEqual({ code: 4403, reason: 'token revoked' });
+    expect(await withTimeout(onB.closed, 1_000, 'the socket on B to close')).toEqual({ code: 4403, reason: 'token revoked' });
   });
 });

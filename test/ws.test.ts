@@ -1,17 +1,17 @@
-import { Writable } from 'node:stream';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../src/app.js';
 import { parseConfig } from '../src/env.js';
-import { createLogger } from '../src/logger.js';
 import { MAX_OPERATIONS_PER_CONNECTION } from '../src/ws/ws-server.js';
 import { TEST_SECRET, startTestApp, type TestApp } from './helpers/app.js';
-import { INBOX, MESSAGE_SENT, chatPair } from './helpers/chat.js';
+import { INBOX, MESSAGE_SENT, chatPair, sendMessage } from './helpers/chat.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { login, signedInUser } from './helpers/factories.js';
-import { connectWs, connectedWs, rawSocket, sleep, subscribe, within, wsRequest, type WsConnection } from './helpers/ws.js';
+import { connectWs, connectedWs, rawSocket, subscribe, wsRequest, type WsConnection } from './helpers/ws.js';
+import { eventually, sleep, whenLive, withTimeout } from './helpers/time.js';
+import { captureLogs } from './helpers/logs.js';
 
 const LOGOUT = /* GraphQL */ `mutation Logout($refreshToken: String!) { logout(refreshToken: $refreshToken) { ok } }`;
 const LOGOUT_ALL = /* GraphQL */ `mutation { logoutAll { ok } }`;
@@ -35,7 +35,7 @@ const track = (connection: WsConnection) => {
 const refusal = async (url: string, options: Parameters<typeof connectWs>[1]) => {
   const connection = track(connectWs(url, options));
   const acked = connection.acknowledged.then(() => 'acknowledged');
-  const outcome = await within(Promise.race([connection.closed, acked]), 5_000, 'the server to close the socket');
+  const outcome = await withTimeout(Promise.race([connection.closed, acked]), 5_000, 'the server to close the socket');
   return outcome;
 };
 
@@ -84,7 +84,7 @@ describe('WebSocket connection authentication', () => {
     const raw = rawSocket(`${t.wsUrl}?token=${user.tokens.accessToken}`);
     await raw.opened;
     const startedAt = Date.now();
-    const closed = await within(raw.closed, 6_000, 'the init timeout');
+    const closed = await withTimeout(raw.closed, 6_000, 'the init timeout');
     expect(closed.code).toBe(4408);
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(2_500);
     expect(raw.messages).toEqual([]);
@@ -94,7 +94,7 @@ describe('WebSocket connection authentication', () => {
     const raw = rawSocket(t.wsUrl);
     await raw.opened;
     raw.socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: '{ me { id } }' } }));
-    const closed = await within(raw.closed, 5_000, 'the close');
+    const closed = await withTimeout(raw.closed, 5_000, 'the close');
     expect(closed.code).toBe(4401);
     expect(raw.messages).toEqual([]);
   });
@@ -110,13 +110,13 @@ describe('WebSocket connections and sessions', () => {
     const startedAt = Date.now();
     const result = await t.gql(LOGOUT, { refreshToken: user.tokens.refreshToken }, { token: user.tokens.accessToken });
     expect(result.errors).toBeUndefined();
-    expect(await within(leaving.closed, 1_000, 'the logged-out socket to close')).toEqual({ code: 4403, reason: 'token revoked' });
+    expect(await withTimeout(leaving.closed, 1_000, 'the logged-out socket to close')).toEqual({ code: 4403, reason: 'token revoked' });
     expect(Date.now() - startedAt).toBeLessThan(1_000);
 
-    await sleep(200);
-    expect(staying.isOpen()).toBe(true);
+    // The revocation closed `leaving` already; a round trip on `staying` after that shows it survived it.
     const me = await wsRequest<{ me: { id: string } }>(staying.client, '{ me { id } }');
     expect(me.data?.me.id).toBe(user.id);
+    expect(staying.isOpen()).toBe(true);
   });
 
   it('closes every socket of the user on logoutAll', async () => {
@@ -125,25 +125,25 @@ describe('WebSocket connections and sessions', () => {
     const a = track(await connectedWs(t.wsUrl, { token: user.tokens.accessToken }));
     const b = track(await connectedWs(t.wsUrl, { connectionParams: { authorization: `Bearer ${second.accessToken}` } }));
     await t.gql(LOGOUT_ALL, {}, { token: second.accessToken });
-    expect(await within(a.closed, 1_000, 'socket a')).toEqual({ code: 4403, reason: 'token revoked' });
-    expect(await within(b.closed, 1_000, 'socket b')).toEqual({ code: 4403, reason: 'token revoked' });
+    expect(await withTimeout(a.closed, 1_000, 'socket a')).toEqual({ code: 4403, reason: 'token revoked' });
+    expect(await withTimeout(b.closed, 1_000, 'socket b')).toEqual({ code: 4403, reason: 'token revoked' });
   });
 
   it(`refuses operations beyond ${MAX_OPERATIONS_PER_CONNECTION} at once on one connection, and keeps the socket open`, async () => {
-    const { startup, conversationId } = await chatPair(t);
+    const { investor, startup, conversationId } = await chatPair(t);
     const connection = track(await connectedWs(t.wsUrl, { token: startup.tokens.accessToken }));
     const subscriptions = Array.from({ length: MAX_OPERATIONS_PER_CONNECTION }, (_, i) =>
       i % 2 === 0 ? subscribe(connection.client, INBOX) : subscribe(connection.client, MESSAGE_SENT, { conversationId }),
     );
-    await sleep(300);
+    await whenLive(() => sendMessage(t, investor, conversationId, 'probe'), () => subscriptions.every((subscription) => subscription.results.length > 0));
     const extra = subscribe(connection.client, INBOX);
-    const errors = await within(extra.error, 5_000, 'the refusal');
+    const errors = await withTimeout(extra.error, 5_000, 'the refusal');
     expect(errors[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED' });
     expect(connection.isOpen()).toBe(true);
     subscriptions[0]!.unsubscribe();
-    await sleep(100);
-    const me = await wsRequest<{ me: { id: string } }>(connection.client, '{ me { id } }');
-    expect(me.data?.me.id).toBe(startup.id);
+    // The freed slot serves the next operation once the server has processed the `complete`.
+    const me = await eventually(async () => (await wsRequest<{ me: { id: string } }>(connection.client, '{ me { id } }')).data?.me, 'a freed operation slot');
+    expect(me.id).toBe(startup.id);
   });
 
   it('closes a socket that sends a frame over 64 KB (1009)', async () => {
@@ -151,13 +151,13 @@ describe('WebSocket connections and sessions', () => {
     const raw = rawSocket(`${t.wsUrl}?token=${user.tokens.accessToken}`);
     await raw.opened;
     raw.socket.send(JSON.stringify({ type: 'connection_init', payload: { padding: 'x'.repeat(70 * 1024) } }));
-    expect((await within(raw.closed, 5_000, 'the close')).code).toBe(1009);
+    expect((await withTimeout(raw.closed, 5_000, 'the close')).code).toBe(1009);
   });
 
   it('refuses an upgrade on any other path with 404', async () => {
     const raw = rawSocket(t.wsUrl.replace('/graphql', '/elsewhere'));
     raw.socket.on('error', () => {});
-    expect(await within(raw.rejectedStatus, 5_000, 'the refusal')).toBe(404);
+    expect(await withTimeout(raw.rejectedStatus, 5_000, 'the refusal')).toBe(404);
   });
 });
 
@@ -176,7 +176,7 @@ describe('WebSocket access token expiry', () => {
     const fresh = await login(short, user);
     const connection = await connectWs(short.wsUrl, { token: fresh.accessToken });
     open.push(connection);
-    const outcome = await within(Promise.race([connection.closed, connection.acknowledged.then(() => connection.closed)]), 3_000, 'the expiry close');
+    const outcome = await withTimeout(Promise.race([connection.closed, connection.acknowledged.then(() => connection.closed)]), 3_000, 'the expiry close');
     expect(outcome).toEqual({ code: 4403, reason: 'token expired' });
     expect(Date.now()).toBeGreaterThanOrEqual(new Date(fresh.accessTokenExpiresAt).getTime() - 50);
   });
@@ -200,7 +200,7 @@ describe('WebSocket origin check', () => {
   it('refuses an upgrade from an origin that CORS_ORIGINS does not list with HTTP 403', async () => {
     const raw = rawSocket(guarded.wsUrl, { origin: 'https://evil.example.net' });
     raw.socket.on('error', () => {});
-    expect(await within(raw.rejectedStatus, 5_000, 'the refusal')).toBe(403);
+    expect(await withTimeout(raw.rejectedStatus, 5_000, 'the refusal')).toBe(403);
   });
 
   it('accepts an upgrade from a listed origin, and from a client that sends no Origin', async () => {
@@ -208,13 +208,7 @@ describe('WebSocket origin check', () => {
     const listed = rawSocket(`${guarded.wsUrl}?token=${user.tokens.accessToken}`, { origin: 'https://app.example.com' });
     await listed.opened;
     listed.socket.send(JSON.stringify({ type: 'connection_init' }));
-    await within(
-      (async () => {
-        while (listed.messages.length === 0) await sleep(20);
-      })(),
-      5_000,
-      'the ack',
-    );
+    await eventually(() => listed.messages.length > 0, 'the ack');
     expect(listed.messages).toEqual([{ type: 'connection_ack' }]);
     listed.socket.close();
 
@@ -227,16 +221,10 @@ describe('WebSocket logging', () => {
   let db: TestDatabase;
   let app: App;
   let wsUrl: string;
-  const lines: string[] = [];
+  const logs = captureLogs('debug');
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    });
     const config = parseConfig({
       NODE_ENV: 'test',
       LOG_LEVEL: 'debug',
@@ -245,7 +233,7 @@ describe('WebSocket logging', () => {
       DATABASE_POOL_MAX: db.kind === 'embedded' ? '4' : '10',
       DATA_DIR: mkdtempSync(join(tmpdir(), 'forum-test-')),
     });
-    app = await buildApp(config, { logger: createLogger('debug', sink) });
+    app = await buildApp(config, { logger: logs.logger });
     const { port } = await app.start(0);
     wsUrl = `ws://127.0.0.1:${port}/graphql`;
   });
@@ -257,12 +245,12 @@ describe('WebSocket logging', () => {
   it('never writes a ?token= from the connection URL to the log, accepted or refused', async () => {
     const forged = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzZWNyZXQtbWFya2VyIn0.c2lnbmF0dXJlLW1hcmtlcg';
     const refused = connectWs(wsUrl, { token: forged });
-    expect(await within(refused.closed, 5_000, 'the refusal')).toMatchObject({ code: 4403 });
+    expect(await withTimeout(refused.closed, 5_000, 'the refusal')).toMatchObject({ code: 4403 });
     const raw = rawSocket(`${wsUrl.replace('/graphql', '/other')}?token=${forged}`);
     raw.socket.on('error', () => {});
-    await within(raw.rejectedStatus, 5_000, 'the 404');
-    await sleep(100);
-    const log = lines.join('');
+    await withTimeout(raw.rejectedStatus, 5_000, 'the 404');
+    await eventually(() => logs.text().includes('websocket upgrade refused'), 'the refused upgrade in the log');
+    const log = logs.text();
     expect(log).toContain('websocket upgrade');
     expect(log).toContain('?[redacted]');
     expect(log).not.toContain(forged);

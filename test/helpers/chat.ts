@@ -1,5 +1,6 @@
 import type { TestApp } from './app.js';
 import { signedInUser, type RegisteredUser, type Tokens } from './factories.js';
+import { eventually } from './time.js';
 
 export type SignedIn = RegisteredUser & { tokens: Tokens };
 
@@ -105,36 +106,12 @@ export async function historyPage(t: TestApp, user: SignedIn, id: string, args: 
   return result.data.conversation.messages;
 }
 
-/**
- * Sends probes until a subscription shows it is live (never a fixed sleep): `probe` makes
- * something the subscription will deliver, `live` says whether anything arrived yet.
- */
-export async function whenLive(probe: () => Promise<unknown>, live: () => boolean, timeoutMs = 10_000): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  for (let probes = 1; Date.now() < deadline; probes++) {
-    await probe();
-    const waitUntil = Math.min(deadline, Date.now() + 250);
-    while (Date.now() < waitUntil) {
-      if (live()) return probes;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  }
-  throw new Error(`the subscription did not become live within ${timeoutMs} ms`);
-}
-
 /** Waits until some result so far satisfies `match`, and returns it. */
-export async function arrival<T>(results: readonly T[], match: (result: T) => boolean, what: string, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = results.find(match);
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+export const arrival = <T>(results: readonly T[], match: (result: T) => boolean, what: string, timeoutMs = 5_000): Promise<T> =>
+  eventually(() => results.find(match) as T | undefined, what, timeoutMs) as Promise<T>;
 
 /** Waits until `condition` holds. */
-export const until = (condition: () => boolean, what: string, timeoutMs = 5_000): Promise<unknown> => arrival([true], () => condition(), what, timeoutMs);
+export const until = (condition: () => boolean, what: string, timeoutMs = 5_000): Promise<unknown> => eventually(condition, what, timeoutMs);
 
 export const CONVERSATION_EVENTS = /* GraphQL */ `
   subscription Events($id: ID!) {

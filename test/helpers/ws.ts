@@ -1,6 +1,7 @@
 import type { FormattedExecutionResult as GraphQLFormattedResult } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { withTimeout } from './time.js';
 
 /** What graphql-ws clients hand to sinks (its extensions are `unknown`). */
 export type FormattedExecutionResult<T> = GraphQLFormattedResult<T, unknown>;
@@ -26,22 +27,6 @@ export interface WsConnection {
   dispose(): Promise<void>;
 }
 
-const withTimeout = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> =>
-  new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
-
-export const within = withTimeout;
 
 /**
  * A real graphql-ws client over a real socket, connecting at once and never retrying, so a
@@ -168,5 +153,3 @@ export function rawSocket(wsUrl: string, headers: Record<string, string> = {}) {
   socket.on('message', (data) => messages.push(JSON.parse(data.toString())));
   return { socket, opened, closed, rejectedStatus, messages };
 }
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,12 +1,11 @@
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { HISTORY, MESSAGE_SENT, chatPair, sendMessage, type MessageShape } from '../helpers/chat.js';
+import { HISTORY, MESSAGE_SENT, arrival, chatPair, sendMessage, type MessageShape } from '../helpers/chat.js';
 import { startAppWithCuttableRedis, type AppWithCuttableRedis } from '../helpers/instances.js';
 import { redisAvailableFor } from '../helpers/redis.js';
-import { connectedWs, subscribe, within } from '../helpers/ws.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { connectedWs, subscribe } from '../helpers/ws.js';
+import { eventually, whenLive, withTimeout } from '../helpers/time.js';
 
 /** A raw socket speaking graphql-transport-ws, for frames no well-behaved client sends. */
 function rawSocket(url: string): Promise<{ socket: WebSocket; closed: Promise<{ code: number; reason: string }> }> {
@@ -35,15 +34,15 @@ describe('WebSocket abuse', () => {
       let selection = 'id';
       for (let i = 0; i < 8; i++) selection = `startupProfile { owner { ${selection} } }`;
       const deep = subscribe(ws.client, `query { me { ${selection} } }`);
-      expect(JSON.stringify(await within(deep.error, 5_000, 'the depth refusal'))).toMatch(/depth/i);
+      expect(JSON.stringify(await withTimeout(deep.error, 5_000, 'the depth refusal'))).toMatch(/depth/i);
       const aliases = Array.from({ length: 100 }, (_, i) => `a${i}: industries { id }`).join(' ');
       const bomb = subscribe(ws.client, `query { ${aliases} }`);
-      expect(JSON.stringify(await within(bomb.error, 5_000, 'the alias refusal'))).toMatch(/alias/i);
+      expect(JSON.stringify(await withTimeout(bomb.error, 5_000, 'the alias refusal'))).toMatch(/alias/i);
       // The same socket still serves a legitimate subscription.
       const live = subscribe<{ messageSent: MessageShape }>(ws.client, MESSAGE_SENT, { conversationId });
-      await sleep(200);
+      await whenLive(() => sendMessage(t, investor, conversationId, 'probe'), () => live.results.length > 0);
       const sent = await sendMessage(t, investor, conversationId, 'still here');
-      expect((await live.nth(0)).data?.messageSent.id).toBe(sent.id);
+      await arrival(live.results, (result) => result.data?.messageSent.id === sent.id, 'the message');
       expect(ws.isOpen()).toBe(true);
     } finally {
       await ws.dispose();
@@ -52,7 +51,7 @@ describe('WebSocket abuse', () => {
 
   it('closes a flood of 100 connections that never send connection_init (4408) and keeps serving', async () => {
     const sockets = await Promise.all(Array.from({ length: 100 }, () => rawSocket(t.wsUrl)));
-    const closes = await within(Promise.all(sockets.map((s) => s.closed)), 10_000, 'the flood to be closed');
+    const closes = await withTimeout(Promise.all(sockets.map((s) => s.closed)), 10_000, 'the flood to be closed');
     expect(new Set(closes.map((c) => c.code))).toEqual(new Set([4408]));
     expect((await t.gql('{ industries { id } }')).errors).toBeUndefined();
     console.info(`connection_init flood: 100 sockets opened, 100 closed with 4408`);
@@ -65,17 +64,17 @@ describe('WebSocket abuse', () => {
   ])('closes a socket that sends %s (%s) and keeps serving others', async (_name, frame, code) => {
     const { socket, closed } = await rawSocket(t.wsUrl);
     socket.send(frame);
-    expect((await within(closed, 5_000, 'the close')).code).toBe(code);
+    expect((await withTimeout(closed, 5_000, 'the close')).code).toBe(code);
     expect((await t.gql('{ industries { id } }')).errors).toBeUndefined();
   });
 
   it('survives binary garbage and an oversized frame', async () => {
     const garbage = await rawSocket(t.wsUrl);
     garbage.socket.send(Buffer.from([0xff, 0x00, 0xfe, 0x01, 0x02]));
-    expect((await within(garbage.closed, 5_000, 'the close')).code).toBeGreaterThanOrEqual(1000);
+    expect((await withTimeout(garbage.closed, 5_000, 'the close')).code).toBeGreaterThanOrEqual(1000);
     const huge = await rawSocket(t.wsUrl);
     huge.socket.send('x'.repeat(70 * 1024));
-    expect((await within(huge.closed, 5_000, 'the close')).code).toBe(1009);
+    expect((await withTimeout(huge.closed, 5_000, 'the close')).code).toBe(1009);
     expect((await t.gql('{ industries { id } }')).errors).toBeUndefined();
   });
 });
@@ -97,17 +96,20 @@ describe.skipIf(!redisAvailableFor('chat during a Redis outage'))('chat during a
     const ws = await connectedWs(t.wsUrl, { token: startup.tokens.accessToken });
     try {
       const live = subscribe<{ messageSent: MessageShape }>(ws.client, MESSAGE_SENT, { conversationId });
-      await sleep(300);
+      await whenLive(() => sendMessage(t, investor, conversationId, 'probe'), () => live.results.length > 0);
       proxy.cut();
       const sent = [];
       for (let i = 0; i < 5; i++) sent.push(await sendMessage(t, investor, conversationId, `during outage ${i}`));
-      for (let i = 0; i < 5; i++) expect((await live.nth(i)).data?.messageSent.id).toBe(sent[i]!.id);
+      const duringOutage = () => live.results.flatMap((result) => (result.data?.messageSent.body.startsWith('during outage') ? [result.data.messageSent.id] : []));
+      await eventually(() => duringOutage().length === 5, 'the five messages');
+      expect(duringOutage()).toEqual(sent.map((message) => message.id));
       const history = await t.gql<{ conversation: { messages: { edges: Array<{ node: { id: string } }> } } }>(
         HISTORY,
-        { id: conversationId, first: 10 },
+        { id: conversationId, first: 20 },
         { token: startup.tokens.accessToken },
       );
-      expect(history.data!.conversation.messages.edges.map((e) => e.node.id).sort()).toEqual(sent.map((m) => m.id).sort());
+      const ids = new Set(history.data!.conversation.messages.edges.map((e) => e.node.id));
+      for (const message of sent) expect(ids).toContain(message.id);
       console.info('Redis outage: 5 messages sent, 5 delivered locally, 5 in history, 0 lost');
     } finally {
       proxy.restore();
@@ -122,17 +124,25 @@ describe.skipIf(!redisAvailableFor('chat during a Redis outage'))('chat during a
       const { investor, startup, conversationId } = await chatPair(t);
       const ws = await connectedWs(other.wsUrl, { token: startup.tokens.accessToken });
       const live = subscribe<{ messageSent: MessageShape }>(ws.client, MESSAGE_SENT, { conversationId });
-      await sleep(300);
+      // Live through Redis: the probes travel from t to other.
+      await whenLive(() => sendMessage(t, investor, conversationId, 'probe'), () => live.results.length > 0);
       proxy.cut();
       const sent = await sendMessage(t, investor, conversationId, 'committed, never published');
-      await sleep(500);
-      expect(live.results).toHaveLength(0);
+      // A later message sent on `other` itself arrives locally; the one from t did not come before it.
+      const later = await sendMessage(other, startup, conversationId, 'later, sent on other');
+      const bodies = () => live.results.map((result) => result.data?.messageSent.body);
+      await eventually(() => bodies().includes('later, sent on other'), 'the local message');
+      expect(bodies()).not.toContain('committed, never published');
       const history = await other.gql<{ conversation: { messages: { edges: Array<{ node: { id: string } }> } } }>(
         HISTORY,
         { id: conversationId, first: 5 },
         { token: startup.tokens.accessToken },
       );
-      expect(history.data!.conversation.messages.edges.map((e) => e.node.id)).toEqual([sent.id]);
+      expect(history.data!.conversation.messages.edges.map((e) => e.node.id)).toEqual(expect.arrayContaining([sent.id, later.id]));
+      // ioredis queues the publishes made during the cut; let them go out before `other` stops,
+      // or its queued publish is rejected as unhandled.
+      proxy.restore();
+      await eventually(() => bodies().includes('committed, never published'), 'the queued event after the outage', 15_000);
       await ws.dispose();
     } finally {
       proxy.restore();
