@@ -52,7 +52,9 @@ try {
   await client.query(SCHEMA);
   await client.query(`insert into "users_userrole" ("id", "role") values (1, 'investor'), (2, 'startup')`);
   await client.query(`insert into "profiles_industry" ("name") select 'category ' || i from generate_series(1, 8) i`);
-  await client.query(`insert into "profiles_location" ("name") select unnest(array['Autonomous Republic of Crimea', 'Lviv Oblast', 'Ivano-Frankivsk Oblast', 'Odesa Oblast', 'Rivne Oblast', 'Ternopil Oblast', 'Sumy Oblast', 'Kyiv Oblast'])`);
+  await client.query(
+    `insert into "profiles_location" ("name") select unnest(array['Autonomous Republic of Crimea', 'Lviv Oblast', 'Ivano-Frankivsk Oblast', 'Odesa Oblast', 'Rivne Oblast', 'Ternopil Oblast', 'Sumy Oblast', 'Kyiv Oblast'])`,
+  );
   // Odd ids are investors, even ids startups; one in twenty is inactive.
   await client.query(
     `insert into "users_userprofile" ("id", "password", "last_login", "is_superuser", "username", "first_name", "last_name", "is_staff", "is_active", "date_joined", "email", "created_at", "role_id")
@@ -101,10 +103,14 @@ const roomPair = (r: number) => {
 await writeLines(join(chatDir, 'rooms.jsonl'), roomCount, (r) => {
   const { investor, startup } = roomPair(r);
   return JSON.stringify({
-    _id: { $oid: oid(1, r) }, name: `${investor}_${startup}`,
-    participants: [{ id: String(investor), username: `user${investor}`, first_name: `First${investor}`, last_name: `Last${investor}` },
-      { id: String(startup), username: `user${startup}`, first_name: `First${startup}`, last_name: `Last${startup}` }],
-    created_at: { $date: new Date(start + r * 1000).toISOString() }, updated_at: { $date: new Date(start + r * 1000).toISOString() },
+    _id: { $oid: oid(1, r) },
+    name: `${investor}_${startup}`,
+    participants: [
+      { id: String(investor), username: `user${investor}`, first_name: `First${investor}`, last_name: `Last${investor}` },
+      { id: String(startup), username: `user${startup}`, first_name: `First${startup}`, last_name: `Last${startup}` },
+    ],
+    created_at: { $date: new Date(start + r * 1000).toISOString() },
+    updated_at: { $date: new Date(start + r * 1000).toISOString() },
   });
 });
 await writeLines(join(chatDir, 'messages.jsonl'), messages, (m) => {
@@ -113,9 +119,14 @@ await writeLines(join(chatDir, 'messages.jsonl'), messages, (m) => {
   const { investor, startup } = roomPair(r);
   const sender = k % 2 === 0 ? investor : startup;
   return JSON.stringify({
-    _id: { $oid: oid(2, m) }, room: { $oid: oid(1, r) }, sender_id: String(sender), sender_first_name: `First${sender}`, sender_last_name: `Last${sender}`,
+    _id: { $oid: oid(2, m) },
+    room: { $oid: oid(1, r) },
+    sender_id: String(sender),
+    sender_first_name: `First${sender}`,
+    sender_last_name: `Last${sender}`,
     text: `Message ${k} of room ${r}: R&amp;D budget, next steps, and a date for the call — let's talk.`,
-    timestamp: { $date: new Date(start + r * 1000 + (k + 1) * 60_000).toISOString() }, is_read: k < perRoom - 2,
+    timestamp: { $date: new Date(start + r * 1000 + (k + 1) * 60_000).toISOString() },
+    is_read: k < perRoom - 2,
   });
 });
 console.log(JSON.stringify({ users, rooms: roomCount, messages, chatDir }));

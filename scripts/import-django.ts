@@ -63,7 +63,10 @@ try {
   console.log('');
   console.log(report.summaryTable());
   for (const [phase, { seconds, cpuSeconds, rows }] of Object.entries(report.phases)) {
-    if (rows > 0) console.log(`${phase}: ${rows.toLocaleString('en-US')} in ${seconds} s (${Math.round(rows / seconds).toLocaleString('en-US')}/s), importer CPU ${cpuSeconds} s`);
+    if (rows > 0)
+      console.log(
+        `${phase}: ${rows.toLocaleString('en-US')} in ${seconds} s (${Math.round(rows / seconds).toLocaleString('en-US')}/s), importer CPU ${cpuSeconds} s`,
+      );
   }
   if (values.report) {
     writeFileSync(values.report, `${JSON.stringify(report.toJSON(), null, 2)}\n`);

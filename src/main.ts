@@ -51,7 +51,10 @@ try {
     embedded = await startEmbeddedPostgres(embeddedDataDir(config.DATA_DIR));
     config.DATABASE_URL = embedded.url;
     config.DATABASE_POOL_MAX = Math.min(config.DATABASE_POOL_MAX, 4);
-    logger.warn({ dataDir: embeddedDataDir(config.DATA_DIR) }, 'DATABASE_URL is not set: using the embedded PostgreSQL (PGlite); set DATABASE_URL for production');
+    logger.warn(
+      { dataDir: embeddedDataDir(config.DATA_DIR) },
+      'DATABASE_URL is not set: using the embedded PostgreSQL (PGlite); set DATABASE_URL for production',
+    );
   }
 
   const orm = await initORM(config.DATABASE_URL);
@@ -72,7 +75,9 @@ try {
       return stop(1);
     });
     logStartup(logger, config, { address, embeddedDir: embedded ? embeddedDataDir(config.DATA_DIR) : undefined });
-    warmPages(config.GRAPHIQL).catch((error: unknown) => logger.warn({ err: error }, 'could not precompress the static pages; they are compressed on first request'));
+    warmPages(config.GRAPHIQL).catch((error: unknown) =>
+      logger.warn({ err: error }, 'could not precompress the static pages; they are compressed on first request'),
+    );
   }
 } catch (error) {
   if (error instanceof MigrationFailedError) {

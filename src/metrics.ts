@@ -41,7 +41,14 @@ export class AppMetrics {
   constructor(private readonly sources: MetricSources) {
     collectDefaultMetrics({ register: this.registry, prefix: 'forum_' });
     const { registry } = this;
-    new Gauge({ name: 'forum_websocket_connections', help: 'Open WebSocket connections.', registers: [registry], collect() { this.set(sources.openSockets()); } });
+    new Gauge({
+      name: 'forum_websocket_connections',
+      help: 'Open WebSocket connections.',
+      registers: [registry],
+      collect() {
+        this.set(sources.openSockets());
+      },
+    });
     new Gauge({
       name: 'forum_revoked_sessions_cached',
       help: 'Revoked sessions this instance holds in memory.',

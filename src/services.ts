@@ -74,16 +74,12 @@ export function createServices(config: Config, orm: ORM, logger: Logger): Servic
     accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL,
     syncIntervalSeconds: config.REVOCATION_SYNC_SECONDS,
   });
-  const sessions = new SessionService(
-    new JwtCodec({ secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }),
-    revokedSessions,
-    {
-      accessTokenTtl: config.ACCESS_TOKEN_TTL,
-      refreshTokenTtl: config.REFRESH_TOKEN_TTL,
-      reuseGraceSeconds: config.REFRESH_REUSE_GRACE_SECONDS,
-      sessionMaxAge: config.SESSION_MAX_AGE,
-    },
-  );
+  const sessions = new SessionService(new JwtCodec({ secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }), revokedSessions, {
+    accessTokenTtl: config.ACCESS_TOKEN_TTL,
+    refreshTokenTtl: config.REFRESH_TOKEN_TTL,
+    reuseGraceSeconds: config.REFRESH_REUSE_GRACE_SECONDS,
+    sessionMaxAge: config.SESSION_MAX_AGE,
+  });
   const sessionStreams = new SessionSockets<ClosableSocket>(REFUSED_CLOSE_CODE);
   // The listener that closes sockets on revocation (ws/ws-server.ts) has this twin for SSE streams.
   revokedSessions.onRevoked(({ sessionIds }) => sessionStreams.closeSessions(sessionIds, 'token revoked'));

@@ -62,7 +62,8 @@ export function logStartup(logger: Logger, config: Config, facts: StartupFacts):
 export function listenFailure(error: unknown, config: Pick<Config, 'PORT' | 'HOST'>): string | null {
   const code = (error as NodeJS.ErrnoException | null)?.code;
   const where = `${config.HOST ?? 'all interfaces'}, port ${config.PORT}`;
-  if (code === 'EADDRINUSE') return `Port ${config.PORT} is already in use (${where}): stop the other server or choose another port, e.g. PORT=${config.PORT + 1} npm start`;
+  if (code === 'EADDRINUSE')
+    return `Port ${config.PORT} is already in use (${where}): stop the other server or choose another port, e.g. PORT=${config.PORT + 1} npm start`;
   if (code === 'EACCES') return `Not allowed to listen on ${where}: ports below 1024 need privileges; choose another PORT`;
   if (code === 'EADDRNOTAVAIL') return `HOST ${config.HOST} is not an address of this machine; unset HOST to listen on all interfaces`;
   return null;

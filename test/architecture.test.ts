@@ -37,7 +37,12 @@ function importsOf(file: string): string[] {
   const visit = (node: ts.Node) => {
     if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
       specifiers.push(node.moduleSpecifier.text);
-    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0] && ts.isStringLiteral(node.arguments[0])) {
+    } else if (
+      ts.isCallExpression(node) &&
+      node.expression.kind === ts.SyntaxKind.ImportKeyword &&
+      node.arguments[0] &&
+      ts.isStringLiteral(node.arguments[0])
+    ) {
       specifiers.push(node.arguments[0].text);
     }
     ts.forEachChild(node, visit);
@@ -103,7 +108,10 @@ describe('architecture', () => {
   it("lets only a module's *.schema.ts import graphql/, and only main.ts import app.ts", () => {
     const violations = [...graph].flatMap(([file, imports]) =>
       imports
-        .filter((target) => (target.startsWith('graphql/') && file.startsWith('modules/') && !file.endsWith('.schema.ts')) || (target === 'app.ts' && file !== 'main.ts'))
+        .filter(
+          (target) =>
+            (target.startsWith('graphql/') && file.startsWith('modules/') && !file.endsWith('.schema.ts')) || (target === 'app.ts' && file !== 'main.ts'),
+        )
         .map((target) => `${file} imports ${target}`),
     );
     expect(violations).toEqual([]);

@@ -4,7 +4,9 @@ import { WORKLOAD_IDS } from '../scripts/bench/options.js';
 
 const serverUrl = process.env.DATABASE_URL;
 if (!serverUrl) {
-  console.warn('SKIPPED: the bench smoke needs a PostgreSQL server (DATABASE_URL); the embedded database is not what the bench measures. CI sets DATABASE_URL.');
+  console.warn(
+    'SKIPPED: the bench smoke needs a PostgreSQL server (DATABASE_URL); the embedded database is not what the bench measures. CI sets DATABASE_URL.',
+  );
 }
 
 /**

@@ -42,7 +42,7 @@ function apolloClient(accessToken: string) {
 }
 
 describe('a chat front end on Apollo Client', () => {
-  it("merges history pages into one chronological list with relayStylePagination(): paging back, then catching up", async () => {
+  it('merges history pages into one chronological list with relayStylePagination(): paging back, then catching up', async () => {
     const { investor, startup, conversationId } = await chatPair(t);
     for (let i = 0; i < 5; i++) await sendMessage(t, i % 2 ? startup : investor, conversationId, `m${i}`);
     const client = apolloClient(startup.tokens.accessToken);

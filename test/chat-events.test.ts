@@ -43,7 +43,10 @@ type EventResult = { conversationEvents: ConversationEvent };
 async function liveEvents(app: TestApp, user: SignedIn, prober: SignedIn, conversationId: string) {
   const socket = await connect(app, user);
   const feed = subscribe<EventResult>(socket.client, CONVERSATION_EVENTS, { id: conversationId });
-  await whenLive(() => sendMessage(app, prober, conversationId, 'probe'), () => feed.results.length > 0);
+  await whenLive(
+    () => sendMessage(app, prober, conversationId, 'probe'),
+    () => feed.results.length > 0,
+  );
   return { socket, feed };
 }
 
@@ -51,13 +54,22 @@ const typing = (app: TestApp, user: SignedIn, conversationId: string, value: boo
   app.gql<{ setTyping: boolean }>(SET_TYPING, { conversationId, typing: value }, { token: user.tokens.accessToken });
 
 const edit = (user: SignedIn, id: string, body: string) =>
-  t.gql<{ editMessage: { id: string; body: string; editedAt: string | null; deletedAt: string | null; cursor: string } }>(EDIT_MESSAGE, { id, body }, { token: user.tokens.accessToken });
+  t.gql<{ editMessage: { id: string; body: string; editedAt: string | null; deletedAt: string | null; cursor: string } }>(
+    EDIT_MESSAGE,
+    { id, body },
+    { token: user.tokens.accessToken },
+  );
 const remove = (user: SignedIn, id: string) =>
-  t.gql<{ deleteMessage: { id: string; body: string; createdAt: string; editedAt: string | null; deletedAt: string | null; cursor: string } }>(DELETE_MESSAGE, { id }, { token: user.tokens.accessToken });
+  t.gql<{ deleteMessage: { id: string; body: string; createdAt: string; editedAt: string | null; deletedAt: string | null; cursor: string } }>(
+    DELETE_MESSAGE,
+    { id },
+    { token: user.tokens.accessToken },
+  );
 
 const UNREAD = /* GraphQL */ `query Unread($id: ID!) { conversation(id: $id) { unreadCount peerLastReadAt } }`;
 const readState = async (user: SignedIn, id: string) =>
-  (await t.gql<{ conversation: { unreadCount: number; peerLastReadAt: string | null } }>(UNREAD, { id }, { token: user.tokens.accessToken })).data!.conversation;
+  (await t.gql<{ conversation: { unreadCount: number; peerLastReadAt: string | null } }>(UNREAD, { id }, { token: user.tokens.accessToken })).data!
+    .conversation;
 
 describe('editMessage', () => {
   it("lets the sender change a message's body and sets editedAt; history shows the new body in the same place", async () => {
@@ -197,7 +209,10 @@ describe('conversationEvents', () => {
     const { investor, startup, conversationId } = await chatPair(t);
     const stream = await openSse<EventResult>(t.url, investor.tokens.accessToken, CONVERSATION_EVENTS, { id: conversationId });
     try {
-      await whenLive(() => sendMessage(t, investor, conversationId, 'probe'), () => stream.results.length > 0);
+      await whenLive(
+        () => sendMessage(t, investor, conversationId, 'probe'),
+        () => stream.results.length > 0,
+      );
       await typing(t, startup, conversationId, true);
       const reply = await sendMessage(t, startup, conversationId, 'over SSE');
       await until(() => typingOf(stream.results).length === 2, 'typing to start and end');
@@ -239,7 +254,7 @@ describe('typing', () => {
     expect(typingOf(typist.feed.results)).toEqual([]);
   });
 
-  it("ends when the typist sends a message", async () => {
+  it('ends when the typist sends a message', async () => {
     const { investor, startup, conversationId } = await chatPair(t);
     const { feed } = await liveEvents(t, startup, startup, conversationId);
     await typing(t, investor, conversationId, true);

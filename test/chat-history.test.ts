@@ -79,7 +79,9 @@ describe('Conversation.messages as a Relay connection', () => {
     const middle = all.edges[2]!.node;
     expect(ids(await historyPage(t, startup, conversationId, { first: 20, after: middle.cursor }))).toEqual(sent.slice(3));
     expect(ids(await historyPage(t, startup, conversationId, { last: 20, before: middle.cursor }))).toEqual(sent.slice(0, 2));
-    expect(ids(await historyPage(t, startup, conversationId, { first: 20, after: all.edges[0]!.cursor, before: all.edges[4]!.cursor }))).toEqual(sent.slice(1, 4));
+    expect(ids(await historyPage(t, startup, conversationId, { first: 20, after: all.edges[0]!.cursor, before: all.edges[4]!.cursor }))).toEqual(
+      sent.slice(1, 4),
+    );
   });
 
   it('answers an empty page for an empty conversation', async () => {
@@ -107,7 +109,8 @@ describe('Conversation.messages as a Relay connection', () => {
 });
 
 describe('Conversation.messages refuses bad arguments with BAD_USER_INPUT', () => {
-  const attempt = (user: SignedIn, id: string, variables: Record<string, unknown>) => t.gql(HISTORY_PAGE, { id, ...variables }, { token: user.tokens.accessToken });
+  const attempt = (user: SignedIn, id: string, variables: Record<string, unknown>) =>
+    t.gql(HISTORY_PAGE, { id, ...variables }, { token: user.tokens.accessToken });
 
   it('refuses first with last, and negative sizes', async () => {
     const { investor, conversationId } = await chatPair(t);

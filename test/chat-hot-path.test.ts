@@ -38,11 +38,21 @@ describe("chat's hot path", () => {
     const { investor, startup, conversationId } = await chatPair(t);
     const socket = await connectedWs(quietWsUrl, { token: startup.tokens.accessToken });
     open.push(socket);
-    const thread = subscribe<{ messageSent: MessageShape }>(socket.client, `subscription($id: ID!) { messageSent(conversationId: $id) { ${MESSAGE_FIELDS} } }`, { id: conversationId });
+    const thread = subscribe<{ messageSent: MessageShape }>(
+      socket.client,
+      `subscription($id: ID!) { messageSent(conversationId: $id) { ${MESSAGE_FIELDS} } }`,
+      { id: conversationId },
+    );
     const inbox = subscribe<{ inbox: MessageShape }>(socket.client, `subscription { inbox { ${MESSAGE_FIELDS} } }`);
     const send = (body: string) => gql<{ sendMessage: MessageShape }>(quietUrl, SEND_MESSAGE, { conversationId, body }, { token: investor.tokens.accessToken });
-    await whenLive(() => send('probe'), () => thread.results.length > 0 && inbox.results.length > 0);
-    await whenLive(() => send('probe'), () => inbox.results.length > 0);
+    await whenLive(
+      () => send('probe'),
+      () => thread.results.length > 0 && inbox.results.length > 0,
+    );
+    await whenLive(
+      () => send('probe'),
+      () => inbox.results.length > 0,
+    );
 
     const before = { thread: thread.results.length, inbox: inbox.results.length };
     statements.length = 0;
@@ -73,12 +83,14 @@ describe("chat's hot path", () => {
     const { investor, startup, conversationId } = await chatPair(t);
     const socket = await connectedWs(quietWsUrl, { token: startup.tokens.accessToken });
     open.push(socket);
-    const inbox = subscribe<{ inbox: { id: string; sender: { id: string; firstName: string; role: string }; conversation: { id: string; unreadCount: number } } }>(
-      socket.client,
-      `subscription { inbox { id sender { id firstName role } conversation { id unreadCount } } }`,
-    );
+    const inbox = subscribe<{
+      inbox: { id: string; sender: { id: string; firstName: string; role: string }; conversation: { id: string; unreadCount: number } };
+    }>(socket.client, `subscription { inbox { id sender { id firstName role } conversation { id unreadCount } } }`);
     const send = (body: string) => gql<{ sendMessage: MessageShape }>(quietUrl, SEND_MESSAGE, { conversationId, body }, { token: investor.tokens.accessToken });
-    await whenLive(() => send('probe'), () => inbox.results.length > 0);
+    await whenLive(
+      () => send('probe'),
+      () => inbox.results.length > 0,
+    );
 
     statements.length = 0;
     const message = (await send('needs the database')).data!.sendMessage;
@@ -95,7 +107,12 @@ describe("chat's hot path", () => {
   it('keeps typing off the tables: setTyping only reads (the participation check)', async () => {
     const { investor, conversationId } = await chatPair(t);
     const setTyping = (typing: boolean) =>
-      gql(quietUrl, `mutation($id: ID!, $typing: Boolean!) { setTyping(conversationId: $id, typing: $typing) }`, { id: conversationId, typing }, { token: investor.tokens.accessToken });
+      gql(
+        quietUrl,
+        `mutation($id: ID!, $typing: Boolean!) { setTyping(conversationId: $id, typing: $typing) }`,
+        { id: conversationId, typing },
+        { token: investor.tokens.accessToken },
+      );
     statements.length = 0;
     for (const typing of [true, true, false]) expect((await setTyping(typing)).errors).toBeUndefined();
     expect(chatStatements().length).toBeGreaterThan(0);

@@ -100,7 +100,10 @@ class ChatScreen {
   private async catchUp(): Promise<void> {
     let after: string | null = this.list().at(-1)?.cursor ?? null;
     for (;;) {
-      const result = await wsRequest<{ conversation: { messages: HistoryConnection & { edges: { node: Held }[] } } }>(this.client, CATCH_UP, { id: this.conversationId, after });
+      const result = await wsRequest<{ conversation: { messages: HistoryConnection & { edges: { node: Held }[] } } }>(this.client, CATCH_UP, {
+        id: this.conversationId,
+        after,
+      });
       if (!result.data) throw new Error(`catch-up failed: ${JSON.stringify(result.errors)}`);
       const { edges, pageInfo } = result.data.conversation.messages;
       for (const edge of edges) this.add(edge.node);
@@ -127,7 +130,10 @@ describe('catching up after a reconnect (graphql-ws)', () => {
     const { investor, startup, conversationId } = await chatPair(b);
     const screen = new ChatScreen(a.wsUrl, startup, conversationId);
     try {
-      await whenLive(() => sendMessage(a, investor, conversationId, 'probe'), () => screen.held.size > 0);
+      await whenLive(
+        () => sendMessage(a, investor, conversationId, 'probe'),
+        () => screen.held.size > 0,
+      );
       await screen.loadRecent();
       for (let i = 0; i < 3; i++) await sendMessage(a, investor, conversationId, `live ${i}`);
       await until(() => [...screen.held.values()].some((message) => message.body === 'live 2'), 'the live messages');

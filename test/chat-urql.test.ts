@@ -9,7 +9,6 @@ import { chatPair, sendMessage } from './helpers/chat.js';
 import { signedInUser } from './helpers/factories.js';
 import { eventually, sleep } from './helpers/time.js';
 
-
 let t: TestApp;
 const cleanups: Array<() => unknown> = [];
 beforeAll(async () => {
@@ -141,12 +140,18 @@ describe('a chat front end on urql + graphql-ws', () => {
     // The startup's inbox lights up with an unread message…
     const [incoming] = await startupInbox.waitFor(1);
     expect(incoming!.error).toBeUndefined();
-    expect(incoming!.data?.inbox).toMatchObject({ body: 'Hi! We would love to hear about your seed round.', sender: { id: investorUser.id }, conversation: { id: conversationId, unreadCount: 1 } });
+    expect(incoming!.data?.inbox).toMatchObject({
+      body: 'Hi! We would love to hear about your seed round.',
+      sender: { id: investorUser.id },
+      conversation: { id: conversationId, unreadCount: 1 },
+    });
 
     // …it opens the thread (history over the socket), reads it and replies.
     const thread = await startupUi.urql.query(Messages, { id: conversationId }).toPromise();
     expect(thread.error).toBeUndefined();
-    expect(thread.data.conversation.messages.edges.map((edge: { node: ChatMessage }) => edge.node.body)).toEqual(['Hi! We would love to hear about your seed round.']);
+    expect(thread.data.conversation.messages.edges.map((edge: { node: ChatMessage }) => edge.node.body)).toEqual([
+      'Hi! We would love to hear about your seed round.',
+    ]);
     const read = await startupUi.urql.mutation(MarkRead, { conversationId }).toPromise();
     expect(read.data.markConversationRead.unreadCount).toBe(0);
     const reply = await startupUi.urql.mutation(SendMessage, { conversationId, body: 'Happy to share our deck.' }).toPromise();
@@ -154,7 +159,10 @@ describe('a chat front end on urql + graphql-ws', () => {
 
     // The investor sees both messages arrive live in the open thread.
     const threadEvents = await investorThread.waitFor(2);
-    expect(threadEvents.map((result) => result.data?.messageSent.body)).toEqual(['Hi! We would love to hear about your seed round.', 'Happy to share our deck.']);
+    expect(threadEvents.map((result) => result.data?.messageSent.body)).toEqual([
+      'Hi! We would love to hear about your seed round.',
+      'Happy to share our deck.',
+    ]);
     expect(threadEvents[1]!.data?.messageSent.sender.id).toBe(startupUser.id);
 
     // Reloading the investor's list shows the conversation with its last message and one unread.
@@ -185,24 +193,34 @@ describe('a chat front end on urql + graphql-ws', () => {
     const { investor, startup, conversationId } = await chatPair(t);
     for (let i = 0; i < 5; i++) await sendMessage(t, i % 2 ? startup : investor, conversationId, `m${i}`);
     const ui = chatClient(startup.tokens.accessToken);
-    type Page = { conversation: { messages: { edges: { node: { body: string } }[]; pageInfo: { hasPreviousPage: boolean; hasNextPage: boolean; startCursor: string; endCursor: string } } } };
+    type Page = {
+      conversation: {
+        messages: { edges: { node: { body: string } }[]; pageInfo: { hasPreviousPage: boolean; hasNextPage: boolean; startCursor: string; endCursor: string } };
+      };
+    };
     const bodies = (result: OperationResult<Page>) => result.data!.conversation.messages.edges.map((edge) => edge.node.body);
 
     const newest = await ui.urql.query<Page>(History, { id: conversationId, last: 2 }).toPromise();
     expect(newest.error).toBeUndefined();
     expect(bodies(newest)).toEqual(['m3', 'm4']);
-    const older = await ui.urql.query<Page>(History, { id: conversationId, last: 2, before: newest.data!.conversation.messages.pageInfo.startCursor }).toPromise();
+    const older = await ui.urql
+      .query<Page>(History, { id: conversationId, last: 2, before: newest.data!.conversation.messages.pageInfo.startCursor })
+      .toPromise();
     expect(bodies(older)).toEqual(['m1', 'm2', 'm3', 'm4']);
     expect(older.data!.conversation.messages.pageInfo.hasPreviousPage).toBe(true);
 
     // Messages arrive while the app was away; it catches up from the newest message it holds.
     await sendMessage(t, investor, conversationId, 'm5');
     await sendMessage(t, startup, conversationId, 'm6');
-    const caughtUp = await ui.urql.query<Page>(History, { id: conversationId, first: 20, after: newest.data!.conversation.messages.pageInfo.endCursor }).toPromise();
+    const caughtUp = await ui.urql
+      .query<Page>(History, { id: conversationId, first: 20, after: newest.data!.conversation.messages.pageInfo.endCursor })
+      .toPromise();
     expect(bodies(caughtUp)).toEqual(['m1', 'm2', 'm3', 'm4', 'm5', 'm6']);
     expect(caughtUp.data!.conversation.messages.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: true });
 
-    const oldest = await ui.urql.query<Page>(History, { id: conversationId, last: 2, before: older.data!.conversation.messages.pageInfo.startCursor }).toPromise();
+    const oldest = await ui.urql
+      .query<Page>(History, { id: conversationId, last: 2, before: older.data!.conversation.messages.pageInfo.startCursor })
+      .toPromise();
     expect(bodies(oldest)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6']);
     expect(oldest.data!.conversation.messages.pageInfo.hasPreviousPage).toBe(false);
   });

@@ -23,7 +23,10 @@ const connect = async (token: string) => {
 
 /** Probes with messages from `sender` until every subscription has received one. */
 const whenAllLive = (sender: SignedIn, conversationId: string, ...subscriptions: Subscription<unknown>[]) =>
-  whenLive(() => sendMessage(t, sender, conversationId, 'probe'), () => subscriptions.every((subscription) => subscription.results.length > 0));
+  whenLive(
+    () => sendMessage(t, sender, conversationId, 'probe'),
+    () => subscriptions.every((subscription) => subscription.results.length > 0),
+  );
 
 /** The result of `subscription` that carries the message `id` under `field`. */
 const messageArrival = <K extends string>(subscription: Subscription<Record<K, MessageShape>>, field: K, id: string) =>

@@ -36,11 +36,9 @@ interface ConversationNode {
 }
 
 const conversationsOf = async (token: string, variables: Record<string, unknown> = {}) => {
-  const result = await t.gql<{ conversations: { edges: { cursor: string; node: ConversationNode }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } }>(
-    CONVERSATIONS,
-    variables,
-    { token },
-  );
+  const result = await t.gql<{
+    conversations: { edges: { cursor: string; node: ConversationNode }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+  }>(CONVERSATIONS, variables, { token });
   if (!result.data) throw new Error(JSON.stringify(result.errors));
   return result.data.conversations;
 };
@@ -70,8 +68,10 @@ describe('startConversation', () => {
     const startup = await signedInUser(t, { role: 'STARTUP' });
     const ids = await Promise.all(Array.from({ length: 6 }, () => startConversation(t, investor, startup.id)));
     expect(new Set(ids).size).toBe(1);
-    const rows = await withClient(t.db.url, async (client) =>
-      (await client.query('select count(*)::int as n from conversation where investor_id = $1 and startup_id = $2', [investor.id, startup.id])).rows[0].n,
+    const rows = await withClient(
+      t.db.url,
+      async (client) =>
+        (await client.query('select count(*)::int as n from conversation where investor_id = $1 and startup_id = $2', [investor.id, startup.id])).rows[0].n,
     );
     expect(rows).toBe(1);
   });
@@ -92,7 +92,10 @@ describe('startConversation', () => {
     const investor = await signedInUser(t, { role: 'INVESTOR' });
     const input = registerInput({ role: 'STARTUP' });
     await t.gql(REGISTER, { input });
-    const inactiveId = await withClient(t.db.url, async (client) => (await client.query('select id from "user" where email = $1', [input.email])).rows[0].id as string);
+    const inactiveId = await withClient(
+      t.db.url,
+      async (client) => (await client.query('select id from "user" where email = $1', [input.email])).rows[0].id as string,
+    );
     for (const userId of [inactiveId, '00000000-0000-4000-8000-000000000000', 'not-an-id']) {
       const result = await t.gql(START_CONVERSATION, { userId }, { token: investor.tokens.accessToken });
       expect(errorCode(result), userId).toBe('NOT_FOUND');
@@ -154,7 +157,11 @@ describe('conversations and conversation(id)', () => {
   it('shows a conversation to its participants, is FORBIDDEN to others, and null for an unknown id', async () => {
     const { investor, startup, conversationId } = await chatPair(t);
     const outsider = await signedInUser(t, { role: 'INVESTOR' });
-    const asStartup = await t.gql<{ conversation: { participants: { id: string; email: string | null }[] } }>(CONVERSATION, { id: conversationId }, { token: startup.tokens.accessToken });
+    const asStartup = await t.gql<{ conversation: { participants: { id: string; email: string | null }[] } }>(
+      CONVERSATION,
+      { id: conversationId },
+      { token: startup.tokens.accessToken },
+    );
     expect(asStartup.data?.conversation.participants).toEqual([
       { id: investor.id, role: 'INVESTOR', email: null },
       { id: startup.id, role: 'STARTUP', email: startup.email },
@@ -209,7 +216,10 @@ describe('sendMessage and history', () => {
       const result = await t.gql(SEND_MESSAGE, { conversationId, body }, { token: investor.tokens.accessToken });
       expect(result.errors?.[0]?.extensions, JSON.stringify(body.slice(0, 10))).toMatchObject({ code: 'BAD_USER_INPUT', fields: { body: expect.any(String) } });
     }
-    const stored = await withClient(t.db.url, async (client) => (await client.query('select count(*)::int as n from message where conversation_id = $1', [conversationId])).rows[0].n);
+    const stored = await withClient(
+      t.db.url,
+      async (client) => (await client.query('select count(*)::int as n from message where conversation_id = $1', [conversationId])).rows[0].n,
+    );
     expect(stored).toBe(2);
   });
 
@@ -235,7 +245,11 @@ describe('unread counts', () => {
     expect(await unreadCount(startup.tokens.accessToken, conversationId)).toBe(3);
     expect(await unreadCount(investor.tokens.accessToken, conversationId)).toBe(0);
 
-    const read = await t.gql<{ markConversationRead: { id: string; unreadCount: number } }>(MARK_READ, { conversationId }, { token: startup.tokens.accessToken });
+    const read = await t.gql<{ markConversationRead: { id: string; unreadCount: number } }>(
+      MARK_READ,
+      { conversationId },
+      { token: startup.tokens.accessToken },
+    );
     expect(read.data?.markConversationRead).toEqual({ id: conversationId, unreadCount: 0 });
     expect(await unreadCount(startup.tokens.accessToken, conversationId)).toBe(0);
 
@@ -283,11 +297,19 @@ describe('subscriptions over SSE (GraphQL over HTTP)', () => {
   it('delivers messages, and ends the stream with TOKEN_REVOKED once the session is revoked', async () => {
     const { investor, startup, conversationId } = await chatPair(t);
     const abort = new AbortController();
-    const events = sse(startup.tokens.accessToken, `subscription($id: ID!) { messageSent(conversationId: $id) { body } }`, { id: conversationId }, abort.signal);
+    const events = sse(
+      startup.tokens.accessToken,
+      `subscription($id: ID!) { messageSent(conversationId: $id) { body } }`,
+      { id: conversationId },
+      abort.signal,
+    );
     try {
       let firstArrived = false;
       const first = events.next().then((value) => ((firstArrived = true), value));
-      await whenLive(() => sendMessage(t, investor, conversationId, 'probe'), () => firstArrived);
+      await whenLive(
+        () => sendMessage(t, investor, conversationId, 'probe'),
+        () => firstArrived,
+      );
       expect((await first).value?.data?.messageSent.body).toBe('probe');
       await sendMessage(t, investor, conversationId, 'over SSE');
       let delivered = await events.next();

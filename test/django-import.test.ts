@@ -44,7 +44,13 @@ interface MeShape {
   lastName: string | null;
   isActive: boolean;
   createdAt: string;
-  startupProfile: { companyName: string; website: string; description: string | null; industry: { name: string } | null; location: { country: string; city: string | null } | null } | null;
+  startupProfile: {
+    companyName: string;
+    website: string;
+    description: string | null;
+    industry: { name: string } | null;
+    location: { country: string; city: string | null } | null;
+  } | null;
   investorProfile: { companyName: string; website: string } | null;
 }
 
@@ -85,7 +91,10 @@ const chronological = (conversation: ConversationShape) =>
   conversation.messages.edges.map((edge) => edge.node).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
 
 const storedHash = (t: TestApp, email: string) =>
-  withClient(t.db.url, async (client) => (await client.query<{ password_hash: string }>(`select "password_hash" from "user" where "email" = $1`, [email])).rows[0]?.password_hash);
+  withClient(
+    t.db.url,
+    async (client) => (await client.query<{ password_hash: string }>(`select "password_hash" from "user" where "email" = $1`, [email])).rows[0]?.password_hash,
+  );
 
 const entriesOf = (report: ImportReport, kind: Kind, sourceId?: string) =>
   report.entries.filter((entry) => entry.kind === kind && (sourceId === undefined || entry.sourceId === sourceId));
@@ -113,7 +122,9 @@ const messageSchema = (url: string) =>
     const { rows: foreignKeys } = await client.query<{ definition: string }>(
       `select "conname" || ' ' || pg_get_constraintdef("oid") as "definition" from pg_constraint where "conrelid" = 'message'::regclass and "contype" = 'f' order by 1`,
     );
-    const { rows: [comment] } = await client.query<{ text: string | null }>(`select obj_description('message'::regclass, 'pg_class') as "text"`);
+    const {
+      rows: [comment],
+    } = await client.query<{ text: string | null }>(`select obj_description('message'::regclass, 'pg_class') as "text"`);
     return { indexes: indexes.map((row) => row.definition), foreignKeys: foreignKeys.map((row) => row.definition), comment: comment!.text };
   });
 
@@ -189,7 +200,12 @@ describe('importing the Django original (fixture imported once, then read throug
 
   it('derives a missing role from the profile a user owns and leaves out the admin, reporting both', async () => {
     const yulia = await me(t, FIXTURE_USERS.yulia);
-    expect(yulia).toMatchObject({ role: 'STARTUP', firstName: 'Юлія', lastName: 'Романенко', startupProfile: { companyName: 'FinTrack', website: '', description: null, industry: null, location: null } });
+    expect(yulia).toMatchObject({
+      role: 'STARTUP',
+      firstName: 'Юлія',
+      lastName: 'Романенко',
+      startupProfile: { companyName: 'FinTrack', website: '', description: null, industry: null, location: null },
+    });
     expect(errorCode(await t.gql(LOGIN, FIXTURE_USERS.admin))).toBe('INVALID_CREDENTIALS');
     expect(entriesOf(report, 'user', '12')).toMatchObject([{ code: 'role_derived', action: 'imported', severity: 'warning' }]);
     expect(entriesOf(report, 'user', '1')).toMatchObject([{ code: 'no_role', action: 'skipped' }]);
@@ -204,7 +220,9 @@ describe('importing the Django original (fixture imported once, then read throug
       industry: { name: 'category 3' },
       location: { country: 'Ukraine', city: 'Kyiv' },
     });
-    expect(entriesOf(report, 'startupProfile', '6')).toMatchObject([{ code: 'extra_startup_profile', action: 'skipped', details: { companyName: 'FieldDrone' } }]);
+    expect(entriesOf(report, 'startupProfile', '6')).toMatchObject([
+      { code: 'extra_startup_profile', action: 'skipped', details: { companyName: 'FieldDrone' } },
+    ]);
     const sofiia = await me(t, FIXTURE_USERS.sofiia);
     expect(sofiia.startupProfile).toMatchObject({ companyName: 'MediBot', industry: null, location: { city: 'Lviv' } });
   });
@@ -212,13 +230,18 @@ describe('importing the Django original (fixture imported once, then read throug
   it('keeps an empty first name as missing and a multi-line description as written', async () => {
     const greengrid = await me(t, FIXTURE_USERS.greengrid);
     expect(greengrid).toMatchObject({ firstName: null, lastName: 'Hrytsenko', role: 'STARTUP' });
-    expect(greengrid.startupProfile?.description).toBe('Peer-to-peer balancing for rooftop solar in apartment blocks.\nWe aggregate small producers and sell flexibility to the grid operator.');
+    expect(greengrid.startupProfile?.description).toBe(
+      'Peer-to-peer balancing for rooftop solar in apartment blocks.\nWe aggregate small producers and sell flexibility to the grid operator.',
+    );
   });
 
   it('normalises websites: a bare host gets https://, http and paths stay as given, blank stays blank', async () => {
     const websites = await withClient(t.db.url, async (client) =>
       Object.fromEntries(
-        (await client.query<{ company_name: string; website: string }>(`select "company_name", "website" from "investor_profile"`)).rows.map((row) => [row.company_name, row.website]),
+        (await client.query<{ company_name: string; website: string }>(`select "company_name", "website" from "investor_profile"`)).rows.map((row) => [
+          row.company_name,
+          row.website,
+        ]),
       ),
     );
     expect(websites).toEqual({
@@ -255,7 +278,10 @@ describe('importing the Django original (fixture imported once, then read throug
       { sourceId: '68b6c3abb7e21c04f93a91d0', code: 'participant_missing', action: 'skipped', details: { name: '2_9', messages: 9, missing: ['9'] } },
     ]);
     expect(report.counts.message.skipped).toBe(9);
-    const orphans = await withClient(t.db.url, async (client) => (await client.query(`select 1 from "message" where "body" like '%SolarBee%' or "body" like 'Dmytro,%'`)).rowCount);
+    const orphans = await withClient(
+      t.db.url,
+      async (client) => (await client.query(`select 1 from "message" where "body" like '%SolarBee%' or "body" like 'Dmytro,%'`)).rowCount,
+    );
     expect(orphans).toBe(0);
   });
 
@@ -265,15 +291,21 @@ describe('importing the Django original (fixture imported once, then read throug
     expect(messages).toHaveLength(7);
     const petro = conversation!.participants.find((p) => p.role === 'STARTUP')!;
     expect(petro).toMatchObject({ firstName: 'Petro', lastName: 'Marchenko' });
-    expect(messages.filter((m) => m.sender.id === petro.id).map((m) => m.body)).toEqual([expect.stringMatching(/^Hi Natalia, thank you\. We are pausing the raise/)]);
+    expect(messages.filter((m) => m.sender.id === petro.id).map((m) => m.body)).toEqual([
+      expect.stringMatching(/^Hi Natalia, thank you\. We are pausing the raise/),
+    ]);
     expect(conversation!.unreadCount).toBe(0);
     // is_read of Natalia's four last messages belongs to Petro, who is not even listed in the room.
-    const unreadForPetro = await withClient(t.db.url, async (client) =>
-      (await client.query<{ n: string }>(
-        `select count(*) as n from "message" m left join "conversation_read" r on r."conversation_id" = m."conversation_id" and r."user_id" = $1
+    const unreadForPetro = await withClient(
+      t.db.url,
+      async (client) =>
+        (
+          await client.query<{ n: string }>(
+            `select count(*) as n from "message" m left join "conversation_read" r on r."conversation_id" = m."conversation_id" and r."user_id" = $1
          where m."conversation_id" = $2 and m."sender_id" <> $1 and (r."last_read_at" is null or m."created_at" > r."last_read_at")`,
-        [petro.id, conversation!.id],
-      )).rows[0]!.n,
+            [petro.id, conversation!.id],
+          )
+        ).rows[0]!.n,
     );
     expect(Number(unreadForPetro)).toBe(4);
   });
@@ -282,18 +314,28 @@ describe('importing the Django original (fixture imported once, then read throug
     const [conversation] = await conversationsOf(t, FIXTURE_USERS.taras);
     const long = chronological(conversation!).find((m) => m.body.startsWith('MediBot — executive summary'));
     expect([...long!.body]).toHaveLength(4385);
-    expect(entriesOf(report, 'message', '68b81e46b7e21c04f93a91dd')).toMatchObject([{ code: 'over_length_limit', action: 'imported', details: { length: 4385 } }]);
+    expect(entriesOf(report, 'message', '68b81e46b7e21c04f93a91dd')).toMatchObject([
+      { code: 'over_length_limit', action: 'imported', details: { length: 4385 } },
+    ]);
     expect(conversation!.participants.find((p) => p.role === 'STARTUP')).toMatchObject({ firstName: 'Sofiia', lastName: 'Moroz' });
     expect(conversation!.unreadCount).toBe(0);
   });
 
-  it('uses new ids: no imported row takes a deleted user\'s place, and sign-ups after the import work', async () => {
+  it("uses new ids: no imported row takes a deleted user's place, and sign-ups after the import work", async () => {
     const mapped = await withClient(t.db.url, async (client) =>
-      (await client.query<{ source_id: string }>(`select "source_id" from "import_mapping" where "kind" = 'django.user' order by "source_id"::int`)).rows.map((r) => r.source_id),
+      (await client.query<{ source_id: string }>(`select "source_id" from "import_mapping" where "kind" = 'django.user' order by "source_id"::int`)).rows.map(
+        (r) => r.source_id,
+      ),
     );
     expect(mapped).toEqual(['2', '3', '4', '5', '6', '7', '8', '10', '12', '13']);
     const register = await t.gql(`mutation($input: RegisterInput!) { register(input: $input) { ok } }`, {
-      input: { email: `after-import-${randomBytes(4).toString('hex')}@example.com`, password: 'correct horse battery', role: 'STARTUP', companyName: 'New', website: 'https://new.example' },
+      input: {
+        email: `after-import-${randomBytes(4).toString('hex')}@example.com`,
+        password: 'correct horse battery',
+        role: 'STARTUP',
+        companyName: 'New',
+        website: 'https://new.example',
+      },
     });
     expect(register.errors).toBeUndefined();
   });
@@ -359,7 +401,9 @@ describe('re-running, resuming and dry runs', () => {
       },
       finish() {},
     };
-    await expect(runDjangoImport({ sourceUrl: source.url, targetUrl: t.db.url, chatDir: CHAT_DIR, dryRun: false, batchSize: 4, progress: interrupting })).rejects.toThrow('interrupted');
+    await expect(
+      runDjangoImport({ sourceUrl: source.url, targetUrl: t.db.url, chatDir: CHAT_DIR, dryRun: false, batchSize: 4, progress: interrupting }),
+    ).rejects.toThrow('interrupted');
     expect((await rowCounts(t.db.url)).users).toBe('3'); // ids 2, 3, 4 of the first four (1 is the admin)
 
     const resumed = await importInto(t, source, { batchSize: 4 });
@@ -381,8 +425,10 @@ describe('re-running, resuming and dry runs', () => {
       );
     });
     const chatDir = copyChatExport();
-    appendFileSync(join(chatDir, 'messages.jsonl'),
-      `${JSON.stringify({ _id: { $oid: '68c000000000000000000001' }, room: { $oid: '68b567a4b7e21c04f93a91c3' }, sender_id: '5', sender_first_name: 'Maksym', sender_last_name: 'Tkachenko', text: 'Unit economics attached &lt;3\tC:\\deals\\N\r\nsee you', timestamp: { $date: '2025-09-08T10:00:00Z' }, is_read: false })}\n`);
+    appendFileSync(
+      join(chatDir, 'messages.jsonl'),
+      `${JSON.stringify({ _id: { $oid: '68c000000000000000000001' }, room: { $oid: '68b567a4b7e21c04f93a91c3' }, sender_id: '5', sender_first_name: 'Maksym', sender_last_name: 'Tkachenko', text: 'Unit economics attached &lt;3\tC:\\deals\\N\r\nsee you', timestamp: { $date: '2025-09-08T10:00:00Z' }, is_read: false })}\n`,
+    );
 
     const rerun = await importInto(t, source, { chatDir });
     expect(rerun.counts.user).toMatchObject({ imported: 1, updated: 1, unchanged: 9 });
@@ -418,7 +464,9 @@ describe('re-running, resuming and dry runs', () => {
         },
         finish() {},
       };
-      await expect(runDjangoImport({ sourceUrl: source.url, targetUrl: target.url, chatDir: CHAT_DIR, dryRun: false, batchSize: 4, progress: interrupting })).rejects.toThrow('interrupted');
+      await expect(
+        runDjangoImport({ sourceUrl: source.url, targetUrl: target.url, chatDir: CHAT_DIR, dryRun: false, batchSize: 4, progress: interrupting }),
+      ).rejects.toThrow('interrupted');
       // Stopped while the first messages went in without their indexes and foreign keys.
       const interrupted = await messageSchema(target.url);
       expect(interrupted.indexes).toEqual(migrated.indexes.filter((definition) => definition.includes('UNIQUE')));
@@ -441,7 +489,14 @@ describe('re-running, resuming and dry runs', () => {
   it('imports into the embedded database, which takes no COPY and runs every connection on one backend', async () => {
     const embedded = await startEmbeddedPostgres();
     try {
-      const first = await runDjangoImport({ sourceUrl: source.url, targetUrl: embedded.url, chatDir: CHAT_DIR, dryRun: false, embeddedTarget: true, batchSize: 4 });
+      const first = await runDjangoImport({
+        sourceUrl: source.url,
+        targetUrl: embedded.url,
+        chatDir: CHAT_DIR,
+        dryRun: false,
+        embeddedTarget: true,
+        batchSize: 4,
+      });
       expect(first.counts.message).toMatchObject({ imported: 31, skipped: 9 });
       expect((await rowCounts(embedded.url)).messages).toBe('31');
       const migrated = await messageSchema(embedded.url);
@@ -458,11 +513,18 @@ describe('re-running, resuming and dry runs', () => {
     const target = await createTestDatabase();
     try {
       await withClient(target.url, (client) =>
-        client.query(`insert into "user" ("id", "email", "password_hash", "role", "is_active", "created_at", "updated_at") values (gen_random_uuid(), $1, 'x', 'STARTUP', true, now(), now())`, [FIXTURE_USERS.maksym.email]),
+        client.query(
+          `insert into "user" ("id", "email", "password_hash", "role", "is_active", "created_at", "updated_at") values (gen_random_uuid(), $1, 'x', 'STARTUP', true, now(), now())`,
+          [FIXTURE_USERS.maksym.email],
+        ),
       );
       const result = await runDjangoImport({ sourceUrl: source.url, targetUrl: target.url, chatDir: CHAT_DIR, dryRun: false });
       expect(entriesOf(result, 'user', '5')).toMatchObject([{ code: 'email_taken_in_target', action: 'skipped' }]);
-      expect(entriesOf(result, 'conversation').map((e) => e.details?.name).sort()).toEqual(['2_5', '2_9']);
+      expect(
+        entriesOf(result, 'conversation')
+          .map((e) => e.details?.name)
+          .sort(),
+      ).toEqual(['2_5', '2_9']);
       expect(result.counts.message).toMatchObject({ imported: 17, skipped: 23 });
     } finally {
       await target.drop();
@@ -523,6 +585,10 @@ describe('import progress', () => {
     expect(terminal.every((chunk) => chunk.startsWith('\r['))).toBe(true);
     expect(terminal.at(-1)).toMatch(/^\r\[#{30}\] messages: 100% 1,000\/1,000 messages \(100 messages\/s\).*\n$/);
     const log = output(false);
-    expect(log).toEqual(['messages:  50% 500/1,000 messages (100 messages/s)\n', 'messages: 100% 1,000/1,000 messages (100 messages/s)\n', 'messages: 100% 1,000/1,000 messages (100 messages/s) done\n']);
+    expect(log).toEqual([
+      'messages:  50% 500/1,000 messages (100 messages/s)\n',
+      'messages: 100% 1,000/1,000 messages (100 messages/s)\n',
+      'messages: 100% 1,000/1,000 messages (100 messages/s) done\n',
+    ]);
   });
 });

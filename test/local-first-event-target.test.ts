@@ -32,13 +32,16 @@ describe.skipIf(!redisAvailableFor('the local-first Redis event target'))('local
     a.addEventListener('topic:x', (event) => seenA.push((event as CustomEvent).detail));
     b.addEventListener('topic:x', (event) => seenB.push((event as CustomEvent).detail));
     const sent: unknown[] = [];
-    await whenLive(async () => {
-      const detail = { n: sent.length };
-      sent.push(detail);
-      a.dispatchEvent(new CustomEvent('topic:x', { detail }));
-      // Local delivery is synchronous, never through Redis.
-      expect(seenA).toEqual(sent);
-    }, () => seenB.length > 0);
+    await whenLive(
+      async () => {
+        const detail = { n: sent.length };
+        sent.push(detail);
+        a.dispatchEvent(new CustomEvent('topic:x', { detail }));
+        // Local delivery is synchronous, never through Redis.
+        expect(seenA).toEqual(sent);
+      },
+      () => seenB.length > 0,
+    );
     // B's own dispatch reaches A through Redis after any echo of A's dispatches would have,
     // so once it is here A has provably not received its own events a second time.
     b.dispatchEvent(new CustomEvent('topic:x', { detail: 'from b' }));
@@ -54,7 +57,10 @@ describe.skipIf(!redisAvailableFor('the local-first Redis event target'))('local
     const listener = (event: Event) => seen.push((event as CustomEvent).detail);
     a.addEventListener('topic:y', listener);
     const b = instance(redis.redis.url);
-    await whenLive(async () => b.dispatchEvent(new CustomEvent('topic:y', { detail: 'probe' })), () => seen.length > 0);
+    await whenLive(
+      async () => b.dispatchEvent(new CustomEvent('topic:y', { detail: 'probe' })),
+      () => seen.length > 0,
+    );
     seen.length = 0;
     proxy.cut();
     a.dispatchEvent(new CustomEvent('topic:y', { detail: 'during outage' }));

@@ -15,7 +15,11 @@ const closedPort = () =>
   });
 
 const attemptsOf = (url: string, email: string) =>
-  withClient(url, async (c) => (await c.query(`select attempts, sent_at from mail_outbox where recipient = $1`, [email])).rows[0] as { attempts: number; sent_at: Date | null });
+  withClient(
+    url,
+    async (c) =>
+      (await c.query(`select attempts, sent_at from mail_outbox where recipient = $1`, [email])).rows[0] as { attempts: number; sent_at: Date | null },
+  );
 
 /**
  * Issue 17 of the security review: instances share the outbox, and one whose SMTP is down must

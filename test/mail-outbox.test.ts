@@ -26,8 +26,9 @@ describe('mail outbox', () => {
 
     // Wait until the worker has failed against the closed port (it records the error).
     const pending = await eventually(async () => {
-      const rows = await withClient(t.db.url, async (c) =>
-        (await c.query(`select attempts, sent_at, last_error from mail_outbox where recipient = $1`, [input.email])).rows,
+      const rows = await withClient(
+        t.db.url,
+        async (c) => (await c.query(`select attempts, sent_at, last_error from mail_outbox where recipient = $1`, [input.email])).rows,
       );
       return rows.some((row) => row.last_error !== null) && rows;
     }, 'the failed delivery attempt');

@@ -14,7 +14,11 @@ const PRESENCE_ENV = { PRESENCE_GRACE_SECONDS: '1', PRESENCE_TTL_SECONDS: String
 const ONLINE = /* GraphQL */ `query Online($id: ID!) { conversation(id: $id) { participants { id online } } }`;
 
 async function onlineSeenBy(t: TestApp, viewer: SignedIn, conversationId: string, userId: string): Promise<boolean | null | undefined> {
-  const result = await t.gql<{ conversation: { participants: Array<{ id: string; online: boolean | null }> } }>(ONLINE, { id: conversationId }, { token: viewer.tokens.accessToken });
+  const result = await t.gql<{ conversation: { participants: Array<{ id: string; online: boolean | null }> } }>(
+    ONLINE,
+    { id: conversationId },
+    { token: viewer.tokens.accessToken },
+  );
   if (result.errors) throw new Error(JSON.stringify(result.errors));
   return result.data?.conversation.participants.find((p) => p.id === userId)?.online;
 }
@@ -130,7 +134,12 @@ describe.skipIf(!redisAvailableFor('presence while Redis is away'))('presence wh
     const { feed, close } = await livePresenceFeed(a, staying.investor);
     closers.push(close);
     const leavingSocket = await connectedWs(a.wsUrl, { token: leaving.startup.tokens.accessToken });
-    await eventually(async () => (await onlineSeenBy(b!, leaving.investor, leaving.conversationId, leaving.startup.id)) === true, 'B sees the leaving user online', 5_000, 100);
+    await eventually(
+      async () => (await onlineSeenBy(b!, leaving.investor, leaving.conversationId, leaving.startup.id)) === true,
+      'B sees the leaving user online',
+      5_000,
+      100,
+    );
 
     cuttable!.proxy.cut();
     open.push(await connectedWs(a.wsUrl, { token: staying.startup.tokens.accessToken }));
@@ -139,10 +148,25 @@ describe.skipIf(!redisAvailableFor('presence while Redis is away'))('presence wh
     expect(await onlineSeenBy(a, staying.investor, staying.conversationId, staying.startup.id)).toBe(true);
     expect(await onlineSeenBy(b!, staying.investor, staying.conversationId, staying.startup.id)).toBe(false);
     await leavingSocket.dispose();
-    await eventually(async () => (await onlineSeenBy(a, leaving.investor, leaving.conversationId, leaving.startup.id)) === false, 'A sees the leaving user offline', 5_000, 100);
+    await eventually(
+      async () => (await onlineSeenBy(a, leaving.investor, leaving.conversationId, leaving.startup.id)) === false,
+      'A sees the leaving user offline',
+      5_000,
+      100,
+    );
 
     cuttable!.proxy.restore();
-    await eventually(async () => (await onlineSeenBy(b!, staying.investor, staying.conversationId, staying.startup.id)) === true, 'B sees the staying user online', 10_000, 100);
-    await eventually(async () => (await onlineSeenBy(b!, leaving.investor, leaving.conversationId, leaving.startup.id)) === false, 'B sees the leaving user offline', 10_000, 100);
+    await eventually(
+      async () => (await onlineSeenBy(b!, staying.investor, staying.conversationId, staying.startup.id)) === true,
+      'B sees the staying user online',
+      10_000,
+      100,
+    );
+    await eventually(
+      async () => (await onlineSeenBy(b!, leaving.investor, leaving.conversationId, leaving.startup.id)) === false,
+      'B sees the leaving user offline',
+      10_000,
+      100,
+    );
   });
 });

@@ -71,7 +71,11 @@ describe('me', () => {
 
   it("shows an investor viewer's investor profile and no startup profile", async () => {
     const company = await signedInCompany(t, { role: 'INVESTOR' });
-    const result = await t.gql<{ me: { role: string; startupProfile: unknown; investorProfile: { id: string } } }>(ME, {}, { token: company.tokens.accessToken });
+    const result = await t.gql<{ me: { role: string; startupProfile: unknown; investorProfile: { id: string } } }>(
+      ME,
+      {},
+      { token: company.tokens.accessToken },
+    );
     expect(result.data?.me).toMatchObject({ role: 'INVESTOR', startupProfile: null, investorProfile: { id: company.profileId } });
   });
 
@@ -422,7 +426,13 @@ describe('investors', () => {
 describe('updateStartupProfile', () => {
   it('lets the owner change every field and shows the change to everyone', async () => {
     const owner = await signedInCompany(t, { companyName: 'Before', industryId: '1', locationId: '1' });
-    const input = { companyName: '  After Inc  ', website: 'https://after.example.org/about', description: 'Line one.\nLine two.', industryId: '5', locationId: '23' };
+    const input = {
+      companyName: '  After Inc  ',
+      website: 'https://after.example.org/about',
+      description: 'Line one.\nLine two.',
+      industryId: '5',
+      locationId: '23',
+    };
     const result = await t.gql(UPDATE_STARTUP, { input }, { token: owner.tokens.accessToken });
     const expected = {
       id: owner.profileId,
@@ -502,7 +512,11 @@ describe('updateStartupProfile', () => {
 
   it('reports every bad field at once', async () => {
     const owner = await signedInCompany(t);
-    const result = await t.gql(UPDATE_STARTUP, { input: { companyName: null, website: 'nope', industryId: 'x', locationId: '999999' } }, { token: owner.tokens.accessToken });
+    const result = await t.gql(
+      UPDATE_STARTUP,
+      { input: { companyName: null, website: 'nope', industryId: 'x', locationId: '999999' } },
+      { token: owner.tokens.accessToken },
+    );
     expect(Object.keys(fieldsOf(result) ?? {}).sort()).toEqual(['companyName', 'industryId', 'website']);
   });
 
@@ -535,7 +549,12 @@ describe('updateInvestorProfile', () => {
     const owner = await signedInCompany(t, { role: 'INVESTOR', companyName: 'Fund One', locationId: '5' });
     const token = owner.tokens.accessToken;
     const changed = await t.gql(UPDATE_INVESTOR, { input: { companyName: 'Fund Two', description: 'Pre-seed.' } }, { token });
-    expect(changed.data?.updateInvestorProfile).toMatchObject({ companyName: 'Fund Two', description: 'Pre-seed.', website: 'https://example.com', location: { id: '5' } });
+    expect(changed.data?.updateInvestorProfile).toMatchObject({
+      companyName: 'Fund Two',
+      description: 'Pre-seed.',
+      website: 'https://example.com',
+      location: { id: '5' },
+    });
     const cleared = await t.gql(UPDATE_INVESTOR, { input: { description: null, locationId: null } }, { token });
     expect(cleared.data?.updateInvestorProfile).toMatchObject({ companyName: 'Fund Two', description: null, location: null });
     expect((await t.gql(INVESTOR, { id: owner.profileId })).data?.investor).toMatchObject({ companyName: 'Fund Two', description: null, location: null });

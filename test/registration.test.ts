@@ -12,8 +12,7 @@ afterAll(async () => {
   await t?.stop();
 });
 
-const countRows = (sql: string, params: unknown[] = []) =>
-  withClient(t.db.url, async (client) => Number((await client.query(sql, params)).rows[0].count));
+const countRows = (sql: string, params: unknown[] = []) => withClient(t.db.url, async (client) => Number((await client.query(sql, params)).rows[0].count));
 
 describe('register', () => {
   it('creates an inactive startup with its profile and emails an activation link', async () => {
@@ -30,14 +29,16 @@ describe('register', () => {
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(mail.text).toContain(token);
 
-    const rows = await withClient(t.db.url, async (client) =>
-      (
-        await client.query(
-          `select u.is_active, u.role, u.first_name, s.company_name, s.website, s.industry_id, s.location_id
+    const rows = await withClient(
+      t.db.url,
+      async (client) =>
+        (
+          await client.query(
+            `select u.is_active, u.role, u.first_name, s.company_name, s.website, s.industry_id, s.location_id
            from "user" u join startup_profile s on s.owner_id = u.id where u.email = $1`,
-          [email],
-        )
-      ).rows,
+            [email],
+          )
+        ).rows,
     );
     expect(rows).toEqual([
       { is_active: false, role: 'STARTUP', first_name: 'Olena', company_name: 'Acme Robotics', website: 'https://example.com', industry_id: 1, location_id: 1 },
@@ -47,10 +48,9 @@ describe('register', () => {
   it('creates an investor profile for an INVESTOR', async () => {
     const input = registerInput({ role: 'INVESTOR' });
     expect((await t.gql(REGISTER, { input })).data?.register).toMatchObject({ ok: true });
-    const count = await countRows(
-      `select count(*) from investor_profile i join "user" u on u.id = i.owner_id where u.email = $1 and u.role = 'INVESTOR'`,
-      [input.email],
-    );
+    const count = await countRows(`select count(*) from investor_profile i join "user" u on u.id = i.owner_id where u.email = $1 and u.role = 'INVESTOR'`, [
+      input.email,
+    ]);
     expect(count).toBe(1);
   });
 
@@ -58,8 +58,9 @@ describe('register', () => {
     const input = registerInput();
     await t.gql(REGISTER, { input });
     const token = tokenFromMail(await t.inbox.waitForMail(input.email));
-    const stored = await withClient(t.db.url, async (client) =>
-      (await client.query(`select token_hash from email_token e join "user" u on u.id = e.user_id where u.email = $1`, [input.email])).rows,
+    const stored = await withClient(
+      t.db.url,
+      async (client) => (await client.query(`select token_hash from email_token e join "user" u on u.id = e.user_id where u.email = $1`, [input.email])).rows,
     );
     const { createHash } = await import('node:crypto');
     expect(stored).toEqual([{ token_hash: createHash('sha256').update(token).digest('hex') }]);

@@ -71,7 +71,10 @@ function spawnServer(command: string, args: string[], env: NodeJS.ProcessEnv): S
 /** Every process below `pid` (ps lists children by parent). */
 function descendants(pid: number): number[] {
   const out = spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).stdout;
-  const children = out.split('\n').map((line) => Number(line.trim())).filter(Boolean);
+  const children = out
+    .split('\n')
+    .map((line) => Number(line.trim()))
+    .filter(Boolean);
   return children.flatMap((child) => [child, ...descendants(child)]);
 }
 
@@ -95,41 +98,53 @@ describe('npm start', () => {
   it.each([
     { signal: 'SIGTERM', to: 'npm' },
     { signal: 'SIGINT', to: 'node' },
-  ] as const)('stops on $signal to the $to process: sockets closed with 1001, exit 0, port free, no process left', async ({ signal, to }) => {
-    const db = await createTestDatabase();
-    databases.push(db);
-    // A signed-in user, made through the API by an in-process app on the same database.
-    const setup = await startTestApp({ db });
-    const user = await signedInUser(setup);
-    await setup.stop();
+  ] as const)(
+    'stops on $signal to the $to process: sockets closed with 1001, exit 0, port free, no process left',
+    async ({ signal, to }) => {
+      const db = await createTestDatabase();
+      databases.push(db);
+      // A signed-in user, made through the API by an in-process app on the same database.
+      const setup = await startTestApp({ db });
+      const user = await signedInUser(setup);
+      await setup.stop();
 
-    const server = spawnServer('npm', ['start'], serverEnv(db.url));
-    const port = await withTimeout(Promise.race([server.listening, server.exited.then(() => Promise.reject(new Error(server.output())))]), 120_000, 'npm start to listen');
-    const npmPid = server.child.pid!;
-    const below = descendants(npmPid);
-    // npm's script execs node: no shell stands between npm and the server.
-    expect(below).toHaveLength(1);
-    const nodePid = below[0]!;
-    // With a young generation of 8 MiB semi-spaces: V8's default (32 MiB on this machine) held
-    // ~25 MiB more RSS idle and doubled RSS per idle socket (README, Performance).
-    expect(execFileSync('ps', ['-o', 'args=', '-p', String(nodePid)], { encoding: 'utf8' }).trim()).toMatch(/node --max-semi-space-size=8 dist\/main\.js$/);
+      const server = spawnServer('npm', ['start'], serverEnv(db.url));
+      const port = await withTimeout(
+        Promise.race([server.listening, server.exited.then(() => Promise.reject(new Error(server.output())))]),
+        120_000,
+        'npm start to listen',
+      );
+      const npmPid = server.child.pid!;
+      const below = descendants(npmPid);
+      // npm's script execs node: no shell stands between npm and the server.
+      expect(below).toHaveLength(1);
+      const nodePid = below[0]!;
+      // With a young generation of 8 MiB semi-spaces: V8's default (32 MiB on this machine) held
+      // ~25 MiB more RSS idle and doubled RSS per idle socket (README, Performance).
+      expect(execFileSync('ps', ['-o', 'args=', '-p', String(nodePid)], { encoding: 'utf8' }).trim()).toMatch(/node --max-semi-space-size=8 dist\/main\.js$/);
 
-    const socket = await connectedWs(`ws://127.0.0.1:${port}/graphql`, { token: user.tokens.accessToken });
-    process.kill(to === 'npm' ? npmPid : nodePid, signal);
+      const socket = await connectedWs(`ws://127.0.0.1:${port}/graphql`, { token: user.tokens.accessToken });
+      process.kill(to === 'npm' ? npmPid : nodePid, signal);
 
-    expect(await withTimeout(socket.closed, 10_000, 'the socket to close')).toMatchObject({ code: 1001 });
-    expect(await withTimeout(server.exited, 10_000, 'npm start to exit')).toBe(0);
-    expect(alive(nodePid)).toBe(false);
-    expect(await portIsFree(port)).toBe(true);
-    expect(server.output()).toContain('shutting down');
-  }, 180_000);
+      expect(await withTimeout(socket.closed, 10_000, 'the socket to close')).toMatchObject({ code: 1001 });
+      expect(await withTimeout(server.exited, 10_000, 'npm start to exit')).toBe(0);
+      expect(alive(nodePid)).toBe(false);
+      expect(await portIsFree(port)).toBe(true);
+      expect(server.output()).toContain('shutting down');
+    },
+    180_000,
+  );
 });
 
 describe('start-up faults', () => {
   it('refuses a wrong Node with one line naming the required version', async () => {
     // The pinned Node, told it is 18: the check reads process.version.
     const fake = 'data:text/javascript,Object.defineProperty(process,"version",{value:"v18.20.4"})';
-    const result = spawnSync(process.execPath, ['--import', fake, 'dist/main.js'], { cwd: ROOT, env: serverEnv('postgresql://unused@127.0.0.1:1/none'), encoding: 'utf8' });
+    const result = spawnSync(process.execPath, ['--import', fake, 'dist/main.js'], {
+      cwd: ROOT,
+      env: serverEnv('postgresql://unused@127.0.0.1:1/none'),
+      encoding: 'utf8',
+    });
     expect(result.status).toBe(1);
     expect(result.stdout).toBe('');
     const lines = result.stderr.trim().split('\n');

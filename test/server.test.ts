@@ -44,7 +44,7 @@ describe('server', () => {
     expect(ukrainian).toEqual(expect.arrayContaining(['Kyiv', 'Lviv', 'Odesa', 'Ivano-Frankivsk', 'Rivne', 'Ternopil', 'Sumy']));
   });
 
-  it('tags every request with an id: the client\'s X-Request-Id when sane, a new one otherwise', async () => {
+  it("tags every request with an id: the client's X-Request-Id when sane, a new one otherwise", async () => {
     const given = await fetch(`${t.url}/health`, { headers: { 'x-request-id': 'trace-42.a_b' } });
     expect(given.headers.get('x-request-id')).toBe('trace-42.a_b');
     const odd = await fetch(`${t.url}/health`, { headers: { 'x-request-id': 'bad id with spaces' } });

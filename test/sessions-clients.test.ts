@@ -9,7 +9,8 @@ import { sleep, withTimeout } from './helpers/time.js';
 // How a browser client lives with short access tokens (API.md revision 2: Errors, Tokens and
 // sessions, WebSocket connections).
 
-const REFRESH = 'mutation Refresh($refreshToken: String!) { refreshToken(refreshToken: $refreshToken) { accessToken refreshToken accessTokenExpiresAt user { id } } }';
+const REFRESH =
+  'mutation Refresh($refreshToken: String!) { refreshToken(refreshToken: $refreshToken) { accessToken refreshToken accessTokenExpiresAt user { id } } }';
 const LOGOUT = 'mutation Logout($refreshToken: String!) { logout(refreshToken: $refreshToken) { ok } }';
 const RENEW = 'mutation Renew($accessToken: String!) { renewConnection(accessToken: $accessToken) }';
 const REQUEST_RESET = 'mutation Req($email: String!) { requestPasswordReset(email: $email) { ok } }';
@@ -71,7 +72,11 @@ describe('a stale Authorization header fails only the fields that depend on the 
 
   it('answers viewer-free fields and fails viewer fields with the token code, in one request', async () => {
     const { tokens } = await idleTab();
-    const result = await t.gql<{ industries: unknown[]; me: null; mine: null }>('{ industries { id } me { id } mine: me { email } }', {}, { token: tokens.accessToken });
+    const result = await t.gql<{ industries: unknown[]; me: null; mine: null }>(
+      '{ industries { id } me { id } mine: me { email } }',
+      {},
+      { token: tokens.accessToken },
+    );
     expect(result.data?.industries.length).toBeGreaterThan(0);
     expect(result.data).toMatchObject({ me: null, mine: null });
     expect(result.errors?.map((error) => [error.path?.[0], error.extensions?.code]).sort()).toEqual([
@@ -193,7 +198,13 @@ describe('renewConnection', () => {
     for (let attempt = 0; attempt < 50; attempt += 1) {
       const seen = feed.results.length;
       await probe();
-      if (await feed.nth(seen, 300).then(() => true, () => false)) return;
+      if (
+        await feed.nth(seen, 300).then(
+          () => true,
+          () => false,
+        )
+      )
+        return;
     }
     throw new Error('the subscription never became live');
   }
@@ -217,7 +228,7 @@ describe('renewConnection', () => {
     await sleep(Math.max(0, oldEnd - Date.now()) + 300);
     expect(socket.isOpen()).toBe(true);
     const seen = inbox.results.length;
-    const late = await sendMessage(chat, { ...investor, tokens: (await login(chat, investor)) }, conversationId, 'after the old expiry');
+    const late = await sendMessage(chat, { ...investor, tokens: await login(chat, investor) }, conversationId, 'after the old expiry');
     expect((await inbox.nth(seen)).data?.inbox).toMatchObject({ id: late.id, body: 'after the old expiry' });
 
     const closed = await withTimeout(socket.closed, newEnd - Date.now() + 3_000, 'the close at the new expiry');

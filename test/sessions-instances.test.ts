@@ -14,12 +14,12 @@ const ME = '{ me { id } }';
 
 /** Signs in on A, checks B accepts the token, logs out on A, and waits for B to refuse it. */
 async function expectLogoutOnARefusedOnBWithinASecond(a: TestApp, b: TestApp): Promise<void> {
-    const user = await createActiveUser(a);
-    const tokens = await login(a, user);
-    expect((await b.gql(ME, {}, { token: tokens.accessToken })).data).toEqual({ me: { id: user.id } });
-    await a.gql(LOGOUT, { refreshToken: tokens.refreshToken }, { token: tokens.accessToken });
-    // API.md promises the refusal on every instance within a second.
-    await eventually(async () => errorCode(await b.gql(ME, {}, { token: tokens.accessToken })) === 'TOKEN_REVOKED', 'B to refuse the revoked token', 1_000, 25);
+  const user = await createActiveUser(a);
+  const tokens = await login(a, user);
+  expect((await b.gql(ME, {}, { token: tokens.accessToken })).data).toEqual({ me: { id: user.id } });
+  await a.gql(LOGOUT, { refreshToken: tokens.refreshToken }, { token: tokens.accessToken });
+  // API.md promises the refusal on every instance within a second.
+  await eventually(async () => errorCode(await b.gql(ME, {}, { token: tokens.accessToken })) === 'TOKEN_REVOKED', 'B to refuse the revoked token', 1_000, 25);
 }
 
 describe('two instances sharing the database (no Redis: the periodic re-sync carries revocations)', () => {

@@ -41,7 +41,10 @@ describe('login', () => {
   it('returns an access and a refresh token bound to one new session', async () => {
     const user = await createActiveUser(t);
     const before = Math.floor(Date.now() / 1000);
-    const result = await t.gql<{ login: Tokens & { user: { id: string; email: string } } }>(LOGIN, { email: user.email.toUpperCase(), password: user.password });
+    const result = await t.gql<{ login: Tokens & { user: { id: string; email: string } } }>(LOGIN, {
+      email: user.email.toUpperCase(),
+      password: user.password,
+    });
     const tokens = result.data!.login;
     expect(tokens.user).toMatchObject({ id: user.id, email: user.email });
 
@@ -161,8 +164,9 @@ describe('refreshToken', () => {
     expect(results.every((r) => r.data?.refreshToken)).toBe(true);
     expect(new Set(results.map((r) => r.data!.refreshToken.refreshToken)).size).toBe(1);
     expect(new Set(results.map((r) => r.data!.refreshToken.accessToken)).size).toBe(1);
-    const rows = await withClient(t.db.url, async (c) =>
-      (await c.query(`select count(*) from refresh_token where parent_jti = $1`, [decodeJwt(tokens.refreshToken).payload.jti])).rows[0].count,
+    const rows = await withClient(
+      t.db.url,
+      async (c) => (await c.query(`select count(*) from refresh_token where parent_jti = $1`, [decodeJwt(tokens.refreshToken).payload.jti])).rows[0].count,
     );
     expect(Number(rows)).toBe(1);
   });
@@ -217,8 +221,9 @@ describe('refresh token reuse after the grace window', () => {
     expect(errorCode(await me(g, tokens.accessToken))).toBe('TOKEN_REVOKED');
     // Another session of the same user is untouched.
     expect((await me(g, other.accessToken)).data?.me?.id).toBe(user.id);
-    const reason = await withClient(g.db.url, async (c) =>
-      (await c.query(`select revoke_reason from session where id = $1`, [decodeJwt(tokens.refreshToken).payload.sid])).rows[0].revoke_reason,
+    const reason = await withClient(
+      g.db.url,
+      async (c) => (await c.query(`select revoke_reason from session where id = $1`, [decodeJwt(tokens.refreshToken).payload.sid])).rows[0].revoke_reason,
     );
     expect(reason).toBe('refresh_token_reuse');
   });

@@ -100,7 +100,7 @@ describe('SSE subscriptions on one instance', () => {
   });
 });
 
-describe.skipIf(!(redisAvailableFor('SSE streams across instances')))('SSE subscriptions across instances', () => {
+describe.skipIf(!redisAvailableFor('SSE streams across instances'))('SSE subscriptions across instances', () => {
   it('end on B within a second of a logout on A', async () => {
     const pair = await startInstancesOverRedis();
     try {
@@ -109,7 +109,11 @@ describe.skipIf(!(redisAvailableFor('SSE streams across instances')))('SSE subsc
       try {
         await whenLive(pair.a, stream, investor, conversationId);
         const revokedAt = Date.now();
-        await pair.a.gql('mutation($r: String!) { logout(refreshToken: $r) { ok } }', { r: startup.tokens.refreshToken }, { token: startup.tokens.accessToken });
+        await pair.a.gql(
+          'mutation($r: String!) { logout(refreshToken: $r) { ok } }',
+          { r: startup.tokens.refreshToken },
+          { token: startup.tokens.accessToken },
+        );
         const end = await withTimeout(stream.ended, 10_000, 'the end of the stream');
         expect(end.completed).toBe(true);
         expect(end.at - revokedAt).toBeLessThan(1_000);

@@ -185,7 +185,10 @@ describe('the web client in Chromium', () => {
     await messageItem(startup.page, 'Back online').waitFor();
 
     // ── Sessions: another session of the investor is listed and revoked ──
-    const otherDevice = await t.gql<{ login: { accessToken: string } }>(`mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }`, { e: investorEmail, p: PASSWORD });
+    const otherDevice = await t.gql<{ login: { accessToken: string } }>(
+      `mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }`,
+      { e: investorEmail, p: PASSWORD },
+    );
     await investor.page.getByRole('link', { name: 'Sessions' }).click();
     const rows = investor.page.locator('table.sessions tbody tr');
     await rows.nth(1).waitFor();
@@ -227,8 +230,15 @@ describe('the web client with 6-second access tokens in two tabs', () => {
   afterAll(() => t?.stop());
 
   it('shares each refresh between both tabs, keeps them in one live session, and signs both out when it is revoked', async () => {
-    const [investor, startup] = await Promise.all([createActiveUser(t, { role: 'INVESTOR' }), createActiveUser(t, { role: 'STARTUP', companyName: 'Soil Sensing Labs' })]);
-    const started = await t.gql<{ startConversation: { id: string } }>(`mutation($u: ID!) { startConversation(userId: $u) { id } }`, { u: startup.id }, { token: (await login(t, investor)).accessToken });
+    const [investor, startup] = await Promise.all([
+      createActiveUser(t, { role: 'INVESTOR' }),
+      createActiveUser(t, { role: 'STARTUP', companyName: 'Soil Sensing Labs' }),
+    ]);
+    const started = await t.gql<{ startConversation: { id: string } }>(
+      `mutation($u: ID!) { startConversation(userId: $u) { id } }`,
+      { u: startup.id },
+      { token: (await login(t, investor)).accessToken },
+    );
     const conversationId = started.data!.startConversation.id;
 
     const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
@@ -244,7 +254,9 @@ describe('the web client with 6-second access tokens in two tabs', () => {
     }
     const nextRefresh = () =>
       Promise.any(
-        [first, second].map((tab) => tab.page.waitForResponse((response) => !!response.request().postData()?.includes('mutation Refresh'), { timeout: 20_000 })),
+        [first, second].map((tab) =>
+          tab.page.waitForResponse((response) => !!response.request().postData()?.includes('mutation Refresh'), { timeout: 20_000 }),
+        ),
       );
 
     await first.page.goto(`${t.url}/app/sign-in`);
@@ -261,7 +273,11 @@ describe('the web client with 6-second access tokens in two tabs', () => {
       await nextRefresh();
       // The socket renews in place, so a message sent at any moment arrives live in both tabs.
       const body = `After refresh ${round}`;
-      await t.gql(`mutation($c: ID!, $b: String!) { sendMessage(conversationId: $c, body: $b) { id } }`, { c: conversationId, b: body }, { token: (await login(t, investor)).accessToken });
+      await t.gql(
+        `mutation($c: ID!, $b: String!) { sendMessage(conversationId: $c, body: $b) { id } }`,
+        { c: conversationId, b: body },
+        { token: (await login(t, investor)).accessToken },
+      );
       await messageItem(first.page, body).waitFor();
       await messageItem(second.page, body).waitFor();
     }

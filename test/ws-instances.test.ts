@@ -30,7 +30,10 @@ describe.skipIf(!redisAvailableFor('chat across two instances'))('chat across tw
     const feed = subscribe<{ messageSent: MessageShape }>(onB.client, MESSAGE_SENT, { conversationId });
     const inbox = subscribe<{ inbox: MessageShape }>(onB.client, INBOX);
     // Probes from A until both subscriptions on B get one: the Redis SUBSCRIBE is in place.
-    await whenLive(() => sendMessage(a, investor, conversationId, 'probe'), () => feed.results.length > 0 && inbox.results.length > 0);
+    await whenLive(
+      () => sendMessage(a, investor, conversationId, 'probe'),
+      () => feed.results.length > 0 && inbox.results.length > 0,
+    );
     await a.gql(MARK_READ, { conversationId }, { token: startup.tokens.accessToken });
 
     const sent = await sendMessage(a, investor, conversationId, 'Hello from instance A');

@@ -101,7 +101,7 @@ describe('WebSocket connection authentication', () => {
 });
 
 describe('WebSocket connections and sessions', () => {
-  it('closes the socket of a session within a second of its logout, and keeps the same user\'s other session connected', async () => {
+  it("closes the socket of a session within a second of its logout, and keeps the same user's other session connected", async () => {
     const user = await signedInUser(t, { role: 'STARTUP' });
     const otherSession = await login(t, user);
     const leaving = track(await connectedWs(t.wsUrl, { token: user.tokens.accessToken }));
@@ -135,7 +135,10 @@ describe('WebSocket connections and sessions', () => {
     const subscriptions = Array.from({ length: MAX_OPERATIONS_PER_CONNECTION }, (_, i) =>
       i % 2 === 0 ? subscribe(connection.client, INBOX) : subscribe(connection.client, MESSAGE_SENT, { conversationId }),
     );
-    await whenLive(() => sendMessage(t, investor, conversationId, 'probe'), () => subscriptions.every((subscription) => subscription.results.length > 0));
+    await whenLive(
+      () => sendMessage(t, investor, conversationId, 'probe'),
+      () => subscriptions.every((subscription) => subscription.results.length > 0),
+    );
     const extra = subscribe(connection.client, INBOX);
     const errors = await withTimeout(extra.error, 5_000, 'the refusal');
     expect(errors[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED' });

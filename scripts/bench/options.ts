@@ -76,7 +76,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
   }
   const databaseUrl = env.DATABASE_URL;
   if (!databaseUrl) {
-    throw new Error('The bench needs a real PostgreSQL server: set DATABASE_URL (e.g. postgresql://postgres@127.0.0.1:5432/postgres). It creates a database forum_bench_<random> there and drops it afterwards.');
+    throw new Error(
+      'The bench needs a real PostgreSQL server: set DATABASE_URL (e.g. postgresql://postgres@127.0.0.1:5432/postgres). It creates a database forum_bench_<random> there and drops it afterwards.',
+    );
   }
   const threads = flags.get('threads') ?? env.BENCH_THREADS;
   return {

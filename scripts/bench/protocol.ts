@@ -25,11 +25,8 @@ export type ParentMessage =
   | { type: 'hash-rate'; id: number; seconds: number; concurrency: number; hash: string; password: string }
   | { type: 'stop'; id: number };
 
-export type ChildMessage =
-  | { type: 'ready'; port: number }
-  | { type: 'reply'; id: number; stats?: ProcessStats; hashRate?: HashRateResult; error?: string };
+export type ChildMessage = { type: 'ready'; port: number } | { type: 'reply'; id: number; stats?: ProcessStats; hashRate?: HashRateResult; error?: string };
 
-export const isParentMessage = (value: unknown): value is ParentMessage =>
-  typeof value === 'object' && value !== null && 'type' in value && 'id' in value;
+export const isParentMessage = (value: unknown): value is ParentMessage => typeof value === 'object' && value !== null && 'type' in value && 'id' in value;
 
 export const isChildMessage = (value: unknown): value is ChildMessage => typeof value === 'object' && value !== null && 'type' in value;

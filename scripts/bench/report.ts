@@ -47,7 +47,8 @@ const formatNumber = (value: number | null, unit: string): string => {
   return value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(1);
 };
 
-const formatRatio = (row: Row) => (row.ratio === null ? '–' : row.goal.includes('×') || row.unit === 'ms' ? `${row.ratio.toFixed(2)}×` : `${(row.ratio * 100).toFixed(0)} %`);
+const formatRatio = (row: Row) =>
+  row.ratio === null ? '–' : row.goal.includes('×') || row.unit === 'ms' ? `${row.ratio.toFixed(2)}×` : `${(row.ratio * 100).toFixed(0)} %`;
 
 export const mb = (bytes: number | null) => (bytes === null ? null : bytes / (1024 * 1024));
 

@@ -38,7 +38,8 @@ try {
   const [investor, ...others] = db.investors;
   const startup = db.startups[0]!;
   let tokens = (await gql<{ login: Tokens }>(url, LOGIN, { email: investor!.email, password: BENCH_PASSWORD })).login;
-  const conversationId = (await gql<{ startConversation: { id: string } }>(url, START_CONVERSATION, { userId: startup.id }, tokens.accessToken)).startConversation.id;
+  const conversationId = (await gql<{ startConversation: { id: string } }>(url, START_CONVERSATION, { userId: startup.id }, tokens.accessToken))
+    .startConversation.id;
   // The backlog lives in 100 other conversations, between other users.
   await client.query(
     `insert into "conversation" ("id", "investor_id", "startup_id", "created_at", "last_activity_at")
@@ -87,7 +88,11 @@ try {
   tokens = (await gql<{ login: Tokens }>(url, LOGIN, { email: investor!.email, password: BENCH_PASSWORD })).login;
   await measure(`${BACKLOG} unread messages falling due at once (scan draining)`);
   const { rows } = await client.query<{ queued: number }>(`select count(*)::int as "queued" from "mail_outbox" where "kind" = 'unread_messages'`);
-  const [{ left }] = (await client.query<{ left: number }>(`select count(*)::int as "left" from "message" m, "unread_email_scan" w where (m."created_at", m."id") > (w."scanned_created_at", w."scanned_message_id") and m."created_at" <= now() - interval '600 seconds'`)).rows as [{ left: number }];
+  const [{ left }] = (
+    await client.query<{ left: number }>(
+      `select count(*)::int as "left" from "message" m, "unread_email_scan" w where (m."created_at", m."id") > (w."scanned_created_at", w."scanned_message_id") and m."created_at" <= now() - interval '600 seconds'`,
+    )
+  ).rows as [{ left: number }];
   console.log(`unread-message emails queued: ${rows[0]?.queued}; due messages not yet examined: ${left}`);
 } finally {
   await client.end();

@@ -16,4 +16,23 @@ import { UnreadEmailNotice, UnreadEmailScan } from '../modules/notifications/unr
 import { UserPresence } from '../modules/presence/user-presence.entity.js';
 import { UserSettings } from '../modules/user/user-settings.entity.js';
 
-export const entities = [User, Industry, Location, StartupProfile, InvestorProfile, EmailToken, MailOutbox, EmailCooldown, Session, RefreshToken, Conversation, Message, ConversationRead, UserSettings, UserPresence, UnreadEmailNotice, UnreadEmailScan, ImportMapping];
+export const entities = [
+  User,
+  Industry,
+  Location,
+  StartupProfile,
+  InvestorProfile,
+  EmailToken,
+  MailOutbox,
+  EmailCooldown,
+  Session,
+  RefreshToken,
+  Conversation,
+  Message,
+  ConversationRead,
+  UserSettings,
+  UserPresence,
+  UnreadEmailNotice,
+  UnreadEmailScan,
+  ImportMapping,
+];

@@ -74,6 +74,9 @@ export class LocalFirstEventTarget extends EventTarget {
   }
 
   private warn(action: string, topic: string, error: unknown): void {
-    this.logger.warn({ action, topic: topic.split(':').slice(0, 2).join(':'), err: error instanceof Error ? error.message : String(error) }, 'redis pub/sub unavailable; local delivery continues');
+    this.logger.warn(
+      { action, topic: topic.split(':').slice(0, 2).join(':'), err: error instanceof Error ? error.message : String(error) },
+      'redis pub/sub unavailable; local delivery continues',
+    );
   }
 }

@@ -203,7 +203,16 @@ export class RedisPresenceStore implements PresenceStore {
   async join(userId: string): Promise<boolean> {
     const now = Date.now();
     try {
-      const result = await this.redis.presenceJoin(this.keys.instances, this.keys.seen, this.keys.user(userId), this.keys.instance, this.instanceId, userId, now, this.expiry(now));
+      const result = await this.redis.presenceJoin(
+        this.keys.instances,
+        this.keys.seen,
+        this.keys.user(userId),
+        this.keys.instance,
+        this.instanceId,
+        userId,
+        now,
+        this.expiry(now),
+      );
       return result === 1;
     } catch (error) {
       this.lostSync('join', error);
@@ -253,9 +262,11 @@ export class RedisPresenceStore implements PresenceStore {
 
   /** One renewal after any in flight, so two never interleave; `stop` waits for the last. */
   private renewSerially(): Promise<void> {
-    const next: Promise<void> = (this.renewing ?? Promise.resolve()).then(() => this.renew()).finally(() => {
-      if (this.renewing === next) this.renewing = undefined;
-    });
+    const next: Promise<void> = (this.renewing ?? Promise.resolve())
+      .then(() => this.renew())
+      .finally(() => {
+        if (this.renewing === next) this.renewing = undefined;
+      });
     this.renewing = next;
     return next;
   }
@@ -271,7 +282,11 @@ export class RedisPresenceStore implements PresenceStore {
       // and the others reap this instance's remaining users when it runs out.
       const now = Date.now();
       await Promise.race([
-        this.redis.multi().zadd(this.keys.instances, now + graceSeconds * 1000, this.instanceId).hset(this.keys.seen, this.instanceId, now).exec(),
+        this.redis
+          .multi()
+          .zadd(this.keys.instances, now + graceSeconds * 1000, this.instanceId)
+          .hset(this.keys.seen, this.instanceId, now)
+          .exec(),
         new Promise((resolve) => setTimeout(resolve, 1_000).unref()),
       ]);
     } catch {
@@ -316,7 +331,10 @@ export class RedisPresenceStore implements PresenceStore {
       if (await this.join(userId)) resynced.cameOnline.push(userId);
     }
     if (this.outOfSync) return; // Redis went away again; the next renewal retries
-    this.options.logger.info({ online: resynced.cameOnline.length, offline: resynced.wentOffline.length }, 'presence: registered this instance’s users in Redis again');
+    this.options.logger.info(
+      { online: resynced.cameOnline.length, offline: resynced.wentOffline.length },
+      'presence: registered this instance’s users in Redis again',
+    );
     if (resynced.cameOnline.length + resynced.wentOffline.length > 0) for (const listener of this.resyncedListeners) listener(resynced);
   }
 
@@ -335,7 +353,10 @@ export class RedisPresenceStore implements PresenceStore {
 
   private lostSync(action: string, error: unknown): void {
     if (!this.outOfSync) {
-      this.options.logger.warn({ action, err: error instanceof Error ? error.message : String(error) }, 'presence: Redis unreachable; using this instance’s own sockets');
+      this.options.logger.warn(
+        { action, err: error instanceof Error ? error.message : String(error) },
+        'presence: Redis unreachable; using this instance’s own sockets',
+      );
     }
     this.outOfSync = true;
   }

@@ -74,7 +74,9 @@ export function createAppPubSub(redisUrl: string | undefined, logger: Logger): P
     pubsub: createPubSub<PubSubTopics>({ eventTarget }),
     async close() {
       // quit() waits for Redis, which may be the thing that is down; disconnect() does not.
-      await Promise.allSettled([publishClient.quit(), subscribeClient.quit()].map((quit) => Promise.race([quit, new Promise((resolve) => setTimeout(resolve, 500).unref())])));
+      await Promise.allSettled(
+        [publishClient.quit(), subscribeClient.quit()].map((quit) => Promise.race([quit, new Promise((resolve) => setTimeout(resolve, 500).unref())])),
+      );
       publishClient.disconnect();
       subscribeClient.disconnect();
     },

@@ -35,8 +35,7 @@ export const builder = new SchemaBuilder<{
     authScopes: async (context) => ({ loggedIn: (await context.viewer()) !== null }),
     // Over WebSocket the viewer is checked at connect time; the field scopes still run per operation.
     authorizeOnSubscribe: true,
-    unauthorizedError: (_parent, _context, _info, result) =>
-      needsSignIn(result.failure) ? unauthenticated() : forbidden(),
+    unauthorizedError: (_parent, _context, _info, result) => (needsSignIn(result.failure) ? unauthenticated() : forbidden()),
   },
   relay: {
     clientMutationId: 'omit',

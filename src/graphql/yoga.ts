@@ -72,11 +72,7 @@ export function createGraphQLServer(services: AppServices, metrics: AppMetrics):
     context: ({ request, requestInfo: info, websocket }) => {
       if (websocket) return createContext(services, websocket.info, () => websocket.accessToken, websocket.connection);
       const authorization = request.headers.get('authorization');
-      return createContext(
-        services,
-        info ?? requestInfo(request.headers, undefined),
-        () => (authorization ? sessions.bearerToken(authorization) : null),
-      );
+      return createContext(services, info ?? requestInfo(request.headers, undefined), () => (authorization ? sessions.bearerToken(authorization) : null));
     },
   });
 }

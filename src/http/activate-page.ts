@@ -19,7 +19,10 @@ export interface TokenPageOptions {
  */
 export function tokenPage(options: TokenPageOptions): string {
   const fields = (options.fields ?? [])
-    .map((field) => `<label>${field.label}<br><input name="${field.name}" type="${field.type}" required${field.autocomplete ? ` autocomplete="${field.autocomplete}"` : ''}></label>`)
+    .map(
+      (field) =>
+        `<label>${field.label}<br><input name="${field.name}" type="${field.type}" required${field.autocomplete ? ` autocomplete="${field.autocomplete}"` : ''}></label>`,
+    )
     .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${options.title}</title>

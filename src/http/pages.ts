@@ -32,16 +32,19 @@ export const graphiqlPage = () =>
       }),
   ));
 
-export const activatePage = () =>
-  (activate ??= new StaticAsset(ACTIVATE_PAGE, { contentType: 'text/html; charset=utf-8', cacheControl: 'no-cache' }));
+export const activatePage = () => (activate ??= new StaticAsset(ACTIVATE_PAGE, { contentType: 'text/html; charset=utf-8', cacheControl: 'no-cache' }));
 
 export const resetPasswordPage = () =>
   (resetPassword ??= new StaticAsset(RESET_PASSWORD_PAGE, { contentType: 'text/html; charset=utf-8', cacheControl: 'no-cache' }));
 
-export const faviconAsset = () =>
-  (favicon ??= new StaticAsset(FAVICON_SVG, { contentType: 'image/svg+xml', cacheControl: 'public, max-age=86400' }));
+export const faviconAsset = () => (favicon ??= new StaticAsset(FAVICON_SVG, { contentType: 'image/svg+xml', cacheControl: 'public, max-age=86400' }));
 
 /** Compresses the pages a server will serve, so that no visitor waits for it (called at start). */
 export async function warmPages(withGraphiQL: boolean): Promise<void> {
-  await Promise.all([activatePage().warm(), resetPasswordPage().warm(), faviconAsset().warm(), withGraphiQL ? graphiqlPage().then((page) => page.warm()) : undefined]);
+  await Promise.all([
+    activatePage().warm(),
+    resetPasswordPage().warm(),
+    faviconAsset().warm(),
+    withGraphiQL ? graphiqlPage().then((page) => page.warm()) : undefined,
+  ]);
 }

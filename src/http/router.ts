@@ -32,7 +32,20 @@ export interface RouterOptions {
 }
 
 /** The HTTP front door: a few plain routes, then Yoga for /graphql. */
-export function createRequestListener({ yoga, orm, logger, metrics, maxBodyBytes, origins, graphiql, webClientDir, unsubscribe, metricsAccess, isReady, trustProxy }: RouterOptions): RequestListener {
+export function createRequestListener({
+  yoga,
+  orm,
+  logger,
+  metrics,
+  maxBodyBytes,
+  origins,
+  graphiql,
+  webClientDir,
+  unsubscribe,
+  metricsAccess,
+  isReady,
+  trustProxy,
+}: RouterOptions): RequestListener {
   const serveWebClient = createWebClientHandler(webClientDir);
   return (req, res) => {
     const startedAt = process.hrtime.bigint();
@@ -103,14 +116,16 @@ function refuse(res: ServerResponse, status: number, message: string): void {
 }
 
 async function health(orm: ORM, res: ServerResponse, isReady: () => boolean): Promise<void> {
-  const ok = isReady() && await Promise.race([
-    orm.em
-      .getConnection()
-      .execute('select 1')
-      .then(() => true)
-      .catch(() => false),
-    new Promise<boolean>((resolve) => setTimeout(resolve, 2_000, false).unref()),
-  ]);
+  const ok =
+    isReady() &&
+    (await Promise.race([
+      orm.em
+        .getConnection()
+        .execute('select 1')
+        .then(() => true)
+        .catch(() => false),
+      new Promise<boolean>((resolve) => setTimeout(resolve, 2_000, false).unref()),
+    ]));
   res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
   res.end(JSON.stringify(ok ? { status: 'ok' } : { status: 'unavailable', database: 'unreachable' }));
 }

@@ -22,7 +22,10 @@ const CONFIRM_PAGE = page(
 <form method="post"><button type="submit">Stop these emails</button></form>`,
 );
 const DONE_PAGE = page('You are unsubscribed', '<p>You will no longer get emails about unread messages. You can turn them on again in your settings.</p>');
-const INVALID_PAGE = page('This link is not valid', '<p>The unsubscribe link is incomplete or was changed. Use the link from the email itself, or change your settings after signing in.</p>');
+const INVALID_PAGE = page(
+  'This link is not valid',
+  '<p>The unsubscribe link is incomplete or was changed. Use the link from the email itself, or change your settings after signing in.</p>',
+);
 
 function send(res: ServerResponse, status: number, html: string): void {
   res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });

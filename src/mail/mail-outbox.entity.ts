@@ -6,7 +6,10 @@ export const MailOutbox = defineEntity({
   name: 'MailOutbox',
   tableName: 'mail_outbox',
   properties: (p) => ({
-    id: p.uuid().primary().onCreate(() => randomUUID()),
+    id: p
+      .uuid()
+      .primary()
+      .onCreate(() => randomUUID()),
     kind: p.string().length(50),
     recipient: p.string().length(254),
     subject: p.string().length(300),
@@ -20,7 +23,9 @@ export const MailOutbox = defineEntity({
     lastError: p.text().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
   }),
-  indexes: [{ name: 'mail_outbox_pending_idx', expression: 'create index "mail_outbox_pending_idx" on "mail_outbox" ("next_attempt_at") where "sent_at" is null' }],
+  indexes: [
+    { name: 'mail_outbox_pending_idx', expression: 'create index "mail_outbox_pending_idx" on "mail_outbox" ("next_attempt_at") where "sent_at" is null' },
+  ],
 });
 
 export type MailOutboxEntity = InferEntity<typeof MailOutbox>;

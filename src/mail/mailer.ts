@@ -39,7 +39,14 @@ function smtpTransport({ smtpUrl, from }: MailTransportOptions): MailTransport {
   const transporter = nodemailer.createTransport(smtpUrl, { from });
   return {
     async send(mail) {
-      await transporter.sendMail({ to: mail.to, subject: mail.subject, text: mail.text, html: mail.html, headers: mail.headers ?? {}, messageId: `<${mail.id}@forum-api>` });
+      await transporter.sendMail({
+        to: mail.to,
+        subject: mail.subject,
+        text: mail.text,
+        html: mail.html,
+        headers: mail.headers ?? {},
+        messageId: `<${mail.id}@forum-api>`,
+      });
     },
     async verify() {
       await transporter.verify();
@@ -63,7 +70,7 @@ function fileTransport({ from, mailDir, appUrl, logLinks, logger }: MailTranspor
       await mkdir(mailDir, { recursive: true });
       const file = join(mailDir, mailFileName(new Date(), mail));
       await writeFile(file, info.message as Buffer);
-      const links = logLinks ? mail.text.match(new RegExp(`${escapeRegExp(appUrl)}/\\S+`, 'g')) ?? [] : [];
+      const links = logLinks ? (mail.text.match(new RegExp(`${escapeRegExp(appUrl)}/\\S+`, 'g')) ?? []) : [];
       logger.info({ file, kind: mail.kind, links }, 'email written to file (SMTP_URL is not set)');
     },
     verify: async () => {},
@@ -76,7 +83,10 @@ function fileTransport({ from, mailDir, appUrl, logLinks, logger }: MailTranspor
  * `*-activation-alice@example.com-*.eml` picks one person's mail when several people test at once.
  */
 export function mailFileName(at: Date, mail: Pick<OutgoingMail, 'id' | 'kind' | 'to'>): string {
-  const recipient = mail.to.toLowerCase().replace(/[^a-z0-9@._+-]/g, '_').slice(0, 100);
+  const recipient = mail.to
+    .toLowerCase()
+    .replace(/[^a-z0-9@._+-]/g, '_')
+    .slice(0, 100);
   return `${at.toISOString().replace(/[:.]/g, '-')}-${mail.kind}-${recipient}-${mail.id}.eml`;
 }
 

@@ -14,12 +14,7 @@ export function enqueueMail(em: EntityManager, recipient: string, content: MailC
  * Records that `address` is being mailed for `purpose` unless it was within `cooldownSeconds`.
  * One atomic upsert, so concurrent requests on any instance send at most one email.
  */
-export async function claimEmailCooldown(
-  em: EntityManager,
-  address: string,
-  purpose: string,
-  cooldownSeconds: number,
-): Promise<boolean> {
+export async function claimEmailCooldown(em: EntityManager, address: string, purpose: string, cooldownSeconds: number): Promise<boolean> {
   if (cooldownSeconds <= 0) return true;
   const rows = await sql<{ address: string }[]>(
     em,
@@ -188,7 +183,15 @@ export class OutboxWorker {
   private async deliver(mail: ClaimedMail): Promise<void> {
     const connection = this.options.em.getConnection();
     try {
-      await this.options.transport.send({ id: mail.id, kind: mail.kind, to: mail.recipient, subject: mail.subject, text: mail.text, html: mail.html, headers: mail.headers });
+      await this.options.transport.send({
+        id: mail.id,
+        kind: mail.kind,
+        to: mail.recipient,
+        subject: mail.subject,
+        text: mail.text,
+        html: mail.html,
+        headers: mail.headers,
+      });
       await connection.execute(`update "mail_outbox" set "sent_at" = now(), "last_error" = null where "id" = ?`, [mail.id]);
       this.options.onSent?.(mail.kind);
       this.options.logger.info({ mailId: mail.id, kind: mail.kind, attempts: mail.attempts }, 'email sent');
@@ -203,7 +206,9 @@ export class OutboxWorker {
           message.slice(0, 1000),
           mail.id,
         ])
-        .catch((dbError: unknown) => this.options.logger.warn({ err: dbError, mailId: mail.id }, 'mail outbox: could not record the failure; the lease will expire'));
+        .catch((dbError: unknown) =>
+          this.options.logger.warn({ err: dbError, mailId: mail.id }, 'mail outbox: could not record the failure; the lease will expire'),
+        );
     }
   }
 
@@ -222,7 +227,9 @@ export class OutboxWorker {
         message.slice(0, 1000),
         mail.id,
       ])
-      .catch((dbError: unknown) => this.options.logger.warn({ err: dbError, mailId: mail.id }, 'mail outbox: could not give a mail back; the lease will expire'));
+      .catch((dbError: unknown) =>
+        this.options.logger.warn({ err: dbError, mailId: mail.id }, 'mail outbox: could not give a mail back; the lease will expire'),
+      );
   }
 
   /** Whether the transport answers again; closes the breaker when it does. */
@@ -234,7 +241,10 @@ export class OutboxWorker {
       return true;
     } catch (error) {
       this.breaker.probeFailed();
-      this.options.logger.debug({ err: error instanceof Error ? error.message : String(error), retryInMs: this.breaker.waitMs }, 'mail transport still failing');
+      this.options.logger.debug(
+        { err: error instanceof Error ? error.message : String(error), retryInMs: this.breaker.waitMs },
+        'mail transport still failing',
+      );
       return false;
     }
   }

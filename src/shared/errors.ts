@@ -55,8 +55,7 @@ export const tokenExpired = () => new AppError('TOKEN_EXPIRED');
 export const tokenRevoked = () => new AppError('TOKEN_REVOKED');
 export const invalidCredentials = () => new AppError('INVALID_CREDENTIALS');
 export const accountInactive = () => new AppError('ACCOUNT_INACTIVE');
-export const badUserInput = (fields: FieldErrors) =>
-  new AppError('BAD_USER_INPUT', `Invalid input: ${Object.keys(fields).join(', ')}.`, { fields });
+export const badUserInput = (fields: FieldErrors) => new AppError('BAD_USER_INPUT', `Invalid input: ${Object.keys(fields).join(', ')}.`, { fields });
 export const rateLimited = (retryAfter: number) =>
   new AppError('RATE_LIMITED', DEFAULT_MESSAGES.RATE_LIMITED, { retryAfter: Math.max(1, Math.ceil(retryAfter)) });
 

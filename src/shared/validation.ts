@@ -36,12 +36,7 @@ export const optionalName = (label: string) =>
     .transform((value) => value || null)
     .nullish();
 
-export const emailField = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .max(254, 'Email must be at most 254 characters.')
-  .pipe(z.email('Enter a valid email address.'));
+export const emailField = z.string().trim().toLowerCase().max(254, 'Email must be at most 254 characters.').pipe(z.email('Enter a valid email address.'));
 
 /** An email argument, normalized; BAD_USER_INPUT on `email` otherwise. */
 export const parseEmail = (email: string): string => parseInput(z.object({ email: emailField }), { email }).email;

@@ -121,35 +121,35 @@ const refuse = (socket: WebSocket, reason: string): false => {
 export function acceptConnection({ services, sockets, log }: ConnectionGate) {
   const { config, sessions, revokedSessions } = services;
   return async (ctx: ConnectContext): Promise<boolean> => {
-      const { socket, request } = ctx.extra;
-      try {
-        const auth = await authenticateConnection(services.orm.em.fork(), sessions, request, ctx.connectionParams);
-        // The client may have gone, or the session been revoked, while the user was loading.
-        if (socket.readyState !== socket.OPEN) return false;
-        if (revokedSessions.has(auth.sessionId)) return refuse(socket, 'token revoked');
-        const release = services.connectionCaps.acquire(auth.user.id, clientAddress(request, config.TRUST_PROXY) ?? 'unknown');
-        if (!release) {
-          socket.close(TOO_MANY_CONNECTIONS_CLOSE_CODE, 'too many connections');
-          return false;
-        }
-        socket.once('close', release);
-        ctx.extra.connection = { id: randomUUID(), accessToken: auth.accessToken, sessionId: auth.sessionId, userId: auth.user.id };
-        sockets.add(socket, auth.sessionId, new Date(auth.claims.exp * 1000));
-        services.socketLifecycle.opened({ userId: auth.user.id, sessionId: auth.sessionId, connectionId: ctx.extra.connection.id });
-        log.info({ connectionId: ctx.extra.connection.id, userId: auth.user.id, sessionId: auth.sessionId }, 'websocket connection accepted');
-        return true;
-      } catch (error) {
-        const reason = refusalReason(error);
-        if (!reason) {
-          // Not the client's fault (the database is unreachable, say): log it here, where the
-          // request id and redaction apply, rather than let graphql-ws print it to the console.
-          log.error({ err: error }, 'websocket connection could not be checked');
-          socket.close(INTERNAL_ERROR_CLOSE_CODE, 'internal error');
-          return false;
-        }
-        log.info({ reason }, 'websocket connection refused');
-        return refuse(socket, reason);
+    const { socket, request } = ctx.extra;
+    try {
+      const auth = await authenticateConnection(services.orm.em.fork(), sessions, request, ctx.connectionParams);
+      // The client may have gone, or the session been revoked, while the user was loading.
+      if (socket.readyState !== socket.OPEN) return false;
+      if (revokedSessions.has(auth.sessionId)) return refuse(socket, 'token revoked');
+      const release = services.connectionCaps.acquire(auth.user.id, clientAddress(request, config.TRUST_PROXY) ?? 'unknown');
+      if (!release) {
+        socket.close(TOO_MANY_CONNECTIONS_CLOSE_CODE, 'too many connections');
+        return false;
       }
+      socket.once('close', release);
+      ctx.extra.connection = { id: randomUUID(), accessToken: auth.accessToken, sessionId: auth.sessionId, userId: auth.user.id };
+      sockets.add(socket, auth.sessionId, new Date(auth.claims.exp * 1000));
+      services.socketLifecycle.opened({ userId: auth.user.id, sessionId: auth.sessionId, connectionId: ctx.extra.connection.id });
+      log.info({ connectionId: ctx.extra.connection.id, userId: auth.user.id, sessionId: auth.sessionId }, 'websocket connection accepted');
+      return true;
+    } catch (error) {
+      const reason = refusalReason(error);
+      if (!reason) {
+        // Not the client's fault (the database is unreachable, say): log it here, where the
+        // request id and redaction apply, rather than let graphql-ws print it to the console.
+        log.error({ err: error }, 'websocket connection could not be checked');
+        socket.close(INTERNAL_ERROR_CLOSE_CODE, 'internal error');
+        return false;
+      }
+      log.info({ reason }, 'websocket connection refused');
+      return refuse(socket, reason);
+    }
   };
 }
 

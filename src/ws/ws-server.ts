@@ -68,7 +68,9 @@ export function attachGraphQLWebSocketServer({ server, yoga, services, logger, o
       server.off('upgrade', onUpgrade);
       stopListening();
       const clients = [...wss.clients];
-      const allClosed = Promise.all(clients.map((client) => new Promise<void>((resolve) => (client.readyState === client.CLOSED ? resolve() : client.once('close', () => resolve())))));
+      const allClosed = Promise.all(
+        clients.map((client) => new Promise<void>((resolve) => (client.readyState === client.CLOSED ? resolve() : client.once('close', () => resolve())))),
+      );
       const disposed = disposable.dispose(); // closes every client with 1001 "Going away"
       // A client that does not answer the close handshake must not hold up the shutdown.
       const deadline = setTimeout(() => clients.forEach((client) => client.terminate()), 1_000);

@@ -52,8 +52,7 @@ interface YogaRoot {
   subscribe: YogaExecute;
 }
 
-const isYogaRoot = (value: unknown): value is YogaRoot =>
-  typeof value === 'object' && value !== null && 'execute' in value && 'subscribe' in value;
+const isYogaRoot = (value: unknown): value is YogaRoot => typeof value === 'object' && value !== null && 'execute' in value && 'subscribe' in value;
 
 export const runThroughYoga = (kind: keyof YogaRoot) => (args: ExecutionArgs) => {
   if (!isYogaRoot(args.rootValue)) throw new Error('WebSocket operation without the Yoga root');
@@ -63,8 +62,7 @@ export const runThroughYoga = (kind: keyof YogaRoot) => (args: ExecutionArgs) =>
 /** By name, as envelop does: a GraphQLError from another copy of graphql is still one. */
 const isGraphQLErrorLike = (error: unknown): error is GraphQLError => error instanceof Error && error.name === 'GraphQLError';
 
-const isAsyncIterable = (value: unknown): value is AsyncIterable<unknown> =>
-  typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+const isAsyncIterable = (value: unknown): value is AsyncIterable<unknown> => typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 
 export interface OperationSetup {
   yoga: EnvelopedYoga;
@@ -82,60 +80,60 @@ type OperationContext = WsContext<Record<string, unknown>, Extra & Partial<Conne
 export function setUpOperation({ yoga, services, sockets, log }: OperationSetup) {
   const { config } = services;
   return inArrivalOrder(async (ctx: OperationContext, id: string, payload: SubscribePayload) => {
-      const { socket, request, connection } = ctx.extra;
-      if (!connection) return [new AppError('UNAUTHENTICATED')];
-      // graphql-ws has already reserved this operation's id in ctx.subscriptions.
-      if (Object.keys(ctx.subscriptions).length > MAX_OPERATIONS_PER_CONNECTION) {
-        return [
-          new AppError('RATE_LIMITED', `At most ${MAX_OPERATIONS_PER_CONNECTION} operations may run at once on one connection; complete one first.`, {
-            retryAfter: 1,
-          }),
-        ];
-      }
-      const info: RequestInfo = { ...requestInfo(headersOf(request), clientAddress(request, config.TRUST_PROXY)), requestId: `${connection.id}:${id}` };
-      const enveloped = yoga.getEnveloped({
-        ...ctx,
-        req: request,
-        socket,
-        params: payload,
-        websocket: {
-          accessToken: connection.accessToken,
-          info,
-          connection: renewalControl({ services, sockets, socket, connection, logger: log }),
-        } satisfies WebSocketOperation,
-      });
-      // Query limits (graphql-armor) throw from parse and validate; over HTTP Yoga turns that
-      // into an error response, here it must become this operation's `error` message.
-      let document: ExecutionArgs['document'];
-      try {
-        document = enveloped.parse(payload.query);
-        const validationErrors = enveloped.validate(enveloped.schema, document);
-        if (validationErrors.length > 0) return validationErrors;
-      } catch (error) {
-        if (isGraphQLErrorLike(error)) return [error];
-        throw error;
-      }
+    const { socket, request, connection } = ctx.extra;
+    if (!connection) return [new AppError('UNAUTHENTICATED')];
+    // graphql-ws has already reserved this operation's id in ctx.subscriptions.
+    if (Object.keys(ctx.subscriptions).length > MAX_OPERATIONS_PER_CONNECTION) {
+      return [
+        new AppError('RATE_LIMITED', `At most ${MAX_OPERATIONS_PER_CONNECTION} operations may run at once on one connection; complete one first.`, {
+          retryAfter: 1,
+        }),
+      ];
+    }
+    const info: RequestInfo = { ...requestInfo(headersOf(request), clientAddress(request, config.TRUST_PROXY)), requestId: `${connection.id}:${id}` };
+    const enveloped = yoga.getEnveloped({
+      ...ctx,
+      req: request,
+      socket,
+      params: payload,
+      websocket: {
+        accessToken: connection.accessToken,
+        info,
+        connection: renewalControl({ services, sockets, socket, connection, logger: log }),
+      } satisfies WebSocketOperation,
+    });
+    // Query limits (graphql-armor) throw from parse and validate; over HTTP Yoga turns that
+    // into an error response, here it must become this operation's `error` message.
+    let document: ExecutionArgs['document'];
+    try {
+      document = enveloped.parse(payload.query);
+      const validationErrors = enveloped.validate(enveloped.schema, document);
+      if (validationErrors.length > 0) return validationErrors;
+    } catch (error) {
+      if (isGraphQLErrorLike(error)) return [error];
+      throw error;
+    }
 
-      // Checks no token: a field that needs the viewer resolves it, and an expired or revoked
-      // one fails that field while the socket's own timer or revocation closes the socket.
-      const contextValue = (await enveloped.contextFactory()) as Context;
-      const args: ExecutionArgs = {
-        schema: enveloped.schema,
-        document,
-        operationName: payload.operationName,
-        variableValues: payload.variables,
-        contextValue,
-        rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe } satisfies YogaRoot,
-      };
-      if (getOperationAST(document, payload.operationName)?.operation !== 'subscription') return args;
+    // Checks no token: a field that needs the viewer resolves it, and an expired or revoked
+    // one fails that field while the socket's own timer or revocation closes the socket.
+    const contextValue = (await enveloped.contextFactory()) as Context;
+    const args: ExecutionArgs = {
+      schema: enveloped.schema,
+      document,
+      operationName: payload.operationName,
+      variableValues: payload.variables,
+      contextValue,
+      rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe } satisfies YogaRoot,
+    };
+    if (getOperationAST(document, payload.operationName)?.operation !== 'subscription') return args;
 
-      // Subscribe here rather than in graphql-ws: a refused subscription (FORBIDDEN, say) must
-      // reach the client as an `error` message for its id, not as a `next` then `complete`.
-      const result = await enveloped.subscribe(args);
-      if (!isAsyncIterable(result)) {
-        const errors = (result as ExecutionResult).errors;
-        if (errors && errors.length > 0) return errors;
-      }
-      return { ...args, rootValue: { execute: enveloped.execute, subscribe: () => result } satisfies YogaRoot };
+    // Subscribe here rather than in graphql-ws: a refused subscription (FORBIDDEN, say) must
+    // reach the client as an `error` message for its id, not as a `next` then `complete`.
+    const result = await enveloped.subscribe(args);
+    if (!isAsyncIterable(result)) {
+      const errors = (result as ExecutionResult).errors;
+      if (errors && errors.length > 0) return errors;
+    }
+    return { ...args, rootValue: { execute: enveloped.execute, subscribe: () => result } satisfies YogaRoot };
   });
 }

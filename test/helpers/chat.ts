@@ -100,7 +100,12 @@ export interface HistoryConnection {
 }
 
 /** One page of history over HTTP; fails the test on any error. */
-export async function historyPage(t: TestApp, user: SignedIn, id: string, args: { first?: number; after?: string | null; last?: number; before?: string | null } = {}): Promise<HistoryConnection> {
+export async function historyPage(
+  t: TestApp,
+  user: SignedIn,
+  id: string,
+  args: { first?: number; after?: string | null; last?: number; before?: string | null } = {},
+): Promise<HistoryConnection> {
   const result = await t.gql<{ conversation: { messages: HistoryConnection } }>(HISTORY_PAGE, { id, ...args }, { token: user.tokens.accessToken });
   if (!result.data?.conversation) throw new Error(`history failed: ${JSON.stringify(result.errors)}`);
   return result.data.conversation.messages;

@@ -25,7 +25,10 @@ export async function loadDjangoFixture(): Promise<DjangoSourceDatabase> {
     await withClient(serverUrl, (client) => client.query(`create database "${name}"`));
     const url = new URL(serverUrl);
     url.pathname = `/${name}`;
-    database = { url: url.toString(), drop: () => withClient(serverUrl, async (client) => void (await client.query(`drop database if exists "${name}" with (force)`))) };
+    database = {
+      url: url.toString(),
+      drop: () => withClient(serverUrl, async (client) => void (await client.query(`drop database if exists "${name}" with (force)`))),
+    };
   } else {
     const embedded = await startEmbeddedPostgres();
     database = { url: embedded.url, drop: () => embedded.stop() };

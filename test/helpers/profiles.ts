@@ -66,10 +66,7 @@ export interface CompanyOverrides extends RegisterOverrides {
  * A signed-in user with their profile as the API returns it; a description is set through
  * the update mutation, since registration has none.
  */
-export async function signedInCompany(
-  t: TestApp,
-  overrides: CompanyOverrides = {},
-): Promise<RegisteredUser & { tokens: Tokens; profileId: string }> {
+export async function signedInCompany(t: TestApp, overrides: CompanyOverrides = {}): Promise<RegisteredUser & { tokens: Tokens; profileId: string }> {
   const { description, ...registration } = overrides;
   const user = await signedInUser(t, registration);
   const startup = user.role === 'STARTUP';
@@ -117,19 +114,12 @@ export async function insertProfiles(t: TestApp, { role, count, namePrefix }: Bu
       [count, emailPrefix, role, namePrefix],
     );
     const inserted = rows as Array<{ id: string; created_at: Date }>;
-    return inserted
-      .sort((a, b) => b.created_at.getTime() - a.created_at.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
-      .map((row) => row.id);
+    return inserted.sort((a, b) => b.created_at.getTime() - a.created_at.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)).map((row) => row.id);
   });
 }
 
 /** Every page of a connection query, following endCursor; fails on errors. */
-export async function allPages(
-  t: TestApp,
-  query: string,
-  field: 'startups' | 'investors',
-  variables: Record<string, unknown>,
-): Promise<ProfileNode[]> {
+export async function allPages(t: TestApp, query: string, field: 'startups' | 'investors', variables: Record<string, unknown>): Promise<ProfileNode[]> {
   const nodes: ProfileNode[] = [];
   let after: string | null = null;
   for (let pageNo = 0; pageNo < 1000; pageNo++) {

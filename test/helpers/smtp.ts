@@ -41,7 +41,13 @@ export class TestInbox {
                 text: parsed.text ?? '',
                 html: typeof parsed.html === 'string' ? parsed.html : '',
                 headers: Object.fromEntries(
-                  parsed.headerLines.map(({ key, line }) => [key.toLowerCase(), line.slice(line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim()]),
+                  parsed.headerLines.map(({ key, line }) => [
+                    key.toLowerCase(),
+                    line
+                      .slice(line.indexOf(':') + 1)
+                      .replace(/\r?\n[ \t]+/g, ' ')
+                      .trim(),
+                  ]),
                 ),
               });
             }

@@ -26,7 +26,12 @@ export const withTimeout = <T>(promise: Promise<T>, ms: number, what: string): P
  * Polls `check` until it returns a value other than `false`/`undefined`/`null`, and returns it;
  * fails with `what` after `timeoutMs`.
  */
-export async function eventually<T>(check: () => T | Promise<T>, what: string, timeoutMs = 5_000, intervalMs = 10): Promise<Exclude<T, false | null | undefined>> {
+export async function eventually<T>(
+  check: () => T | Promise<T>,
+  what: string,
+  timeoutMs = 5_000,
+  intervalMs = 10,
+): Promise<Exclude<T, false | null | undefined>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

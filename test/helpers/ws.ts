@@ -27,7 +27,6 @@ export interface WsConnection {
   dispose(): Promise<void>;
 }
 
-
 /**
  * A real graphql-ws client over a real socket, connecting at once and never retrying, so a
  * test sees exactly what the server did to this one connection.
@@ -72,11 +71,7 @@ export function connectWs(wsUrl: string, options: WsConnectOptions = {}): WsConn
 /** Connects and waits for the acknowledgement; fails with the close reason otherwise. */
 export async function connectedWs(wsUrl: string, options: WsConnectOptions = {}): Promise<WsConnection> {
   const connection = connectWs(wsUrl, options);
-  const outcome = await withTimeout(
-    Promise.race([connection.acknowledged.then(() => null), connection.closed]),
-    5_000,
-    'the connection acknowledgement',
-  );
+  const outcome = await withTimeout(Promise.race([connection.acknowledged.then(() => null), connection.closed]), 5_000, 'the connection acknowledgement');
   if (outcome) throw new Error(`connection closed: ${outcome.code} ${outcome.reason}`);
   return connection;
 }
@@ -126,7 +121,11 @@ export function subscribe<T = Record<string, unknown>>(client: Client, query: st
 }
 
 /** One query or mutation over the socket. */
-export function wsRequest<T = Record<string, unknown>>(client: Client, query: string, variables?: Record<string, unknown>): Promise<FormattedExecutionResult<T>> {
+export function wsRequest<T = Record<string, unknown>>(
+  client: Client,
+  query: string,
+  variables?: Record<string, unknown>,
+): Promise<FormattedExecutionResult<T>> {
   return new Promise((resolve, reject) => {
     let result: FormattedExecutionResult<T> | undefined;
     client.subscribe<T>(

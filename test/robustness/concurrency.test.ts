@@ -20,7 +20,9 @@ describe('concurrency', () => {
     expect(results[0]?.data).toEqual({ register: { ok: true, message: expect.any(String) } });
     const counts = await withClient(t.db.url, async (c) => ({
       users: Number((await c.query(`select count(*) from "user" where email = $1`, [input.email])).rows[0].count),
-      profiles: Number((await c.query(`select count(*) from startup_profile s join "user" u on u.id = s.owner_id where u.email = $1`, [input.email])).rows[0].count),
+      profiles: Number(
+        (await c.query(`select count(*) from startup_profile s join "user" u on u.id = s.owner_id where u.email = $1`, [input.email])).rows[0].count,
+      ),
     }));
     expect(counts).toEqual({ users: 1, profiles: 1 });
     console.info(`100 concurrent registrations: 1 user, 1 profile, ${answers.size} distinct answer`);
@@ -31,7 +33,9 @@ describe('concurrency', () => {
     const tokens = await login(t, user);
     const results = await Promise.all(
       Array.from({ length: 100 }, () =>
-        t.gql<{ refreshToken: { refreshToken: string } }>('mutation($r: String!) { refreshToken(refreshToken: $r) { refreshToken } }', { r: tokens.refreshToken }),
+        t.gql<{ refreshToken: { refreshToken: string } }>('mutation($r: String!) { refreshToken(refreshToken: $r) { refreshToken } }', {
+          r: tokens.refreshToken,
+        }),
       ),
     );
     const pairs = new Set(results.map((r) => r.data?.refreshToken.refreshToken));

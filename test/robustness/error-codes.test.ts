@@ -127,8 +127,8 @@ describe('forged cursors', () => {
   ])('answers %s with BAD_USER_INPUT, never an internal error', async (_name, cursor) => {
     const { investor } = await chatPair(t);
     expect(errorCode(await t.gql('query($c: String) { startups(after: $c) { edges { cursor } } }', { c: cursor }))).toBe('BAD_USER_INPUT');
-    expect(errorCode(await t.gql('query($c: String) { conversations(after: $c) { edges { cursor } } }', { c: cursor }, { token: investor.tokens.accessToken }))).toBe(
-      'BAD_USER_INPUT',
-    );
+    expect(
+      errorCode(await t.gql('query($c: String) { conversations(after: $c) { edges { cursor } } }', { c: cursor }, { token: investor.tokens.accessToken })),
+    ).toBe('BAD_USER_INPUT');
   });
 });

@@ -92,7 +92,12 @@ describe.skipIf(!redisAvailableFor('the Redis outage'))('Redis goes away', () =>
       const otherTokens = await login(t, other);
       expect((await witness.gql('{ me { id } }', {}, { token: otherTokens.accessToken })).data).toEqual({ me: { id: other.id } });
       await t.gql('mutation($r: String!) { logout(refreshToken: $r) { ok } }', { r: otherTokens.refreshToken }, { token: otherTokens.accessToken });
-      await eventually(async () => errorCode(await witness.gql('{ me { id } }', {}, { token: otherTokens.accessToken })) === 'TOKEN_REVOKED', 'the revocation to reach the witness through Redis', 15_000, 50);
+      await eventually(
+        async () => errorCode(await witness.gql('{ me { id } }', {}, { token: otherTokens.accessToken })) === 'TOKEN_REVOKED',
+        'the revocation to reach the witness through Redis',
+        15_000,
+        50,
+      );
     } finally {
       await witness.stop();
     }
@@ -116,7 +121,14 @@ describe('logs', () => {
       });
       await t.gql('mutation($p: String!) { login(email: "nobody@example.com", password: $p) { accessToken } }', { p: user.password });
       const activation = t.inbox.mailsTo(user.email)[0]!.text.match(/token=([\w-]+)/)![1]!;
-      const secrets = [user.password, tokens.accessToken, tokens.refreshToken, refreshed.data!.refreshToken.accessToken, refreshed.data!.refreshToken.refreshToken, activation];
+      const secrets = [
+        user.password,
+        tokens.accessToken,
+        tokens.refreshToken,
+        refreshed.data!.refreshToken.accessToken,
+        refreshed.data!.refreshToken.refreshToken,
+        activation,
+      ];
       const log = logs.text();
       expect(logs.lines.length).toBeGreaterThan(10);
       for (const secret of secrets) expect(log).not.toContain(secret);
@@ -142,7 +154,12 @@ describe('PostgreSQL unreachable while a socket connects', () => {
       const refused = connectWs(t.wsUrl, { token: tokens.accessToken });
       expect(await withTimeout(refused.closed, 10_000, 'the close')).toEqual({ code: 4500, reason: 'internal error' });
       proxy.restore();
-      const ws = await eventually(() => connectedWs(t.wsUrl, { token: tokens.accessToken }).catch(() => false as const), 'a socket to connect again', 10_000, 100);
+      const ws = await eventually(
+        () => connectedWs(t.wsUrl, { token: tokens.accessToken }).catch(() => false as const),
+        'a socket to connect again',
+        10_000,
+        100,
+      );
       await ws.dispose();
     } finally {
       proxy.restore();

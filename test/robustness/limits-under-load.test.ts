@@ -70,10 +70,7 @@ describe('bounded password hashing', () => {
     const user = await createActiveUser(t);
     const flood = Array.from({ length: 30 }, () => t.gql(LOGIN, { email: uniqueEmail(), password: 'some password' }));
     // Sent while the flood fills the queue: none of these may need a hash slot.
-    const resets = await Promise.all([
-      t.gql(RESET, { t: 'x', n: 'a new password' }),
-      t.gql(RESET, { t: UNKNOWN_TOKEN, n: 'a new password' }),
-    ]);
+    const resets = await Promise.all([t.gql(RESET, { t: 'x', n: 'a new password' }), t.gql(RESET, { t: UNKNOWN_TOKEN, n: 'a new password' })]);
     const tally = codes(await Promise.all(flood));
     console.info('30 parallel logins with a hash queue of 2:', tally);
     expect(tally.RATE_LIMITED).toBeGreaterThan(0);
@@ -136,9 +133,15 @@ describe('no account enumeration by timing', () => {
   async function pairs(query: string, variable: string, known: string): Promise<{ known: number; unknown: number }> {
     const times = { known: [] as number[], unknown: [] as number[] };
     for (let i = 0; i < 31; i++) {
-      for (const [kind, email] of (i % 2 ? [['known', known], ['unknown', uniqueEmail()]] : [['unknown', uniqueEmail()], ['known', known]]) as Array<
-        ['known' | 'unknown', string]
-      >) {
+      for (const [kind, email] of (i % 2
+        ? [
+            ['known', known],
+            ['unknown', uniqueEmail()],
+          ]
+        : [
+            ['unknown', uniqueEmail()],
+            ['known', known],
+          ]) as Array<['known' | 'unknown', string]>) {
         const started = performance.now();
         const result = await t.gql(query, { [variable]: email });
         times[kind].push(performance.now() - started);

@@ -67,14 +67,11 @@ describe('token verification (property-based)', () => {
 
   it('refuses payloads with any claim of the wrong shape', () => {
     fc.assert(
-      fc.property(
-        fc.record({ sub: fc.oneof(fc.string(), fc.integer()), sid: fc.string(), jti: fc.string() }),
-        ({ sub, sid, jti }) => {
-          const token = codec.sign({ ...claims('access'), sub: String(sub), sid, jti });
-          const valid = [String(sub), sid, jti].every((v) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v));
-          expect(outcome(() => codec.verify(token, 'access'))).toBe(valid ? 'OK' : 'INVALID_TOKEN');
-        },
-      ),
+      fc.property(fc.record({ sub: fc.oneof(fc.string(), fc.integer()), sid: fc.string(), jti: fc.string() }), ({ sub, sid, jti }) => {
+        const token = codec.sign({ ...claims('access'), sub: String(sub), sid, jti });
+        const valid = [String(sub), sid, jti].every((v) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v));
+        expect(outcome(() => codec.verify(token, 'access'))).toBe(valid ? 'OK' : 'INVALID_TOKEN');
+      }),
       { numRuns: 200 },
     );
   });
@@ -104,10 +101,14 @@ describe('input validation (property-based)', () => {
 
   it('never accepts an all-digit password or a non-http(s) website', () => {
     fc.assert(
-      fc.property(fc.stringMatching(/^\d{8,20}$/), fc.constantFrom('ftp://x.io', 'javascript:alert(1)', 'file:///etc/passwd', 'data:text/html,x'), (password, website) => {
-        expect(outcome(() => parseInput(z.object({ password: passwordField }), { password }))).toBe('BAD_USER_INPUT');
-        expect(outcome(() => parseInput(z.object({ website: websiteField }), { website }))).toBe('BAD_USER_INPUT');
-      }),
+      fc.property(
+        fc.stringMatching(/^\d{8,20}$/),
+        fc.constantFrom('ftp://x.io', 'javascript:alert(1)', 'file:///etc/passwd', 'data:text/html,x'),
+        (password, website) => {
+          expect(outcome(() => parseInput(z.object({ password: passwordField }), { password }))).toBe('BAD_USER_INPUT');
+          expect(outcome(() => parseInput(z.object({ website: websiteField }), { website }))).toBe('BAD_USER_INPUT');
+        },
+      ),
     );
   });
 });

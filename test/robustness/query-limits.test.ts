@@ -47,7 +47,9 @@ describe('query limits (graphql-armor)', () => {
   });
 
   it('still answers the deepest query a client really sends', async () => {
-    const result = await t.gql(`{ startups(first: 5) { edges { cursor node { id owner { id startupProfile { industry { name } location { city } } } } } pageInfo { hasNextPage endCursor } } }`);
+    const result = await t.gql(
+      `{ startups(first: 5) { edges { cursor node { id owner { id startupProfile { industry { name } location { city } } } } } pageInfo { hasNextPage endCursor } } }`,
+    );
     expect(result.errors).toBeUndefined();
   });
 });

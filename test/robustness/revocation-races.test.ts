@@ -34,8 +34,7 @@ afterAll(async () => {
   await noGrace?.stop();
 });
 
-const sessionIdOf = (accessToken: string): string =>
-  (JSON.parse(Buffer.from(accessToken.split('.')[1]!, 'base64url').toString('utf8')) as { sid: string }).sid;
+const sessionIdOf = (accessToken: string): string => (JSON.parse(Buffer.from(accessToken.split('.')[1]!, 'base64url').toString('utf8')) as { sid: string }).sid;
 
 interface RoundOutcome {
   internalErrors: number;
@@ -67,10 +66,7 @@ async function race(
   for (let round = 0; round < ROUNDS; round++) {
     const session = await login(app, user);
     const refreshWith = await before(session);
-    const [refreshed, revoked] = await Promise.all([
-      app.gql<{ refreshToken: Pair }>(REFRESH, { r: refreshWith.refreshToken }),
-      revoke(session, round),
-    ]);
+    const [refreshed, revoked] = await Promise.all([app.gql<{ refreshToken: Pair }>(REFRESH, { r: refreshWith.refreshToken }), revoke(session, round)]);
     outcome.internalErrors += internal(refreshed, revoked);
     if (revoked.errors && errorCode(revoked) !== 'TOKEN_REVOKED') outcome.revocationFailed += 1;
     const pairs = [session, refreshWith, ...(refreshed.data ? [refreshed.data.refreshToken] : [])];
@@ -108,7 +104,12 @@ describe(`revocation always wins a race with refreshToken (${ROUNDS} rounds each
     const passwords = [user.password, 'another good password'];
     const outcome = await race(
       t,
-      { ...user, get password() { return passwords[0]!; } },
+      {
+        ...user,
+        get password() {
+          return passwords[0]!;
+        },
+      },
       async (s) => {
         const result = await t.gql(CHANGE_PASSWORD, { c: passwords[0], n: passwords[1] }, { token: s.accessToken });
         if (result.data) passwords.reverse();
@@ -123,15 +124,20 @@ describe(`revocation always wins a race with refreshToken (${ROUNDS} rounds each
     const user = await createActiveUser(t);
     let mails = t.inbox.mailsTo(user.email).length;
     let pendingToken = '';
-    const outcome = await race(t, user, async () => {
-      // The token is fetched before the race; only the reset itself races the refresh.
-      return t.gql(RESET, { t: pendingToken, n: user.password });
-    }, async (session) => {
-      await t.gql(REQUEST_RESET, { e: user.email });
-      mails += 1;
-      pendingToken = tokenFromMail(await t.inbox.waitForMail(user.email, mails));
-      return session;
-    });
+    const outcome = await race(
+      t,
+      user,
+      async () => {
+        // The token is fetched before the race; only the reset itself races the refresh.
+        return t.gql(RESET, { t: pendingToken, n: user.password });
+      },
+      async (session) => {
+        await t.gql(REQUEST_RESET, { e: user.email });
+        mails += 1;
+        pendingToken = tokenFromMail(await t.inbox.waitForMail(user.email, mails));
+        return session;
+      },
+    );
     console.info('refresh vs resetPassword:', outcome);
     expect(outcome).toEqual(clean);
   });

@@ -40,7 +40,10 @@ describe('WebSocket abuse', () => {
       expect(JSON.stringify(await withTimeout(bomb.error, 5_000, 'the alias refusal'))).toMatch(/alias/i);
       // The same socket still serves a legitimate subscription.
       const live = subscribe<{ messageSent: MessageShape }>(ws.client, MESSAGE_SENT, { conversationId });
-      await whenLive(() => sendMessage(t, investor, conversationId, 'probe'), () => live.results.length > 0);
+      await whenLive(
+        () => sendMessage(t, investor, conversationId, 'probe'),
+        () => live.results.length > 0,
+      );
       const sent = await sendMessage(t, investor, conversationId, 'still here');
       await arrival(live.results, (result) => result.data?.messageSent.id === sent.id, 'the message');
       expect(ws.isOpen()).toBe(true);
@@ -96,11 +99,15 @@ describe.skipIf(!redisAvailableFor('chat during a Redis outage'))('chat during a
     const ws = await connectedWs(t.wsUrl, { token: startup.tokens.accessToken });
     try {
       const live = subscribe<{ messageSent: MessageShape }>(ws.client, MESSAGE_SENT, { conversationId });
-      await whenLive(() => sendMessage(t, investor, conversationId, 'probe'), () => live.results.length > 0);
+      await whenLive(
+        () => sendMessage(t, investor, conversationId, 'probe'),
+        () => live.results.length > 0,
+      );
       proxy.cut();
       const sent = [];
       for (let i = 0; i < 5; i++) sent.push(await sendMessage(t, investor, conversationId, `during outage ${i}`));
-      const duringOutage = () => live.results.flatMap((result) => (result.data?.messageSent.body.startsWith('during outage') ? [result.data.messageSent.id] : []));
+      const duringOutage = () =>
+        live.results.flatMap((result) => (result.data?.messageSent.body.startsWith('during outage') ? [result.data.messageSent.id] : []));
       await eventually(() => duringOutage().length === 5, 'the five messages');
       expect(duringOutage()).toEqual(sent.map((message) => message.id));
       const history = await t.gql<{ conversation: { messages: { edges: Array<{ node: { id: string } }> } } }>(
@@ -125,7 +132,10 @@ describe.skipIf(!redisAvailableFor('chat during a Redis outage'))('chat during a
       const ws = await connectedWs(other.wsUrl, { token: startup.tokens.accessToken });
       const live = subscribe<{ messageSent: MessageShape }>(ws.client, MESSAGE_SENT, { conversationId });
       // Live through Redis: the probes travel from t to other.
-      await whenLive(() => sendMessage(t, investor, conversationId, 'probe'), () => live.results.length > 0);
+      await whenLive(
+        () => sendMessage(t, investor, conversationId, 'probe'),
+        () => live.results.length > 0,
+      );
       proxy.cut();
       const sent = await sendMessage(t, investor, conversationId, 'committed, never published');
       // A later message sent on `other` itself arrives locally; the one from t did not come before it.

@@ -12,7 +12,9 @@ export async function warmedUp(context: BenchContext, measure: (seconds: number)
   const result = server ? await withServerCpu(server, () => measure(context.options.seconds)) : await measure(context.options.seconds);
   context.say(
     `  ${result.name}: ${result.perSecond.toFixed(1)}/s, p99 ${result.p99?.toFixed(2) ?? '–'} ms, errors ${result.errors}` +
-      (result.serverCpuMsPerOp !== undefined ? `, server ${result.serverCpuMsPerOp.toFixed(3)} ms CPU/op at ${result.serverCpuPercent?.toFixed(0)} % of a core` : ''),
+      (result.serverCpuMsPerOp !== undefined
+        ? `, server ${result.serverCpuMsPerOp.toFixed(3)} ms CPU/op at ${result.serverCpuPercent?.toFixed(0)} % of a core`
+        : ''),
   );
   return result;
 }

@@ -62,25 +62,30 @@ async function rawRotations(context: BenchContext, sessionIds: string[], seconds
       }),
     );
     const started = process.hrtime.bigint();
-    await closedLoop(connections, seconds, async (worker) => {
-      const head = heads[worker % heads.length]!;
-      const next = randomUUID();
-      const t0 = process.hrtime.bigint();
-      const client = await pool.connect();
-      try {
-        await client.query('begin');
-        await client.query(`update "refresh_token" set "used_at" = now(), "successor_jti" = $2 where "jti" = $1 and "used_at" is null`, [head.jti, next]);
-        await client.query(insert, [next, randomUUID(), head.sessionId, head.jti]);
-        await client.query('commit');
-        head.jti = next;
-        counter.ok(elapsedMs(t0));
-      } catch (error) {
-        await client.query('rollback').catch(() => {});
-        counter.fail(String(error));
-      } finally {
-        client.release();
-      }
-    }, context.options.throttle);
+    await closedLoop(
+      connections,
+      seconds,
+      async (worker) => {
+        const head = heads[worker % heads.length]!;
+        const next = randomUUID();
+        const t0 = process.hrtime.bigint();
+        const client = await pool.connect();
+        try {
+          await client.query('begin');
+          await client.query(`update "refresh_token" set "used_at" = now(), "successor_jti" = $2 where "jti" = $1 and "used_at" is null`, [head.jti, next]);
+          await client.query(insert, [next, randomUUID(), head.sessionId, head.jti]);
+          await client.query('commit');
+          head.jti = next;
+          counter.ok(elapsedMs(t0));
+        } catch (error) {
+          await client.query('rollback').catch(() => {});
+          counter.fail(String(error));
+        } finally {
+          client.release();
+        }
+      },
+      context.options.throttle,
+    );
     return counter.finish(`raw pg INSERT+UPDATE transactions, ${connections} concurrent, pool ${poolMax}`, elapsedMs(started) / 1000);
   } finally {
     await pool.end();
@@ -99,7 +104,11 @@ export async function runW3(context: BenchContext): Promise<WorkloadResult> {
   const raw = await warmedUp(context, (seconds) => rawRotations(context, sessionIds, seconds));
   await context.app.resetPeak();
   let round = 0;
-  const refresh = await warmedUp(context, (seconds) => refreshChains(context, round++ === 0 && warmupChains.length > 0 ? warmupChains : chains, seconds), context.app);
+  const refresh = await warmedUp(
+    context,
+    (seconds) => refreshChains(context, round++ === 0 && warmupChains.length > 0 ? warmupChains : chains, seconds),
+    context.app,
+  );
   const ratio = ratioOf(refresh.perSecond, raw.perSecond);
   return {
     id: 'W3',
@@ -108,9 +117,36 @@ export async function runW3(context: BenchContext): Promise<WorkloadResult> {
     appPeakRss: (await context.app.stats()).peakRss,
     notes: [],
     rows: [
-      { workload: 'W3', metric: 'refreshToken throughput vs raw pg', unit: 'req/s', value: refresh.perSecond, baseline: raw.perSecond, ratio, goal: '≥ 50 %', met: ratio !== null && ratio >= 0.5 },
-      { workload: 'W3', metric: 'refreshToken p99', unit: 'ms', value: refresh.p99, baseline: raw.p99, ratio: ratioOf(refresh.p99, raw.p99), goal: '', met: null },
-      { workload: 'W3', metric: 'server CPU per refresh', unit: 'ms', value: refresh.serverCpuMsPerOp ?? null, baseline: null, ratio: null, goal: '', met: null },
+      {
+        workload: 'W3',
+        metric: 'refreshToken throughput vs raw pg',
+        unit: 'req/s',
+        value: refresh.perSecond,
+        baseline: raw.perSecond,
+        ratio,
+        goal: '≥ 50 %',
+        met: ratio !== null && ratio >= 0.5,
+      },
+      {
+        workload: 'W3',
+        metric: 'refreshToken p99',
+        unit: 'ms',
+        value: refresh.p99,
+        baseline: raw.p99,
+        ratio: ratioOf(refresh.p99, raw.p99),
+        goal: '',
+        met: null,
+      },
+      {
+        workload: 'W3',
+        metric: 'server CPU per refresh',
+        unit: 'ms',
+        value: refresh.serverCpuMsPerOp ?? null,
+        baseline: null,
+        ratio: null,
+        goal: '',
+        met: null,
+      },
     ],
   };
 }

@@ -46,7 +46,12 @@ async function setUpPairs(context: BenchContext, deliveries: Deliveries): Promis
   const startups = context.db.startups.slice(0, count);
   const [investorTokens, startupTokens] = [await context.signedIn(investors), await context.signedIn(startups)];
   const conversationIds = await mapLimit(investors, 8, async (investor, i) => {
-    const data = await gql<{ startConversation: { id: string } }>(context.appUrl, START_CONVERSATION, { userId: startups[i]!.id }, investorTokens[i]!.accessToken);
+    const data = await gql<{ startConversation: { id: string } }>(
+      context.appUrl,
+      START_CONVERSATION,
+      { userId: startups[i]!.id },
+      investorTokens[i]!.accessToken,
+    );
     return data.startConversation.id;
   });
   const pairs = await mapLimit(investors, 25, async (investor, i): Promise<Pair> => {
@@ -94,13 +99,18 @@ async function sendAndDeliver(pair: Pair, deliveries: Deliveries): Promise<numbe
 async function maxRate(pairs: Pair[], deliveries: Deliveries, seconds: number, throttle?: number): Promise<Measurement> {
   const counter = new PhaseCounter();
   const started = process.hrtime.bigint();
-  await closedLoop(pairs.length, seconds, async (i) => {
-    try {
-      counter.ok(await sendAndDeliver(pairs[i]!, deliveries));
-    } catch (error) {
-      counter.fail(String(error));
-    }
-  }, throttle);
+  await closedLoop(
+    pairs.length,
+    seconds,
+    async (i) => {
+      try {
+        counter.ok(await sendAndDeliver(pairs[i]!, deliveries));
+      } catch (error) {
+        counter.fail(String(error));
+      }
+    },
+    throttle,
+  );
   return counter.finish(`delivered messages, ${pairs.length} pairs, closed loop`, elapsedMs(started) / 1000);
 }
 
@@ -136,21 +146,26 @@ async function rawInserts(context: BenchContext, pairs: Pair[], seconds: number)
   const counter = new PhaseCounter();
   const started = process.hrtime.bigint();
   try {
-    await closedLoop(pairs.length, seconds, async (i) => {
-      const pair = pairs[i]!;
-      const t0 = process.hrtime.bigint();
-      try {
-        await pool.query(`insert into "message" ("id", "conversation_id", "sender_id", "body", "created_at") values ($1, $2, $3, $4, now())`, [
-          randomUUID(),
-          pair.conversationId,
-          pair.investorId,
-          `raw ${++sequence} ${pair.conversationId}`,
-        ]);
-        counter.ok(elapsedMs(t0));
-      } catch (error) {
-        counter.fail(String(error));
-      }
-    }, context.options.throttle);
+    await closedLoop(
+      pairs.length,
+      seconds,
+      async (i) => {
+        const pair = pairs[i]!;
+        const t0 = process.hrtime.bigint();
+        try {
+          await pool.query(`insert into "message" ("id", "conversation_id", "sender_id", "body", "created_at") values ($1, $2, $3, $4, now())`, [
+            randomUUID(),
+            pair.conversationId,
+            pair.investorId,
+            `raw ${++sequence} ${pair.conversationId}`,
+          ]);
+          counter.ok(elapsedMs(t0));
+        } catch (error) {
+          counter.fail(String(error));
+        }
+      },
+      context.options.throttle,
+    );
     return counter.finish(`raw pg INSERT of message rows, ${pairs.length} concurrent, pool ${context.options.poolMax}`, elapsedMs(started) / 1000);
   } finally {
     await pool.end();
@@ -175,10 +190,37 @@ export async function runW5(context: BenchContext): Promise<WorkloadResult> {
       appPeakRss: (await context.app.stats()).peakRss,
       notes: [],
       rows: [
-        { workload: 'W5', metric: 'delivered messages vs raw inserts', unit: 'msg/s', value: max.perSecond, baseline: raw.perSecond, ratio, goal: '≥ 40 %', met: ratio !== null && ratio >= 0.4 },
+        {
+          workload: 'W5',
+          metric: 'delivered messages vs raw inserts',
+          unit: 'msg/s',
+          value: max.perSecond,
+          baseline: raw.perSecond,
+          ratio,
+          goal: '≥ 40 %',
+          met: ratio !== null && ratio >= 0.4,
+        },
         { workload: 'W5', metric: 'end-to-end p99 at the max rate', unit: 'ms', value: max.p99, baseline: null, ratio: null, goal: '', met: null },
-        { workload: 'W5', metric: 'server CPU per delivered message', unit: 'ms', value: max.serverCpuMsPerOp ?? null, baseline: null, ratio: null, goal: '', met: null },
-        { workload: 'W5', metric: 'end-to-end p99 at half the max rate', unit: 'ms', value: half.p99, baseline: null, ratio: null, goal: '≤ 25 ms', met: half.p99 !== null && half.p99 <= 25 },
+        {
+          workload: 'W5',
+          metric: 'server CPU per delivered message',
+          unit: 'ms',
+          value: max.serverCpuMsPerOp ?? null,
+          baseline: null,
+          ratio: null,
+          goal: '',
+          met: null,
+        },
+        {
+          workload: 'W5',
+          metric: 'end-to-end p99 at half the max rate',
+          unit: 'ms',
+          value: half.p99,
+          baseline: null,
+          ratio: null,
+          goal: '≤ 25 ms',
+          met: half.p99 !== null && half.p99 <= 25,
+        },
       ],
     };
   } finally {

@@ -22,17 +22,21 @@ async function idleSockets(server: ServerProcess, name: string, count: number, u
   const counter = new PhaseCounter();
   const before = await server.collectGarbage();
   const started = process.hrtime.bigint();
-  const sockets = await mapLimit(Array.from({ length: count }, (_, i) => i), 100, async (i): Promise<OpenSocket | null> => {
-    const t0 = process.hrtime.bigint();
-    try {
-      const socket = await openSocket(urlFor(i));
-      counter.ok(elapsedMs(t0));
-      return socket;
-    } catch (error) {
-      counter.fail(String(error));
-      return null;
-    }
-  });
+  const sockets = await mapLimit(
+    Array.from({ length: count }, (_, i) => i),
+    100,
+    async (i): Promise<OpenSocket | null> => {
+      const t0 = process.hrtime.bigint();
+      try {
+        const socket = await openSocket(urlFor(i));
+        counter.ok(elapsedMs(t0));
+        return socket;
+      } catch (error) {
+        counter.fail(String(error));
+        return null;
+      }
+    },
+  );
   const seconds = elapsedMs(started) / 1000;
   // Let the server settle (late acks, buffers) before reading it.
   await sleep(1_000);
@@ -42,7 +46,8 @@ async function idleSockets(server: ServerProcess, name: string, count: number, u
 }
 
 const perSocketKb = (result: IdleResult) => (result.measurement.ops > 0 ? (result.after.rss - result.before.rss) / result.measurement.ops / KB : null);
-const heapPerSocketKb = (result: IdleResult) => (result.measurement.ops > 0 ? (result.after.heapUsed - result.before.heapUsed) / result.measurement.ops / KB : null);
+const heapPerSocketKb = (result: IdleResult) =>
+  result.measurement.ops > 0 ? (result.after.heapUsed - result.before.heapUsed) / result.measurement.ops / KB : null;
 
 /** W6: RSS per idle authenticated socket (the bare graphql-ws server's for comparison). */
 export async function runW6(context: BenchContext): Promise<WorkloadResult> {
@@ -50,10 +55,15 @@ export async function runW6(context: BenchContext): Promise<WorkloadResult> {
   // Sockets spread over the sessions of the chat users (signed in already when W5 ran), as
   // many devices of many users would be.
   const tokens = await context.signedIn(context.db.investors.slice(0, context.options.chatPairs));
-  const bare = await context.withBaseline('bare-ws', (server) => idleSockets(server, `${count} idle bare graphql-ws sockets`, count, () => socketUrl(server.port)));
+  const bare = await context.withBaseline('bare-ws', (server) =>
+    idleSockets(server, `${count} idle bare graphql-ws sockets`, count, () => socketUrl(server.port)),
+  );
   await context.app.resetPeak();
-  const app = await idleSockets(context.app, `${count} idle authenticated sockets`, count, (i) => socketUrl(context.app.port, tokens[i % tokens.length]!.accessToken));
-  for (const result of [bare, app]) context.say(`  ${result.measurement.name}: ${perSocketKb(result)?.toFixed(1) ?? '–'} KB RSS per socket, errors ${result.measurement.errors}`);
+  const app = await idleSockets(context.app, `${count} idle authenticated sockets`, count, (i) =>
+    socketUrl(context.app.port, tokens[i % tokens.length]!.accessToken),
+  );
+  for (const result of [bare, app])
+    context.say(`  ${result.measurement.name}: ${perSocketKb(result)?.toFixed(1) ?? '–'} KB RSS per socket, errors ${result.measurement.errors}`);
   const value = perSocketKb(app);
   return {
     id: 'W6',
@@ -62,8 +72,26 @@ export async function runW6(context: BenchContext): Promise<WorkloadResult> {
     appPeakRss: (await context.app.stats()).peakRss,
     notes: [`RSS of the app before ${Math.round(app.before.rss / KB / KB)} MB, with the sockets ${Math.round(app.after.rss / KB / KB)} MB`],
     rows: [
-      { workload: 'W6', metric: 'RSS per idle socket', unit: 'KB', value, baseline: perSocketKb(bare), ratio: null, goal: '≤ 16 KB', met: value !== null && value <= 16 },
-      { workload: 'W6', metric: 'JS heap per idle socket', unit: 'KB', value: heapPerSocketKb(app), baseline: heapPerSocketKb(bare), ratio: null, goal: '', met: null },
+      {
+        workload: 'W6',
+        metric: 'RSS per idle socket',
+        unit: 'KB',
+        value,
+        baseline: perSocketKb(bare),
+        ratio: null,
+        goal: '≤ 16 KB',
+        met: value !== null && value <= 16,
+      },
+      {
+        workload: 'W6',
+        metric: 'JS heap per idle socket',
+        unit: 'KB',
+        value: heapPerSocketKb(app),
+        baseline: heapPerSocketKb(bare),
+        ratio: null,
+        goal: '',
+        met: null,
+      },
     ],
   };
 }

@@ -1,7 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 
 export class Migration20261203080000_MessageEdits extends Migration {
-
   override async up(): Promise<void> {
     this.addSql(`alter table "message" add column "edited_at" timestamptz null, add column "deleted_at" timestamptz null;`);
   }
@@ -9,5 +8,4 @@ export class Migration20261203080000_MessageEdits extends Migration {
   override async down(): Promise<void> {
     this.addSql(`alter table "message" drop column "edited_at", drop column "deleted_at";`);
   }
-
 }

@@ -1,16 +1,56 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 
 export const INDUSTRIES = [
-  'FinTech', 'HealthTech', 'AgriTech', 'EdTech', 'CleanTech', 'PropTech', 'InsurTech', 'LegalTech',
-  'RetailTech', 'FoodTech', 'GovTech', 'HRTech', 'MarTech', 'Logistics', 'Cybersecurity',
-  'Artificial Intelligence', 'Blockchain', 'E-commerce', 'Gaming', 'Biotech', 'DefenseTech',
-  'Mobility', 'SaaS', 'Media & Entertainment', 'Travel & Hospitality',
+  'FinTech',
+  'HealthTech',
+  'AgriTech',
+  'EdTech',
+  'CleanTech',
+  'PropTech',
+  'InsurTech',
+  'LegalTech',
+  'RetailTech',
+  'FoodTech',
+  'GovTech',
+  'HRTech',
+  'MarTech',
+  'Logistics',
+  'Cybersecurity',
+  'Artificial Intelligence',
+  'Blockchain',
+  'E-commerce',
+  'Gaming',
+  'Biotech',
+  'DefenseTech',
+  'Mobility',
+  'SaaS',
+  'Media & Entertainment',
+  'Travel & Hospitality',
 ] as const;
 
 export const LOCATIONS: ReadonlyArray<{ country: string; city: string }> = [
-  ...['Kyiv', 'Lviv', 'Odesa', 'Kharkiv', 'Dnipro', 'Ivano-Frankivsk', 'Rivne', 'Ternopil', 'Sumy',
-    'Vinnytsia', 'Zaporizhzhia', 'Chernivtsi', 'Uzhhorod', 'Lutsk', 'Poltava', 'Zhytomyr', 'Cherkasy',
-    'Khmelnytskyi', 'Mykolaiv', 'Chernihiv'].map((city) => ({ country: 'Ukraine', city })),
+  ...[
+    'Kyiv',
+    'Lviv',
+    'Odesa',
+    'Kharkiv',
+    'Dnipro',
+    'Ivano-Frankivsk',
+    'Rivne',
+    'Ternopil',
+    'Sumy',
+    'Vinnytsia',
+    'Zaporizhzhia',
+    'Chernivtsi',
+    'Uzhhorod',
+    'Lutsk',
+    'Poltava',
+    'Zhytomyr',
+    'Cherkasy',
+    'Khmelnytskyi',
+    'Mykolaiv',
+    'Chernihiv',
+  ].map((city) => ({ country: 'Ukraine', city })),
   { country: 'Poland', city: 'Warsaw' },
   { country: 'Poland', city: 'Kraków' },
   { country: 'Germany', city: 'Berlin' },
@@ -34,10 +74,7 @@ export const LOCATIONS: ReadonlyArray<{ country: string; city: string }> = [
 /** Idempotent: adds whatever reference rows are missing, so it runs at every start. */
 export async function seedReferenceData(em: EntityManager): Promise<void> {
   const connection = em.getConnection();
-  await connection.execute(
-    `insert into "industry" ("name") values ${INDUSTRIES.map(() => '(?)').join(', ')} on conflict ("name") do nothing`,
-    [...INDUSTRIES],
-  );
+  await connection.execute(`insert into "industry" ("name") values ${INDUSTRIES.map(() => '(?)').join(', ')} on conflict ("name") do nothing`, [...INDUSTRIES]);
   await connection.execute(
     `insert into "location" ("country", "city") values ${LOCATIONS.map(() => '(?, ?)').join(', ')} on conflict ("country", "city") do nothing`,
     LOCATIONS.flatMap(({ country, city }) => [country, city]),

@@ -21,10 +21,12 @@ export const useErrorCodes = (): Plugin => ({
       }),
     );
   },
-  onParse: () => ({ result }) => {
-    if (result instanceof GraphQLError) {
-      const extensions = result.extensions as Record<string, unknown>;
-      extensions.code ??= PARSE_FAILED;
-    }
-  },
+  onParse:
+    () =>
+    ({ result }) => {
+      if (result instanceof GraphQLError) {
+        const extensions = result.extensions as Record<string, unknown>;
+        extensions.code ??= PARSE_FAILED;
+      }
+    },
 });

@@ -10,7 +10,10 @@ export const EmailToken = defineEntity({
   name: 'EmailToken',
   tableName: 'email_token',
   properties: (p) => ({
-    id: p.uuid().primary().onCreate(() => randomUUID()),
+    id: p
+      .uuid()
+      .primary()
+      .onCreate(() => randomUUID()),
     user: p.manyToOne(User).ref().deleteRule('cascade'),
     purpose: p.enum([...EMAIL_TOKEN_PURPOSES]).nativeEnumName('email_token_purpose'),
     tokenHash: p.string().length(64).unique(),

@@ -20,7 +20,6 @@ export interface JwtSettings {
   audience: string;
 }
 
-
 /**
  * Signs and verifies the two token kinds, each with its own key derived from JWT_SECRET (HKDF),
  * so a refresh token can never pass as an access token even if the `typ` check were forgotten.
@@ -30,8 +29,7 @@ export class JwtCodec {
   private readonly keys: Record<TokenType, KeyObject>;
 
   constructor(private readonly settings: JwtSettings) {
-    const derive = (purpose: TokenType) =>
-      createSecretKey(Buffer.from(hkdfSync('sha256', settings.secret, 'forum-api/jwt', `${purpose}-token`, 32)));
+    const derive = (purpose: TokenType) => createSecretKey(Buffer.from(hkdfSync('sha256', settings.secret, 'forum-api/jwt', `${purpose}-token`, 32)));
     this.keys = { access: derive('access'), refresh: derive('refresh') };
   }
 

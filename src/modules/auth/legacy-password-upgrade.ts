@@ -13,6 +13,10 @@ import { hashPassword } from './passwords.js';
 export async function upgradeLegacyPasswordHash(em: EntityManager, userId: string, verifiedHash: string, password: string): Promise<string> {
   if (!isDjangoPbkdf2Hash(verifiedHash)) return verifiedHash;
   const upgraded = await hashPassword(password);
-  const rows = await sql<{ id: string }[]>(em, `update "user" set "password_hash" = ? where "id" = ? and "password_hash" = ? returning "id"`, [upgraded, userId, verifiedHash]);
+  const rows = await sql<{ id: string }[]>(em, `update "user" set "password_hash" = ? where "id" = ? and "password_hash" = ? returning "id"`, [
+    upgraded,
+    userId,
+    verifiedHash,
+  ]);
   return rows.length > 0 ? upgraded : verifiedHash;
 }

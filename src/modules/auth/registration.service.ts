@@ -17,8 +17,7 @@ export interface RegistrationSettings {
   emailCooldownSeconds: number;
 }
 
-export const REGISTERED_MESSAGE =
-  'Thanks for registering. If the address can be used, an email with an activation link is on its way.';
+export const REGISTERED_MESSAGE = 'Thanks for registering. If the address can be used, an email with an activation link is on its way.';
 export const RESEND_MESSAGE = 'If an account with this email is waiting for activation, a new activation link is on its way.';
 
 const registerSchema = z

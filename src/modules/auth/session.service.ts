@@ -305,11 +305,7 @@ export class SessionService {
     );
     const ids = rows.map((row) => row.id);
     if (ids.length > 0) {
-      await sql(
-        tx,
-        `update "refresh_token" set "revoked_at" = now() where "revoked_at" is null and "session_id" in (${ids.map(() => '?').join(', ')})`,
-        ids,
-      );
+      await sql(tx, `update "refresh_token" set "revoked_at" = now() where "revoked_at" is null and "session_id" in (${ids.map(() => '?').join(', ')})`, ids);
     }
     return ids;
   }

@@ -1,6 +1,6 @@
 import type { InboxEventPayload, MessageEventPayload } from '../../events/chat-events.js';
 import { builder } from '../../graphql/builder.js';
-import { signedInViewer, } from '../../graphql/context.js';
+import { signedInViewer } from '../../graphql/context.js';
 import { idOrReference } from '../../graphql/selection.js';
 import { UserRef } from '../user/user.schema.js';
 import type { UserEntity } from '../user/user.entity.js';
@@ -50,7 +50,7 @@ export const ConversationRef = builder.loadableObject('Conversation', {
     }),
     unreadCount: t.loadable({
       type: 'Int',
-      description: "Messages from the other participant that the viewer has not read (see markConversationRead).",
+      description: 'Messages from the other participant that the viewer has not read (see markConversationRead).',
       load: async (ids: string[], context) => loadUnreadCounts(context.em, await signedInViewer(context), ids),
       resolve: (conversation) => conversation.id,
     }),
@@ -79,7 +79,8 @@ export const ConversationRef = builder.loadableObject('Conversation', {
         last: t.arg.int({ description: 'The newest messages before `before` (or of all): 20 when neither first nor last is given, at most 100.' }),
         before: t.arg.string({ description: 'Only messages older than this cursor (a Message.cursor or an edge cursor of this conversation).' }),
       },
-      load: async (conversations: ConversationEntity[], context, args) => listConversationMessages(context.em, await signedInViewer(context), conversations, args),
+      load: async (conversations: ConversationEntity[], context, args) =>
+        listConversationMessages(context.em, await signedInViewer(context), conversations, args),
       resolve: (conversation) => conversation,
     }),
   }),
@@ -154,7 +155,8 @@ builder.mutationFields((t) => ({
     authScopes: { loggedIn: true },
     description: `Stores a message (1 to ${MESSAGE_MAX_LENGTH} characters after trimming), then delivers it to subscribers.`,
     args: { conversationId: t.arg.id({ required: true }), body: t.arg.string({ required: true }) },
-    resolve: async (_root, { conversationId, body }, context) => sendMessage(context.em, context.services, await signedInViewer(context), String(conversationId), body),
+    resolve: async (_root, { conversationId, body }, context) =>
+      sendMessage(context.em, context.services, await signedInViewer(context), String(conversationId), body),
   }),
   markConversationRead: t.field({
     type: ConversationRef,
@@ -179,7 +181,7 @@ builder.mutationFields((t) => ({
     type: MessageRef,
     authScopes: { loggedIn: true },
     description:
-      "Deletes one of the viewer's own messages: it stays in history as a tombstone (body \"\", deletedAt set) and no longer counts as unread. Deleting again returns the same tombstone.",
+      'Deletes one of the viewer\'s own messages: it stays in history as a tombstone (body "", deletedAt set) and no longer counts as unread. Deleting again returns the same tombstone.',
     args: { id: t.arg.id({ required: true, description: 'The message.' }) },
     resolve: async (_root, { id }, context) => deleteMessage(context.em, context.services.pubsub, await signedInViewer(context), String(id)),
   }),
@@ -194,7 +196,8 @@ builder.subscriptionFields((t) => ({
     authScopes: { loggedIn: true },
     description: 'Every new message of a conversation the viewer takes part in.',
     args: { conversationId: t.arg.id({ required: true }) },
-    subscribe: async (_root, { conversationId }, context) => subscribeToMessages(context.em, context.services.pubsub, await signedInViewer(context), String(conversationId)),
+    subscribe: async (_root, { conversationId }, context) =>
+      subscribeToMessages(context.em, context.services.pubsub, await signedInViewer(context), String(conversationId)),
     resolve: (event: MessageEventPayload) => publishedMessage(event),
   }),
   inbox: t.field({

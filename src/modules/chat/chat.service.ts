@@ -15,7 +15,6 @@ import { MESSAGE_COLUMNS, messageFromRecord, messageFromRow, messageRecord, type
 
 export const MESSAGE_MAX_LENGTH = 4000;
 
-
 /** Length in characters as people count them (an emoji is one), which is also PostgreSQL's. */
 const characterCount = (value: string) => [...value].length;
 
@@ -96,9 +95,7 @@ export async function listConversations(em: EntityManager, viewer: UserEntity, a
     Conversation,
     {
       [side]: viewer.id,
-      ...(after
-        ? { $or: [{ lastActivityAt: { $lt: after.createdAt } }, { lastActivityAt: after.createdAt, id: { $lt: after.id } }] }
-        : {}),
+      ...(after ? { $or: [{ lastActivityAt: { $lt: after.createdAt } }, { lastActivityAt: after.createdAt, id: { $lt: after.id } }] } : {}),
     },
     { orderBy: { lastActivityAt: 'desc', id: 'desc' }, limit: limit + 1 },
   );
@@ -112,7 +109,11 @@ export async function listConversations(em: EntityManager, viewer: UserEntity, a
 export async function listConversationMessages(em: EntityManager, viewer: UserEntity, conversations: readonly ConversationEntity[], args: HistoryArgs) {
   const readable = conversations.filter((conversation) => isParticipant(conversation, viewer));
   const pages = new Map<string, HistoryPage | Error>();
-  const loaded = await listMessagePages(em, readable.map((conversation) => conversation.id), args);
+  const loaded = await listMessagePages(
+    em,
+    readable.map((conversation) => conversation.id),
+    args,
+  );
   readable.forEach((conversation, index) => pages.set(conversation.id, loaded[index]!));
   return conversations.map((conversation) => pages.get(conversation.id) ?? notParticipant());
 }

@@ -32,16 +32,27 @@ const TypingEvent = builder.objectRef<TypingPayload>('TypingEvent').implement({
   fields: (t) => ({
     conversationId: t.exposeID('conversationId', { description: 'The conversation typed in.' }),
     user: t.field({ type: UserRef, description: 'Who is typing.', resolve: (event, _args, _context, info) => idOrReference<UserEntity>(event.userId, info) }),
-    typing: t.exposeBoolean('typing', { description: 'True once when typing starts; false once when it ends (setTyping(false), a message sent, the timeout, or their last socket closing).' }),
+    typing: t.exposeBoolean('typing', {
+      description: 'True once when typing starts; false once when it ends (setTyping(false), a message sent, the timeout, or their last socket closing).',
+    }),
   }),
 });
 
 const ReadEvent = builder.objectRef<ReadPayload>('ReadEvent').implement({
-  description: "A participant's read mark moved (markConversationRead, or a reply that read the other's messages): they have seen every message with createdAt up to lastReadAt.",
+  description:
+    "A participant's read mark moved (markConversationRead, or a reply that read the other's messages): they have seen every message with createdAt up to lastReadAt.",
   fields: (t) => ({
     conversationId: t.exposeID('conversationId', { description: 'The conversation read.' }),
-    user: t.field({ type: UserRef, description: 'Whose read mark moved.', resolve: (event, _args, _context, info) => idOrReference<UserEntity>(event.userId, info) }),
-    lastReadAt: t.field({ type: 'DateTime', description: 'The new read mark (Conversation.peerLastReadAt, for the other participant).', resolve: (event) => new Date(event.lastReadAt) }),
+    user: t.field({
+      type: UserRef,
+      description: 'Whose read mark moved.',
+      resolve: (event, _args, _context, info) => idOrReference<UserEntity>(event.userId, info),
+    }),
+    lastReadAt: t.field({
+      type: 'DateTime',
+      description: 'The new read mark (Conversation.peerLastReadAt, for the other participant).',
+      resolve: (event) => new Date(event.lastReadAt),
+    }),
   }),
 });
 
@@ -81,11 +92,12 @@ builder.mutationField('setTyping', (t) =>
   t.boolean({
     authScopes: { loggedIn: true },
     description:
-      'Starts (true) or ends (false) the viewer\'s typing state in a conversation. A state lasts TYPING_TIMEOUT_SECONDS (default 5); calling again renews it without a new event. At most 10 calls a second per user (RATE_LIMITED beyond). Answers `typing`.',
+      "Starts (true) or ends (false) the viewer's typing state in a conversation. A state lasts TYPING_TIMEOUT_SECONDS (default 5); calling again renews it without a new event. At most 10 calls a second per user (RATE_LIMITED beyond). Answers `typing`.",
     args: {
       conversationId: t.arg.id({ required: true, description: 'A conversation the viewer takes part in.' }),
       typing: t.arg.boolean({ required: true, description: 'True while the viewer types; false when they stop.' }),
     },
-    resolve: async (_root, { conversationId, typing }, context) => context.services.typing.set(context.em, await signedInViewer(context), String(conversationId), typing),
+    resolve: async (_root, { conversationId, typing }, context) =>
+      context.services.typing.set(context.em, await signedInViewer(context), String(conversationId), typing),
   }),
 );

@@ -11,7 +11,10 @@ export const Conversation = defineEntity({
   name: 'Conversation',
   tableName: 'conversation',
   properties: (p) => ({
-    id: p.uuid().primary().onCreate(() => randomUUID()),
+    id: p
+      .uuid()
+      .primary()
+      .onCreate(() => randomUUID()),
     investor: p.manyToOne(User).ref().deleteRule('cascade'),
     startup: p.manyToOne(User).ref().deleteRule('cascade'),
     createdAt: p.datetime().onCreate(() => new Date()),

@@ -94,9 +94,7 @@ export async function listMessagePages(em: EntityManager, conversationIds: reado
         );
   const byConversation = new Map<string, MessageRow[]>();
   for (const row of rows) byConversation.set(row.conversation_id, [...(byConversation.get(row.conversation_id) ?? []), row]);
-  return conversationIds.map(
-    (id) => mismatch(id) ?? toPage(byConversation.get(id) ?? [], limit, forward, after !== null, before !== null),
-  );
+  return conversationIds.map((id) => mismatch(id) ?? toPage(byConversation.get(id) ?? [], limit, forward, after !== null, before !== null));
 }
 
 function toPage(rows: MessageRow[], limit: number, forward: boolean, hasAfter: boolean, hasBefore: boolean) {

@@ -11,7 +11,10 @@ export const Message = defineEntity({
   name: 'Message',
   tableName: 'message',
   properties: (p) => ({
-    id: p.uuid().primary().onCreate(() => randomUUID()),
+    id: p
+      .uuid()
+      .primary()
+      .onCreate(() => randomUUID()),
     conversation: p.manyToOne(Conversation).ref().deleteRule('cascade'),
     sender: p.manyToOne(User).ref().deleteRule('cascade').index(),
     body: p.text(),

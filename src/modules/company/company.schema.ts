@@ -1,5 +1,5 @@
 import { builder } from '../../graphql/builder.js';
-import { signedInViewer, } from '../../graphql/context.js';
+import { signedInViewer } from '../../graphql/context.js';
 import { UserRef } from '../user/user.schema.js';
 import type { UserEntity } from '../user/user.entity.js';
 import { loadIndustries, loadInvestorsByOwner, loadLocations, loadStartupsByOwner } from './company.loaders.js';

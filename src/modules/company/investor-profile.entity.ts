@@ -8,7 +8,10 @@ export const InvestorProfile = defineEntity({
   name: 'InvestorProfile',
   tableName: 'investor_profile',
   properties: (p) => ({
-    id: p.uuid().primary().onCreate(() => randomUUID()),
+    id: p
+      .uuid()
+      .primary()
+      .onCreate(() => randomUUID()),
     owner: p.oneToOne(User).ref().owner().unique().deleteRule('cascade'),
     companyName: p.string().length(200),
     website: p.string().length(2048),
@@ -16,7 +19,10 @@ export const InvestorProfile = defineEntity({
     location: p.manyToOne(Location).ref().nullable().deleteRule('set null'),
     // Milliseconds, as in JS dates and page cursors: a cursor then names its row exactly.
     createdAt: p.datetime(3).onCreate(() => new Date()),
-    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+    updatedAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date()),
   }),
   // Browsing pages newest first by (createdAt, id), optionally narrowed by one reference; btree
   // indexes scan backwards, so ascending columns serve the descending order too.

@@ -9,5 +9,4 @@ export function searchDocumentSql(alias?: string): string {
 }
 
 /** A GIN trigram index over the search document: it serves `ILIKE '%term%'` for terms of 3+ characters. */
-export const searchIndexSql = (table: string): string =>
-  `create index "${table}_search_index" on "${table}" using gin (${searchDocumentSql()} gin_trgm_ops)`;
+export const searchIndexSql = (table: string): string => `create index "${table}_search_index" on "${table}" using gin (${searchDocumentSql()} gin_trgm_ops)`;

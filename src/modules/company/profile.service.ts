@@ -52,17 +52,11 @@ export interface StartupFilterInput {
 
 export type InvestorFilterInput = Omit<StartupFilterInput, 'industryId'>;
 
-const searchField = z
-  .string()
-  .max(SEARCH_MAX_LENGTH, `Search must be at most ${SEARCH_MAX_LENGTH} characters.`)
-  .transform(searchTerms)
-  .nullish();
+const searchField = z.string().max(SEARCH_MAX_LENGTH, `Search must be at most ${SEARCH_MAX_LENGTH} characters.`).transform(searchTerms).nullish();
 
 // Wrapped in `filter` so that field errors are keyed as clients wrote them (`filter.industryId`).
 const startupFilterSchema = z.object({
-  filter: z
-    .object({ industryId: intIdField('Industry').nullish(), locationId: intIdField('Location').nullish(), search: searchField })
-    .nullish(),
+  filter: z.object({ industryId: intIdField('Industry').nullish(), locationId: intIdField('Location').nullish(), search: searchField }).nullish(),
 });
 
 const investorFilterSchema = z.object({
@@ -110,7 +104,10 @@ async function fetchPage<T extends KeysetCursor & object>(
   for (const term of page.terms) qb.andWhere(`${searchDocumentSql('p')} ilike ?`, [`%${escapeLike(term)}%`]);
   if (page.after) qb.andWhere('(p.created_at, p.id) < (?, ?)', [page.after.createdAt, page.after.id]);
   // The extra row only tells whether there is a next page.
-  return qb.orderBy(newestFirst).limit(page.limit + 1).getResultList();
+  return qb
+    .orderBy(newestFirst)
+    .limit(page.limit + 1)
+    .getResultList();
 }
 
 /** Whitespace-separated words of a search, without repeats; blank searches filter nothing. */

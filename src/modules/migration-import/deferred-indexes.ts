@@ -29,7 +29,9 @@ export async function deferMessageIndexes(target: ImportTarget): Promise<boolean
   try {
     await client.query(`lock table "${TABLE}" in access exclusive mode`);
     const { rows: busy } = await client.query(`select 1 from "${TABLE}" limit 1`);
-    const { rows: [comment] } = await client.query<{ text: string | null }>(`select obj_description($1::regclass, 'pg_class') as "text"`, [TABLE]);
+    const {
+      rows: [comment],
+    } = await client.query<{ text: string | null }>(`select obj_description($1::regclass, 'pg_class') as "text"`, [TABLE]);
     if (busy.length > 0 || deferredOf(comment!.text)) {
       await client.query('rollback');
       return false;
@@ -70,12 +72,16 @@ export async function deferMessageIndexes(target: ImportTarget): Promise<boolean
 export async function restoreDeferredIndexes(target: ImportTarget): Promise<void> {
   if (target.dryRun) return;
   const { client } = target;
-  const { rows: [comment] } = await client.query<{ text: string | null }>(`select obj_description($1::regclass, 'pg_class') as "text"`, [TABLE]);
+  const {
+    rows: [comment],
+  } = await client.query<{ text: string | null }>(`select obj_description($1::regclass, 'pg_class') as "text"`, [TABLE]);
   if (!deferredOf(comment!.text)) return;
   await client.query('begin');
   try {
     await client.query(`lock table "${TABLE}" in access exclusive mode`);
-    const { rows: [locked] } = await client.query<{ text: string | null }>(`select obj_description($1::regclass, 'pg_class') as "text"`, [TABLE]);
+    const {
+      rows: [locked],
+    } = await client.query<{ text: string | null }>(`select obj_description($1::regclass, 'pg_class') as "text"`, [TABLE]);
     const deferred = deferredOf(locked!.text);
     if (deferred) {
       // Sorting a million keys in memory instead of on disk.

@@ -68,11 +68,15 @@ export async function runDjangoImport(options: DjangoImportOptions): Promise<Imp
         };
         return result;
       };
-      const reference = await timed('reference data', () => 0, async () => {
-        const industries = await mapIndustries(target, await source.industryNames(), report);
-        const locations = await mapLocations(target, await source.locationNames(), report);
-        return { industries, locations };
-      });
+      const reference = await timed(
+        'reference data',
+        () => 0,
+        async () => {
+          const industries = await mapIndustries(target, await source.industryNames(), report);
+          const locations = await mapLocations(target, await source.locationNames(), report);
+          return { industries, locations };
+        },
+      );
       const countOf = (kind: 'user' | 'message') => () => {
         const c = report.counts[kind];
         return c.imported + c.updated + c.unchanged + c.skipped;
@@ -103,7 +107,10 @@ async function prepareTarget(targetUrl: string, dryRun: boolean): Promise<void> 
   try {
     if (dryRun) {
       const pending = await orm.migrator.getPending();
-      if (pending.length > 0) throw new Error(`The target database has ${pending.length} pending migration(s); a dry run writes nothing, so run \`npm start\` once (or the import without --dry-run) first.`);
+      if (pending.length > 0)
+        throw new Error(
+          `The target database has ${pending.length} pending migration(s); a dry run writes nothing, so run \`npm start\` once (or the import without --dry-run) first.`,
+        );
       return;
     }
     await migrate(orm);

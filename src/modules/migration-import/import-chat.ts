@@ -43,7 +43,14 @@ interface ChatContext {
   conversationsByPair: Map<string, string>;
 }
 
-export async function importChat(chatDir: string, target: ImportTarget, report: ImportReport, progress: Progress, batchSize: number, users: UserDirectory): Promise<void> {
+export async function importChat(
+  chatDir: string,
+  target: ImportTarget,
+  report: ImportReport,
+  progress: Progress,
+  batchSize: number,
+  users: UserDirectory,
+): Promise<void> {
   const ctx: ChatContext = { target, report, users, rooms: new Map(), skippedRooms: new Map(), conversationsByPair: new Map() };
   const roomsFile = join(chatDir, 'rooms.jsonl');
   const messagesFile = join(chatDir, 'messages.jsonl');
@@ -78,8 +85,15 @@ export async function importChat(chatDir: string, target: ImportTarget, report: 
     entry.message += ` ${messages} message(s) of the room were not imported.`;
   }
   for (const [roomId, count] of unknownRooms) {
-    report.add({ kind: 'message', sourceId: `room:${roomId}`, severity: 'warning', code: 'room_not_in_export', action: 'skipped',
-      message: `${count} message(s) belong to room ${roomId}, which rooms.jsonl does not contain; they were not imported.`, details: { messages: count } });
+    report.add({
+      kind: 'message',
+      sourceId: `room:${roomId}`,
+      severity: 'warning',
+      code: 'room_not_in_export',
+      action: 'skipped',
+      message: `${count} message(s) belong to room ${roomId}, which rooms.jsonl does not contain; they were not imported.`,
+      details: { messages: count },
+    });
     report.count('message', 'skipped', count - 1); // add() counted one
   }
 
@@ -103,8 +117,15 @@ async function importRoomBatch(batch: Array<{ line: number; doc: unknown }>, ctx
     const name = typeof room?.name === 'string' ? room.name : '';
     const pair = /^(\d+)_(\d+)$/.exec(name);
     if (!roomId || !createdAt || !pair) {
-      const entry = report.add({ kind: 'conversation', sourceId: roomId ?? `line:${line}`, severity: 'warning', code: 'unreadable_room', action: 'skipped',
-        message: `rooms.jsonl line ${line} is not a room with an ObjectId, a "{investorId}_{startupId}" name and a created_at date.`, details: { messages: 0 } });
+      const entry = report.add({
+        kind: 'conversation',
+        sourceId: roomId ?? `line:${line}`,
+        severity: 'warning',
+        code: 'unreadable_room',
+        action: 'skipped',
+        message: `rooms.jsonl line ${line} is not a room with an ObjectId, a "{investorId}_{startupId}" name and a created_at date.`,
+        details: { messages: 0 },
+      });
       if (roomId) ctx.skippedRooms.set(roomId, entry);
       continue;
     }
@@ -120,26 +141,59 @@ async function importRoomBatch(batch: Array<{ line: number; doc: unknown }>, ctx
         const reason = ctx.users.notImported.get(id);
         return `user ${id}${label ? ` (${label})` : ''} ${reason ? `was not imported (${reason})` : 'does not exist in the Django database (deleted)'}`;
       });
-      ctx.skippedRooms.set(roomId, report.add({ kind: 'conversation', sourceId: roomId, severity: 'warning', code: 'participant_missing', action: 'skipped',
-        message: `Room "${name}": ${who.join('; ')}. The room was not imported.`, details: { name, messages: 0, missing } }));
+      ctx.skippedRooms.set(
+        roomId,
+        report.add({
+          kind: 'conversation',
+          sourceId: roomId,
+          severity: 'warning',
+          code: 'participant_missing',
+          action: 'skipped',
+          message: `Room "${name}": ${who.join('; ')}. The room was not imported.`,
+          details: { name, messages: 0, missing },
+        }),
+      );
       continue;
     }
     const investor = ctx.users.imported.get(investorSource)!;
     const startup = ctx.users.imported.get(startupSource)!;
     if (investor.role !== 'INVESTOR' || startup.role !== 'STARTUP') {
-      ctx.skippedRooms.set(roomId, report.add({ kind: 'conversation', sourceId: roomId, severity: 'warning', code: 'participant_roles', action: 'skipped',
-        message: `Room "${name}" must join an investor and a startup; here they are ${investor.role} and ${startup.role}. Not imported.`, details: { name, messages: 0 } }));
+      ctx.skippedRooms.set(
+        roomId,
+        report.add({
+          kind: 'conversation',
+          sourceId: roomId,
+          severity: 'warning',
+          code: 'participant_roles',
+          action: 'skipped',
+          message: `Room "${name}" must join an investor and a startup; here they are ${investor.role} and ${startup.role}. Not imported.`,
+          details: { name, messages: 0 },
+        }),
+      );
       continue;
     }
     const empty = (): ReadSpan => ({ newestRead: -Infinity, oldestUnread: Infinity });
     planned.push({
-      state: { roomId, conversationId: '', investorSource, startupSource, investorId: investor.id, startupId: startup.id, lastMessageAt: createdAt.getTime(), fromInvestor: empty(), fromStartup: empty() },
+      state: {
+        roomId,
+        conversationId: '',
+        investorSource,
+        startupSource,
+        investorId: investor.id,
+        startupId: startup.id,
+        lastMessageAt: createdAt.getTime(),
+        fromInvestor: empty(),
+        fromStartup: empty(),
+      },
       createdAt,
       fingerprint: fingerprint([investor.id, startup.id, createdAt.toISOString()]),
     });
   }
 
-  const mapped = await target.mappings(ROOM_KIND, planned.map((p) => p.state.roomId));
+  const mapped = await target.mappings(
+    ROOM_KIND,
+    planned.map((p) => p.state.roomId),
+  );
   const writes: typeof planned = [];
   for (const plan of planned) {
     const previous = mapped.get(plan.state.roomId);
@@ -160,16 +214,25 @@ async function importRoomBatch(batch: Array<{ line: number; doc: unknown }>, ctx
        select id, investor_id, startup_id, created_at, created_at from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[]) as v(id, investor_id, startup_id, created_at)
        on conflict ("investor_id", "startup_id") do update set "created_at" = least("conversation"."created_at", excluded."created_at")
        returning "id", "investor_id", "startup_id"`,
-      columns(dedupe(writes, (w) => w.state.conversationId), {
-        id: (w) => w.state.conversationId, investor: (w) => w.state.investorId, startup: (w) => w.state.startupId, created: (w) => w.createdAt,
-      }),
+      columns(
+        dedupe(writes, (w) => w.state.conversationId),
+        {
+          id: (w) => w.state.conversationId,
+          investor: (w) => w.state.investorId,
+          startup: (w) => w.state.startupId,
+          created: (w) => w.createdAt,
+        },
+      ),
     );
     const byPair = new Map(rows.map((row) => [`${row.investor_id}:${row.startup_id}`, row.id]));
     for (const plan of writes) {
       plan.state.conversationId = byPair.get(`${plan.state.investorId}:${plan.state.startupId}`)!;
       ctx.conversationsByPair.set(`${plan.state.investorId}:${plan.state.startupId}`, plan.state.conversationId);
     }
-    await target.saveMappings(ROOM_KIND, writes.map((w) => ({ sourceId: w.state.roomId, targetId: w.state.conversationId, fingerprint: w.fingerprint })));
+    await target.saveMappings(
+      ROOM_KIND,
+      writes.map((w) => ({ sourceId: w.state.roomId, targetId: w.state.conversationId, fingerprint: w.fingerprint })),
+    );
   });
 }
 
@@ -191,9 +254,21 @@ async function importMessageBatch(batch: Array<{ line: number; doc: unknown }>, 
     const messageId = parseObjectId(message?._id);
     const roomId = parseObjectId(message?.room);
     const sentAt = parseExtendedJsonDate(message?.timestamp);
-    if (!messageId || !roomId || !sentAt || typeof message?.text !== 'string' || (typeof message.sender_id !== 'string' && typeof message.sender_id !== 'number')) {
-      report.add({ kind: 'message', sourceId: messageId ?? `line:${line}`, severity: 'warning', code: 'unreadable_message', action: 'skipped',
-        message: `messages.jsonl line ${line} lacks an ObjectId, a room, a sender_id, a text or a timestamp.` });
+    if (
+      !messageId ||
+      !roomId ||
+      !sentAt ||
+      typeof message?.text !== 'string' ||
+      (typeof message.sender_id !== 'string' && typeof message.sender_id !== 'number')
+    ) {
+      report.add({
+        kind: 'message',
+        sourceId: messageId ?? `line:${line}`,
+        severity: 'warning',
+        code: 'unreadable_message',
+        action: 'skipped',
+        message: `messages.jsonl line ${line} lacks an ObjectId, a room, a sender_id, a text or a timestamp.`,
+      });
       continue;
     }
     const room = ctx.rooms.get(roomId);
@@ -211,8 +286,14 @@ async function importMessageBatch(batch: Array<{ line: number; doc: unknown }>, 
     const senderSource = String(message.sender_id);
     const fromInvestor = senderSource === room.investorSource;
     if (!fromInvestor && senderSource !== room.startupSource) {
-      report.add({ kind: 'message', sourceId: messageId, severity: 'warning', code: 'sender_not_in_room', action: 'skipped',
-        message: `Sender ${senderSource} is neither the investor (${room.investorSource}) nor the startup (${room.startupSource}) of its room; not imported.` });
+      report.add({
+        kind: 'message',
+        sourceId: messageId,
+        severity: 'warning',
+        code: 'sender_not_in_room',
+        action: 'skipped',
+        message: `Sender ${senderSource} is neither the investor (${room.investorSource}) nor the startup (${room.startupSource}) of its room; not imported.`,
+      });
       continue;
     }
     const body = messageBody(message.text, messageId, report);
@@ -222,12 +303,20 @@ async function importMessageBatch(batch: Array<{ line: number; doc: unknown }>, 
     else span.oldestUnread = Math.min(span.oldestUnread, at);
     room.lastMessageAt = Math.max(room.lastMessageAt, at);
     rows.push({
-      sourceId: messageId, id: '', conversationId: room.conversationId, senderId: fromInvestor ? room.investorId : room.startupId, body, createdAt: sentAt,
+      sourceId: messageId,
+      id: '',
+      conversationId: room.conversationId,
+      senderId: fromInvestor ? room.investorId : room.startupId,
+      body,
+      createdAt: sentAt,
       fingerprint: fingerprint([room.conversationId, senderSource, body, at]),
     });
   }
 
-  const mapped = await target.mappings(MESSAGE_KIND, rows.map((r) => r.sourceId));
+  const mapped = await target.mappings(
+    MESSAGE_KIND,
+    rows.map((r) => r.sourceId),
+  );
   const added: MessageRow[] = [];
   const changed: MessageRow[] = [];
   for (const row of rows) {
@@ -237,21 +326,39 @@ async function importMessageBatch(batch: Array<{ line: number; doc: unknown }>, 
     if (!previous && target.canCopy) added.push(row);
     else if (!previous || previous.fingerprint !== row.fingerprint) changed.push(row);
   }
-  await target.batch(async () => {
-    // New messages have new ids and no mapping yet: nothing to conflict with.
-    await target.copy('message', ['id', 'conversation_id', 'sender_id', 'body', 'created_at'],
-      added.map((r) => [r.id, r.conversationId, r.senderId, r.body, r.createdAt]));
-    await target.copyNewMappings(MESSAGE_KIND, added.map((r) => ({ sourceId: r.sourceId, targetId: r.id, fingerprint: r.fingerprint })));
-    if (changed.length === 0) return;
-    await target.query(
-      `insert into "message" ("id", "conversation_id", "sender_id", "body", "created_at")
+  await target.batch(
+    async () => {
+      // New messages have new ids and no mapping yet: nothing to conflict with.
+      await target.copy(
+        'message',
+        ['id', 'conversation_id', 'sender_id', 'body', 'created_at'],
+        added.map((r) => [r.id, r.conversationId, r.senderId, r.body, r.createdAt]),
+      );
+      await target.copyNewMappings(
+        MESSAGE_KIND,
+        added.map((r) => ({ sourceId: r.sourceId, targetId: r.id, fingerprint: r.fingerprint })),
+      );
+      if (changed.length === 0) return;
+      await target.query(
+        `insert into "message" ("id", "conversation_id", "sender_id", "body", "created_at")
        select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::timestamptz[])
        on conflict ("id") do update set "conversation_id" = excluded."conversation_id", "sender_id" = excluded."sender_id",
          "body" = excluded."body", "created_at" = excluded."created_at"`,
-      columns(changed, { id: (r) => r.id, conversation: (r) => r.conversationId, sender: (r) => r.senderId, body: (r) => r.body, created: (r) => r.createdAt }),
-    );
-    await target.saveMappings(MESSAGE_KIND, changed.map((r) => ({ sourceId: r.sourceId, targetId: r.id, fingerprint: r.fingerprint })));
-  }, { parallel: true });
+        columns(changed, {
+          id: (r) => r.id,
+          conversation: (r) => r.conversationId,
+          sender: (r) => r.senderId,
+          body: (r) => r.body,
+          created: (r) => r.createdAt,
+        }),
+      );
+      await target.saveMappings(
+        MESSAGE_KIND,
+        changed.map((r) => ({ sourceId: r.sourceId, targetId: r.id, fingerprint: r.fingerprint })),
+      );
+    },
+    { parallel: true },
+  );
 }
 
 /**
@@ -266,12 +373,25 @@ function messageBody(text: string, messageId: string, report: ImportReport): str
   let body = length <= ORIGINAL_APP_LIMIT ? unescapeHtml(text) : text;
   if (body.includes('\u0000')) {
     body = body.replaceAll('\u0000', '');
-    report.add({ kind: 'message', sourceId: messageId, severity: 'warning', code: 'nul_removed', action: 'imported', message: 'The text contained NUL characters, which PostgreSQL cannot store; they were removed.' });
+    report.add({
+      kind: 'message',
+      sourceId: messageId,
+      severity: 'warning',
+      code: 'nul_removed',
+      action: 'imported',
+      message: 'The text contained NUL characters, which PostgreSQL cannot store; they were removed.',
+    });
   }
   if (length > MESSAGE_LIMIT) {
-    report.add({ kind: 'message', sourceId: messageId, severity: 'warning', code: 'over_length_limit', action: 'imported',
+    report.add({
+      kind: 'message',
+      sourceId: messageId,
+      severity: 'warning',
+      code: 'over_length_limit',
+      action: 'imported',
       message: `The message has ${length} characters, over the ${MESSAGE_LIMIT} that sendMessage accepts; it was imported in full (it cannot be edited without shortening it).`,
-      details: { length } });
+      details: { length },
+    });
   }
   return body;
 }
@@ -291,8 +411,14 @@ async function importReadState(states: RoomState[], ctx: ChatContext): Promise<v
       if (span.newestRead === -Infinity) continue;
       marks.push({ userId: reader, conversationId: state.conversationId, at: new Date(span.newestRead) });
       if (span.oldestUnread < span.newestRead) {
-        report.add({ kind: 'readMark', sourceId: state.roomId, severity: 'note', code: 'unread_before_read', action: 'imported',
-          message: `In room ${state.roomId}, a message of user ${sender} marked unread is older than one marked read; both count as read.` });
+        report.add({
+          kind: 'readMark',
+          sourceId: state.roomId,
+          severity: 'note',
+          code: 'unread_before_read',
+          action: 'imported',
+          message: `In room ${state.roomId}, a message of user ${sender} marked unread is older than one marked read; both count as read.`,
+        });
       }
     }
   }

@@ -50,7 +50,10 @@ export interface PhaseTiming {
 }
 
 export class ImportReport {
-  readonly counts = Object.fromEntries(KINDS.map((kind) => [kind, { imported: 0, updated: 0, unchanged: 0, skipped: 0, reported: 0 }])) as Record<Kind, KindCounts>;
+  readonly counts = Object.fromEntries(KINDS.map((kind) => [kind, { imported: 0, updated: 0, unchanged: 0, skipped: 0, reported: 0 }])) as Record<
+    Kind,
+    KindCounts
+  >;
   readonly entries: ReportEntry[] = [];
   readonly phases: Record<string, PhaseTiming> = {};
   private readonly startedAt = new Date();
@@ -96,6 +99,13 @@ export class ImportReport {
     const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)));
     const line = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
     const title = this.dryRun ? 'Dry run: nothing was written. What the import would do:' : 'Import summary:';
-    return [title, line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line), '', `${this.warnings} warning(s), ${this.entries.length - this.warnings} note(s)`].join('\n');
+    return [
+      title,
+      line(header),
+      widths.map((w) => '-'.repeat(w)).join('  '),
+      ...rows.map(line),
+      '',
+      `${this.warnings} warning(s), ${this.entries.length - this.warnings} note(s)`,
+    ].join('\n');
   }
 }

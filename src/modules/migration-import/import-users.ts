@@ -99,7 +99,10 @@ async function importUserBatch(
     if (plan) plans.push(plan);
   }
 
-  const userMappings = await target.mappings(USER_KIND, plans.map((p) => p.source.id));
+  const userMappings = await target.mappings(
+    USER_KIND,
+    plans.map((p) => p.source.id),
+  );
   // A new account whose address is already registered here is someone else's account.
   const newEmails = plans.filter((p) => !userMappings.has(p.source.id)).map((p) => p.row.email);
   const taken = new Set(
@@ -113,11 +116,25 @@ async function importUserBatch(
   for (const plan of plans) {
     const mapped = userMappings.get(plan.source.id);
     if (!mapped && taken.has(plan.row.email)) {
-      skipUserWithProfiles(plan.source, plan.startup ? [plan.startup] : [], plan.investor ? [plan.investor] : [], ctx, 'email_taken_in_target',
-        `${plan.row.email} is already registered on this platform (someone signed up before the import); the account was not imported.`);
+      skipUserWithProfiles(
+        plan.source,
+        plan.startup ? [plan.startup] : [],
+        plan.investor ? [plan.investor] : [],
+        ctx,
+        'email_taken_in_target',
+        `${plan.row.email} is already registered on this platform (someone signed up before the import); the account was not imported.`,
+      );
       continue;
     }
-    const print = fingerprint([plan.row.email, plan.row.passwordHash, plan.row.role, plan.row.firstName, plan.row.lastName, plan.row.isActive, plan.row.createdAt.toISOString()]);
+    const print = fingerprint([
+      plan.row.email,
+      plan.row.passwordHash,
+      plan.row.role,
+      plan.row.firstName,
+      plan.row.lastName,
+      plan.row.isActive,
+      plan.row.createdAt.toISOString(),
+    ]);
     const id = mapped?.targetId ?? timeOrderedUuid();
     if (!mapped) report.count('user', 'imported');
     else if (mapped.fingerprint !== print) report.count('user', 'updated');
@@ -134,7 +151,10 @@ async function importUserBatch(
 
   await target.batch(async () => {
     await writeUsers(target, userWrites);
-    await target.saveMappings(USER_KIND, userWrites.map((u) => ({ sourceId: u.source.id, targetId: u.id, fingerprint: u.fingerprint })));
+    await target.saveMappings(
+      USER_KIND,
+      userWrites.map((u) => ({ sourceId: u.source.id, targetId: u.id, fingerprint: u.fingerprint })),
+    );
     await target.saveMappings(STARTUP_PROFILE_KIND, await writeProfiles(target, 'startup_profile', startupWrites));
     await target.saveMappings(INVESTOR_PROFILE_KIND, await writeProfiles(target, 'investor_profile', investorWrites));
   });
@@ -145,9 +165,15 @@ function planUser(user: DjangoUserRow, startups: DjangoStartupProfileRow[], inve
   const { report } = ctx;
   const winner = ctx.collisionWinner.get(user.id);
   if (winner) {
-    skipUserWithProfiles(user, startups, investors, ctx, 'email_case_collision',
+    skipUserWithProfiles(
+      user,
+      startups,
+      investors,
+      ctx,
+      'email_case_collision',
       `${user.email} differs only by case from ${winner.email} (user ${winner.id}, the older account, which is imported). Emails are case-insensitive here, so this account was not imported; give it its own address in the original and run the import again.`,
-      { collidesWith: winner.id });
+      { collidesWith: winner.id },
+    );
     return null;
   }
   const email = normaliseEmail(user.email);
@@ -163,12 +189,23 @@ function planUser(user: DjangoUserRow, startups: DjangoStartupProfileRow[], inve
     if (!derived) {
       const why = startups.length > 0 ? 'owns both startup and investor profiles' : 'owns no profile';
       const staff = user.is_superuser || user.is_staff ? ' It is a staff/superuser account of the Django admin, which this platform does not have.' : '';
-      skipUserWithProfiles(user, startups, investors, ctx, 'no_role', `User has no role${user.role ? ` (unknown role "${user.role}")` : ''} and ${why}, so it cannot be an investor or a startup here.${staff}`);
+      skipUserWithProfiles(
+        user,
+        startups,
+        investors,
+        ctx,
+        'no_role',
+        `User has no role${user.role ? ` (unknown role "${user.role}")` : ''} and ${why}, so it cannot be an investor or a startup here.${staff}`,
+      );
       return null;
     }
     role = derived;
     report.add({
-      kind: 'user', sourceId: user.id, severity: 'warning', code: 'role_derived', action: 'imported',
+      kind: 'user',
+      sourceId: user.id,
+      severity: 'warning',
+      code: 'role_derived',
+      action: 'imported',
       message: `User has no role in the original; imported as ${derived} because it owns a ${derived === 'STARTUP' ? 'startup' : 'investor'} profile.`,
     });
   }
@@ -179,25 +216,52 @@ function planUser(user: DjangoUserRow, startups: DjangoStartupProfileRow[], inve
   let investor: DjangoInvestorProfileRow | null = null;
   if (role === 'STARTUP') {
     startup = startups[0] ?? null;
-    for (const extra of startups.slice(1)) skipProfile('startupProfile', extra, ctx, 'extra_startup_profile',
-      `User ${user.id} owns several startup profiles; only one per account exists here, and the oldest (id ${startup!.id}, "${startup!.company_name}") is kept.`);
-    for (const other of investors) skipProfile('investorProfile', other, ctx, 'profile_role_mismatch', `User ${user.id} is a startup; its investor profile was not imported.`);
+    for (const extra of startups.slice(1))
+      skipProfile(
+        'startupProfile',
+        extra,
+        ctx,
+        'extra_startup_profile',
+        `User ${user.id} owns several startup profiles; only one per account exists here, and the oldest (id ${startup!.id}, "${startup!.company_name}") is kept.`,
+      );
+    for (const other of investors)
+      skipProfile('investorProfile', other, ctx, 'profile_role_mismatch', `User ${user.id} is a startup; its investor profile was not imported.`);
   } else {
     investor = investors[0] ?? null;
-    for (const other of startups) skipProfile('startupProfile', other, ctx, 'profile_role_mismatch', `User ${user.id} is an investor; its startup profile was not imported.`);
+    for (const other of startups)
+      skipProfile('startupProfile', other, ctx, 'profile_role_mismatch', `User ${user.id} is an investor; its startup profile was not imported.`);
   }
   if (!startup && !investor) {
-    report.add({ kind: 'user', sourceId: user.id, severity: 'warning', code: 'no_profile', action: 'imported', message: `User is a ${role} without a company profile; imported without one.` });
+    report.add({
+      kind: 'user',
+      sourceId: user.id,
+      severity: 'warning',
+      code: 'no_profile',
+      action: 'imported',
+      message: `User is a ${role} without a company profile; imported without one.`,
+    });
   }
 
   let passwordHash = user.password;
   if (passwordHash.startsWith('!')) {
-    report.add({ kind: 'user', sourceId: user.id, severity: 'warning', code: 'unusable_password', action: 'imported',
-      message: 'The account has no usable password in the original; imported so that it cannot sign in until it resets its password.' });
+    report.add({
+      kind: 'user',
+      sourceId: user.id,
+      severity: 'warning',
+      code: 'unusable_password',
+      action: 'imported',
+      message: 'The account has no usable password in the original; imported so that it cannot sign in until it resets its password.',
+    });
   } else if (!passwordHash.startsWith('pbkdf2_sha256$')) {
     passwordHash = UNUSABLE_PASSWORD;
-    report.add({ kind: 'user', sourceId: user.id, severity: 'warning', code: 'unsupported_password_hash', action: 'imported',
-      message: `The password hash uses "${user.password.split('$')[0]}", which is not verified here; the account must reset its password.` });
+    report.add({
+      kind: 'user',
+      sourceId: user.id,
+      severity: 'warning',
+      code: 'unsupported_password_hash',
+      action: 'imported',
+      message: `The password hash uses "${user.password.split('$')[0]}", which is not verified here; the account must reset its password.`,
+    });
   }
 
   const firstName = nameField(user, 'first_name', ctx);
@@ -208,30 +272,75 @@ function planUser(user: DjangoUserRow, startups: DjangoStartupProfileRow[], inve
 function nameField(user: DjangoUserRow, field: 'first_name' | 'last_name', ctx: BatchContext): string | null {
   const value = optionalText(user[field]);
   if (value && value.length > NAME_MAX) {
-    ctx.report.add({ kind: 'user', sourceId: user.id, severity: 'warning', code: 'name_truncated', action: 'imported',
-      message: `${field} is longer than ${NAME_MAX} characters and was cut to ${NAME_MAX}.`, details: { original: value } });
+    ctx.report.add({
+      kind: 'user',
+      sourceId: user.id,
+      severity: 'warning',
+      code: 'name_truncated',
+      action: 'imported',
+      message: `${field} is longer than ${NAME_MAX} characters and was cut to ${NAME_MAX}.`,
+      details: { original: value },
+    });
     return value.slice(0, NAME_MAX);
   }
   return value;
 }
 
-function skipUserWithProfiles(user: DjangoUserRow, startups: DjangoStartupProfileRow[], investors: DjangoInvestorProfileRow[], ctx: BatchContext, code: string, message: string, details?: Record<string, unknown>): void {
+function skipUserWithProfiles(
+  user: DjangoUserRow,
+  startups: DjangoStartupProfileRow[],
+  investors: DjangoInvestorProfileRow[],
+  ctx: BatchContext,
+  code: string,
+  message: string,
+  details?: Record<string, unknown>,
+): void {
   ctx.directory.notImported.set(user.id, code);
-  ctx.report.add({ kind: 'user', sourceId: user.id, severity: 'warning', code, action: 'skipped', message, details: { email: user.email, name: `${user.first_name} ${user.last_name}`.trim(), ...details } });
+  ctx.report.add({
+    kind: 'user',
+    sourceId: user.id,
+    severity: 'warning',
+    code,
+    action: 'skipped',
+    message,
+    details: { email: user.email, name: `${user.first_name} ${user.last_name}`.trim(), ...details },
+  });
   for (const profile of startups) skipProfile('startupProfile', profile, ctx, 'owner_not_imported', `Its owner (user ${user.id}) was not imported.`);
   for (const profile of investors) skipProfile('investorProfile', profile, ctx, 'owner_not_imported', `Its owner (user ${user.id}) was not imported.`);
 }
 
 function skipProfile(kind: Kind, profile: DjangoStartupProfileRow | DjangoInvestorProfileRow, ctx: BatchContext, code: string, message: string): void {
-  ctx.report.add({ kind, sourceId: profile.id, severity: 'warning', code, action: 'skipped', message, details: { companyName: profile.company_name, website: profile.website } });
+  ctx.report.add({
+    kind,
+    sourceId: profile.id,
+    severity: 'warning',
+    code,
+    action: 'skipped',
+    message,
+    details: { companyName: profile.company_name, website: profile.website },
+  });
 }
 
 function websiteOf(kind: Kind, profile: { id: string; website: string }, ctx: BatchContext): string {
   const outcome = normaliseWebsite(profile.website);
   if (outcome.change === 'scheme_added') {
-    ctx.report.add({ kind, sourceId: profile.id, severity: 'note', code: 'website_scheme_added', action: 'imported', message: `Website "${profile.website}" has no scheme; imported as ${outcome.website}.` });
+    ctx.report.add({
+      kind,
+      sourceId: profile.id,
+      severity: 'note',
+      code: 'website_scheme_added',
+      action: 'imported',
+      message: `Website "${profile.website}" has no scheme; imported as ${outcome.website}.`,
+    });
   } else if (outcome.change === 'unusable') {
-    ctx.report.add({ kind, sourceId: profile.id, severity: 'warning', code: 'website_unusable', action: 'imported', message: `Website "${outcome.original}" is not an http(s) URL; imported without a website.` });
+    ctx.report.add({
+      kind,
+      sourceId: profile.id,
+      severity: 'warning',
+      code: 'website_unusable',
+      action: 'imported',
+      message: `Website "${outcome.original}" is not an http(s) URL; imported without a website.`,
+    });
   }
   return outcome.website;
 }
@@ -243,7 +352,14 @@ function startupProfileRow(profile: DjangoStartupProfileRow, ownerId: string, cr
   const industryId = profile.industry === null ? null : (ctx.reference.industries.get(profile.industry) ?? null);
   const locationId = profile.location === null ? null : (ctx.reference.locations.get(profile.location) ?? null);
   return {
-    sourceId: profile.id, ownerId, companyName: profile.company_name, website, description, industryId, locationId, createdAt,
+    sourceId: profile.id,
+    ownerId,
+    companyName: profile.company_name,
+    website,
+    description,
+    industryId,
+    locationId,
+    createdAt,
     fingerprint: fingerprint([ownerId, profile.company_name, website, description, profile.industry, profile.location]),
   };
 }
@@ -252,13 +368,23 @@ function investorProfileRow(profile: DjangoInvestorProfileRow, ownerId: string, 
   const website = websiteOf('investorProfile', profile, ctx);
   // A blank company name was allowed for investors (blank=True); it stays blank.
   return {
-    sourceId: profile.id, ownerId, companyName: profile.company_name, website, description: null, industryId: null, locationId: null, createdAt,
+    sourceId: profile.id,
+    ownerId,
+    companyName: profile.company_name,
+    website,
+    description: null,
+    industryId: null,
+    locationId: null,
+    createdAt,
     fingerprint: fingerprint([ownerId, profile.company_name, website]),
   };
 }
 
 async function changedProfiles(target: ImportTarget, report: ImportReport, kind: Kind, mappingKind: string, rows: ProfileRow[]): Promise<ProfileRow[]> {
-  const mapped = await target.mappings(mappingKind, rows.map((r) => r.sourceId));
+  const mapped = await target.mappings(
+    mappingKind,
+    rows.map((r) => r.sourceId),
+  );
   return rows.filter((row) => {
     const previous = mapped.get(row.sourceId);
     report.count(kind, !previous ? 'imported' : previous.fingerprint !== row.fingerprint ? 'updated' : 'unchanged');
@@ -280,8 +406,14 @@ async function writeUsers(target: ImportTarget, rows: Array<UserPlan & { id: str
        "password_hash" = case when "user"."password_hash" like 'pbkdf2\\_sha256$%' or "user"."password_hash" like '!%'
                               then excluded."password_hash" else "user"."password_hash" end`,
     columns(rows, {
-      id: (r) => r.id, email: (r) => r.row.email, password: (r) => r.row.passwordHash, role: (r) => r.row.role,
-      first: (r) => r.row.firstName, last: (r) => r.row.lastName, active: (r) => r.row.isActive, created: (r) => r.row.createdAt,
+      id: (r) => r.id,
+      email: (r) => r.row.email,
+      password: (r) => r.row.passwordHash,
+      role: (r) => r.row.role,
+      first: (r) => r.row.firstName,
+      last: (r) => r.row.lastName,
+      active: (r) => r.row.isActive,
+      created: (r) => r.row.createdAt,
     }),
   );
 }
@@ -300,8 +432,14 @@ async function writeProfiles(target: ImportTarget, table: 'startup_profile' | 'i
        ${startup ? '"industry_id" = excluded."industry_id", ' : ''}"location_id" = excluded."location_id", "updated_at" = now()
      returning "id", "owner_id"`,
     columns(rows, {
-      id: () => timeOrderedUuid(), owner: (r) => r.ownerId, name: (r) => r.companyName, website: (r) => r.website, description: (r) => r.description,
-      industry: (r) => r.industryId, location: (r) => r.locationId, created: (r) => r.createdAt,
+      id: () => timeOrderedUuid(),
+      owner: (r) => r.ownerId,
+      name: (r) => r.companyName,
+      website: (r) => r.website,
+      description: (r) => r.description,
+      industry: (r) => r.industryId,
+      location: (r) => r.locationId,
+      created: (r) => r.createdAt,
     }),
   );
   const idByOwner = new Map(written.map((row) => [row.owner_id, row.id]));

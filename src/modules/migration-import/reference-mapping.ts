@@ -58,7 +58,11 @@ export async function mapLocations(target: ImportTarget, names: string[], report
       result.set(name, capital);
       report.count('location', 'unchanged');
       report.add({
-        kind: 'location', sourceId: name, severity: 'note', code: 'location_matched_to_city', action: 'imported',
+        kind: 'location',
+        sourceId: name,
+        severity: 'note',
+        code: 'location_matched_to_city',
+        action: 'imported',
         message: `"${name}" is mapped to the existing location ${ORIGINAL_COUNTRY} / ${rows.find((r) => r.id === capital)?.city}.`,
       });
       continue;

@@ -149,8 +149,11 @@ export class ImportTarget {
   /** Mappings of source records no mapping had (see `copy`). */
   async copyNewMappings(kind: string, rows: MappingRow[]): Promise<void> {
     const now = new Date().toISOString();
-    await this.copy('import_mapping', ['kind', 'source_id', 'target_id', 'fingerprint', 'imported_at', 'updated_at'],
-      rows.map((row) => [kind, row.sourceId, row.targetId, row.fingerprint, now, now]));
+    await this.copy(
+      'import_mapping',
+      ['kind', 'source_id', 'target_id', 'fingerprint', 'imported_at', 'updated_at'],
+      rows.map((row) => [kind, row.sourceId, row.targetId, row.fingerprint, now, now]),
+    );
   }
 
   async saveMappings(kind: string, rows: MappingRow[]): Promise<void> {

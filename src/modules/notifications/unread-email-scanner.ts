@@ -13,8 +13,17 @@ export class NotificationCounters {
     help: 'Unread-message emails queued in the outbox by this instance.',
     registers: [],
   });
-  readonly emailsSent = new Counter({ name: 'forum_emails_sent_total', help: 'Emails handed to the mail server by this instance, by kind.', labelNames: ['kind'] as const, registers: [] });
-  readonly unsubscribes = new Counter({ name: 'forum_unsubscribes_total', help: 'One-click unsubscribes (POST /unsubscribe) that turned emails off.', registers: [] });
+  readonly emailsSent = new Counter({
+    name: 'forum_emails_sent_total',
+    help: 'Emails handed to the mail server by this instance, by kind.',
+    labelNames: ['kind'] as const,
+    registers: [],
+  });
+  readonly unsubscribes = new Counter({
+    name: 'forum_unsubscribes_total',
+    help: 'One-click unsubscribes (POST /unsubscribe) that turned emails off.',
+    registers: [],
+  });
 
   all() {
     return [this.unreadEmailsQueued, this.emailsSent, this.unsubscribes];

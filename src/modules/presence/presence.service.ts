@@ -20,7 +20,12 @@ interface VisibilityRow {
  * conversation partners see it while the user shows presence; anyone else sees null. One
  * statement and one store lookup for the whole batch.
  */
-export async function loadPresence(em: EntityManager, tracker: PresenceTracker, viewerId: string | null, userIds: readonly string[]): Promise<Array<PresenceView | null>> {
+export async function loadPresence(
+  em: EntityManager,
+  tracker: PresenceTracker,
+  viewerId: string | null,
+  userIds: readonly string[],
+): Promise<Array<PresenceView | null>> {
   if (!viewerId || userIds.length === 0) return userIds.map(() => null);
   const rows = await sql<VisibilityRow[]>(
     em,

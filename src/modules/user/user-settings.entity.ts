@@ -9,7 +9,10 @@ export const UserSettings = defineEntity({
     user: p.oneToOne(User).ref().primary().deleteRule('cascade').owner(),
     emailOnUnreadMessages: p.boolean().default(true),
     showPresence: p.boolean().default(true),
-    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+    updatedAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date()),
   }),
 });
 

@@ -8,7 +8,10 @@ export const User = defineEntity({
   name: 'User',
   tableName: 'user',
   properties: (p) => ({
-    id: p.uuid().primary().onCreate(() => randomUUID()),
+    id: p
+      .uuid()
+      .primary()
+      .onCreate(() => randomUUID()),
     email: p.string().length(254).unique(),
     passwordHash: p.string().lazy().hidden(),
     role: p.enum([...ROLES]).nativeEnumName('user_role'),
@@ -18,7 +21,10 @@ export const User = defineEntity({
     activatedAt: p.datetime().nullable(),
     passwordChangedAt: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
-    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+    updatedAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date()),
   }),
 });
 

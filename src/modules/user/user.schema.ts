@@ -27,8 +27,7 @@ export const UserRef = builder.loadableObject('User', {
       description: "The viewer's own email; null for anyone else.",
       // Checked only when the viewer is someone else: the caller a login just authenticated may
       // still carry a stale token, which must not fail its own sign-in.
-      resolve: async (user, _args, context) =>
-        authenticatedInThisResponse.has(user) || (await context.viewer())?.id === user.id ? user.email : null,
+      resolve: async (user, _args, context) => (authenticatedInThisResponse.has(user) || (await context.viewer())?.id === user.id ? user.email : null),
     }),
     role: t.field({ type: RoleEnum, resolve: (user) => user.role }),
     firstName: t.string({ nullable: true, resolve: (user) => user.firstName ?? null }),
