@@ -46,7 +46,8 @@ try {
     ...(values['chat-dir'] ? { chatDir: values['chat-dir'] } : {}),
     dryRun: values['dry-run'],
     batchSize,
-    embeddedTarget: embedded !== undefined,
+    // Unset, the importer asks the target whether it is PGlite (a DATABASE_URL may point at one too).
+    embeddedTarget: embedded !== undefined ? true : undefined,
     progress: streamProgress(process.stderr),
   });
   // Every warning on its own line; notes (deliberate conversions) by kind, in full in --report.

@@ -23,7 +23,8 @@ export interface DjangoImportOptions {
   /**
    * The target is the embedded database (PGlite behind a socket): it runs every connection on one
    * backend and does not speak `COPY FROM STDIN`, so messages are written on one connection with
-   * multi-row inserts there. Elsewhere they go in with COPY on two connections.
+   * multi-row inserts there. Elsewhere they go in with COPY on two connections. Unset: asked of
+   * the target's server.
    */
   embeddedTarget?: boolean;
   progress?: Progress;
@@ -42,12 +43,13 @@ export async function runDjangoImport(options: DjangoImportOptions): Promise<Imp
   const report = new ImportReport(options.dryRun);
   await prepareTarget(options.targetUrl, options.dryRun);
 
+  const embedded = options.embeddedTarget ?? (await isPglite(options.targetUrl));
   const sourceClient = new pg.Client({ connectionString: options.sourceUrl });
   const targetClient = new pg.Client({ connectionString: options.targetUrl });
-  const writerClient = options.embeddedTarget || options.dryRun ? targetClient : new pg.Client({ connectionString: options.targetUrl });
+  const writerClient = embedded || options.dryRun ? targetClient : new pg.Client({ connectionString: options.targetUrl });
   await sourceClient.connect();
   try {
-    const target = new ImportTarget(targetClient, options.dryRun, { writer: writerClient, copy: !options.embeddedTarget });
+    const target = new ImportTarget(targetClient, options.dryRun, { writer: writerClient, copy: !embedded });
     try {
       await targetClient.connect();
       if (writerClient !== targetClient) await writerClient.connect();
@@ -102,6 +104,23 @@ export async function runDjangoImport(options: DjangoImportOptions): Promise<Imp
  * Brings the schema up to date as `npm start` would. A dry run writes nothing, so it needs a
  * database that is already migrated (it refuses otherwise).
  */
+/**
+ * Whether the target is PGlite behind its socket (the embedded default, also what `npm test`
+ * uses without DATABASE_URL): it takes neither COPY nor a second writer, so the import then uses
+ * multi-row upserts on one connection. Asked of the server itself, so any URL pointing at PGlite
+ * is recognised, not only the one the CLI started.
+ */
+async function isPglite(targetUrl: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: targetUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ version: string }>('select version()');
+    return rows[0]?.version.includes('PGlite') ?? false;
+  } finally {
+    await client.end();
+  }
+}
+
 async function prepareTarget(targetUrl: string, dryRun: boolean): Promise<void> {
   const orm = await initORM(targetUrl, 1);
   try {
