@@ -240,7 +240,8 @@ describe('refresh token reuse after the grace window', () => {
 
 describe('expiry', () => {
   it('answers TOKEN_EXPIRED for an expired access token and an expired refresh token', async () => {
-    const short = await startTestApp({ env: { ACCESS_TOKEN_TTL: '1', REFRESH_TOKEN_TTL: '1' }, db: t.db, inbox: t.inbox });
+    // Its own database: a third app on the file's embedded PGlite would pass its connection limit.
+    const short = await startTestApp({ env: { ACCESS_TOKEN_TTL: '1', REFRESH_TOKEN_TTL: '1' } });
     try {
       const user = await createActiveUser(short);
       const tokens = await login(short, user);
