@@ -50,7 +50,7 @@ export class PasswordService {
 
   /** `requestPasswordReset`: the work happens after the answer (see OffRequestMail). */
   requestReset(em: EntityManager, email: string, client: ClientInfo): Promise<void> {
-    return this.deps.offRequestMail.run(em, client.ip ?? 'unknown', 'requestPasswordReset', (own) => queueResetEmail(own, email, this.deps.settings));
+    return this.deps.offRequestMail.run(em, client.ip, 'requestPasswordReset', (own) => queueResetEmail(own, email, this.deps.settings));
   }
 
   /**
@@ -60,7 +60,7 @@ export class PasswordService {
    */
   async reset(em: EntityManager, { token, newPassword }: { token: string; newPassword: string }, client: ClientInfo): Promise<void> {
     const { sessions, rateLimits } = this.deps;
-    await rateLimits.beforeResetPassword(client.ip ?? 'unknown');
+    await rateLimits.beforeResetPassword(client.ip);
     parseInput(newPasswordSchema, { newPassword });
     await checkEmailToken(em, token, 'password_reset');
     const passwordHash = await hashPassword(newPassword);

@@ -57,7 +57,7 @@ export class RegistrationService {
 
   /** `register`: per IP; answers the same whether or not the address already has an account. */
   async register(em: EntityManager, input: RegisterInput, client: ClientInfo): Promise<void> {
-    await this.deps.rateLimits.beforeRegister(client.ip ?? 'unknown');
+    await this.deps.rateLimits.beforeRegister(client.ip);
     if (await registerCompany(em, input, this.deps.settings)) this.deps.outbox.nudge();
   }
 
@@ -67,7 +67,7 @@ export class RegistrationService {
 
   /** `resendActivation`: the work happens after the answer (see OffRequestMail). */
   resendActivation(em: EntityManager, email: string, client: ClientInfo): Promise<void> {
-    return this.deps.offRequestMail.run(em, client.ip ?? 'unknown', 'resendActivation', (own) => resendActivation(own, email, this.deps.settings));
+    return this.deps.offRequestMail.run(em, client.ip, 'resendActivation', (own) => resendActivation(own, email, this.deps.settings));
   }
 }
 

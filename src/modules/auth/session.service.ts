@@ -28,7 +28,8 @@ export interface SessionServiceDeps {
 }
 
 export interface ClientInfo {
-  ip: string | null;
+  /** The caller's address ('unknown' when the transport could not tell): rate limits count by it. */
+  ip: string;
   userAgent: string | null;
 }
 
@@ -142,7 +143,7 @@ export class SessionService {
   /** Login behind its rate limits: per IP for every attempt, per email for failures only. */
   async login(em: EntityManager, { email, password }: { email: string; password: string }, client: ClientInfo): Promise<AuthPayloadShape> {
     const normalized = email.trim().toLowerCase();
-    const attempt = await this.rateLimits.beforeLogin(client.ip ?? 'unknown', normalized);
+    const attempt = await this.rateLimits.beforeLogin(client.ip, normalized);
     return attempt.settle(this.checkedLogin(em, normalized, password, client));
   }
 
@@ -170,7 +171,7 @@ export class SessionService {
       user: user.id,
       expiresAt: new Date(Date.now() + this.settings.sessionMaxAge * 1000),
       userAgent: client.userAgent?.slice(0, 500) ?? null,
-      ip: client.ip?.slice(0, 64) ?? null,
+      ip: client.ip.slice(0, 64),
     });
     await em.flush();
     const row = await this.insertRefreshToken(em, session, null);
@@ -184,7 +185,7 @@ export class SessionService {
    * refresh and a revocation queue behind each other instead of deadlocking.
    */
   async refresh(em: EntityManager, refreshToken: string, client: ClientInfo): Promise<AuthPayloadShape> {
-    await this.rateLimits.beforeRefresh(client.ip ?? 'unknown');
+    await this.rateLimits.beforeRefresh(client.ip);
     const claims = this.jwt.verify(refreshToken, 'refresh');
     // Read (usually from the cache) before claiming, so an inactive user's token stays unused.
     const user = await this.users.load(em, claims.sub);
