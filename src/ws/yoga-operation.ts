@@ -1,8 +1,6 @@
-import type { IncomingMessage } from 'node:http';
 import { type GraphQLError, getOperationAST, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { SubscribePayload, Context as WsContext } from 'graphql-ws';
 import type { Extra } from 'graphql-ws/use/ws';
-import type { WebSocket } from 'ws';
 import { requestInfo, type Context, type RequestInfo, type WebSocketOperation } from '../graphql/context.js';
 import { clientAddress } from '../http/client-address.js';
 import { headersOf } from '../http/request-info.js';
