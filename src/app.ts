@@ -10,7 +10,7 @@ import { createLogger, type Logger } from './logger.js';
 import { AppMetrics } from './metrics.js';
 import { limitHashQueue } from './modules/auth/passwords.js';
 import { flushExpiredTokens } from './modules/auth/token-flush.js';
-import { createServices, type AppServices } from './services.js';
+import { createContainer, type Container } from './container.js';
 import { attachGraphQLWebSocketServer, type GraphQLWebSocketServer } from './ws/ws-server.js';
 
 export interface BuildAppOptions {
@@ -21,7 +21,7 @@ export interface BuildAppOptions {
 }
 
 export interface App {
-  readonly services: AppServices;
+  readonly container: Container;
   /** Listens on `port` (0 picks a free one) and resolves with the bound address. */
   start(port?: number): Promise<AddressInfo>;
   stop(): Promise<void>;
@@ -33,9 +33,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
   const orm: ORM = await initORM(config.DATABASE_URL, config.DATABASE_POOL_MAX, options.onQuery);
   limitHashQueue(config.HASH_QUEUE_MAX);
-  const handles = createServices(config, orm, logger);
-  const { services } = handles;
-  const { outbox, revokedSessions, presence, notifications } = services;
+  const container = createContainer(config, orm, logger);
+  const { outbox, revokedSessions, presenceTracker, notifications } = container;
 
   let webSockets: GraphQLWebSocketServer | undefined;
   const metrics = new AppMetrics({
@@ -45,7 +44,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     unreadEmailsDue: () => notifications.scanner.dueCount(),
     extra: notifications.counters.all(),
   });
-  const yoga = createGraphQLServer(services, metrics);
+  const yoga = createGraphQLServer(container, metrics);
   const origins = originPolicy(config.CORS_ORIGINS, config.NODE_ENV === 'production');
   let ready = false;
   const server: Server = createServer(
@@ -58,18 +57,18 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       origins,
       graphiql: config.GRAPHIQL,
       webClientDir: config.WEB_CLIENT_DIR,
-      unsubscribe: unsubscribeHandler(services),
+      unsubscribe: unsubscribeHandler(notifications.unsubscribe, container.fork),
       metricsAccess: { production: config.NODE_ENV === 'production', token: config.METRICS_TOKEN },
       isReady: () => ready,
       trustProxy: config.TRUST_PROXY,
     }),
   );
-  webSockets = attachGraphQLWebSocketServer({ server, yoga, services, logger, origins });
+  webSockets = attachGraphQLWebSocketServer({ server, yoga, container, logger, origins });
 
   let flushTimer: NodeJS.Timeout | undefined;
   let started = false;
   return {
-    services,
+    container,
     async start(port = config.PORT) {
       // Revoked sessions first: an instance that listened before knowing them would accept
       // their tokens for a moment (a restart must not reopen logged-out sessions).
@@ -84,10 +83,10 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       started = true;
       ready = true;
       outbox.start();
-      presence.start();
+      presenceTracker.start();
       notifications.scanner.start();
       flushTimer = setInterval(() => {
-        flushExpiredTokens(orm.em.fork(), config.ACCESS_TOKEN_TTL)
+        flushExpiredTokens(container.fork(), config.ACCESS_TOKEN_TTL)
           .then((deleted) => logger.info({ deleted }, 'expired tokens flushed'))
           .catch((error: unknown) => logger.warn({ err: error }, 'could not flush expired tokens'));
       }, config.TOKEN_FLUSH_INTERVAL_SECONDS * 1000);
@@ -106,11 +105,11 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
         await closed;
       }
       clearInterval(flushTimer);
-      await presence.stop();
+      await presenceTracker.stop();
       await notifications.scanner.stop();
       await revokedSessions.stop();
       await outbox.stop();
-      await handles.close();
+      await container.close();
       await orm.close(true);
     },
   };

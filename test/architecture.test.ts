@@ -14,7 +14,7 @@ const LAYERS: [rank: number, name: string, test: (file: string) => boolean][] = 
   [0, 'shared', (f) => f.startsWith('shared/') || ['env.ts', 'logger.ts', 'metrics.ts', 'node-version.ts'].includes(f)],
   [1, 'events, db, mail, security', (f) => /^(events|db|mail|security)\//.test(f)],
   [2, 'modules', (f) => f.startsWith('modules/')],
-  [3, 'container', (f) => f === 'services.ts'],
+  [3, 'container', (f) => f === 'container.ts'],
   [4, 'graphql', (f) => f.startsWith('graphql/')],
   [5, 'http, ws', (f) => /^(http|ws)\//.test(f)],
   [6, 'app', (f) => f === 'app.ts' || f === 'startup-report.ts'],

@@ -28,7 +28,7 @@ describe('mail without SMTP_URL', () => {
       await t.gql(REGISTER, { input: registerInput() });
       const deadline = Date.now() + 10_000;
       // Wait until the outbox has written the email (and logged that it did).
-      while (Date.now() < deadline && !(await t.app.services.outbox.pendingCount().then((n) => n === 0)))
+      while (Date.now() < deadline && !(await t.app.container.outbox.pendingCount().then((n) => n === 0)))
         await new Promise((resolve) => setTimeout(resolve, 50));
       captured = 'done';
     });

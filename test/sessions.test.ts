@@ -280,7 +280,7 @@ describe('logout', () => {
   });
 
   it('keeps revoking when a revocation listener fails (one bad listener cannot stop logouts)', async () => {
-    const stopFailing = t.app.services.revokedSessions.onRevoked(() => {
+    const stopFailing = t.app.container.revokedSessions.onRevoked(() => {
       throw new Error('listener failure for the test');
     });
     try {

@@ -3,7 +3,7 @@ import DataloaderPlugin from '@pothos/plugin-dataloader';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin, { AuthScopeFailureType, type AuthFailure } from '@pothos/plugin-scope-auth';
 import { GraphQLError, Kind } from 'graphql';
-import type { Context } from './context.js';
+import { signInContext, type Context, type SignedInContext } from './context.js';
 import { forbidden, unauthenticated } from '../shared/errors.js';
 
 export interface AuthScopes {
@@ -20,7 +20,11 @@ function needsSignIn(failure: AuthFailure): boolean {
 export const builder = new SchemaBuilder<{
   Context: Context;
   AuthScopes: AuthScopes;
+  AuthContexts: { loggedIn: SignedInContext };
   DefaultFieldNullability: false;
+  // Non-null edges and nodes: Apollo and urql clients then need no null checks per row.
+  DefaultEdgesNullability: { list: false; items: false };
+  DefaultNodeNullability: false;
   DefaultInputFieldRequiredness: false;
   Scalars: {
     DateTime: { Input: Date; Output: Date };
@@ -32,7 +36,7 @@ export const builder = new SchemaBuilder<{
   scopeAuth: {
     // Resolving the viewer here, once per operation and only for fields that declare a scope,
     // lets a bad token fail just those fields with its own code (API.md, Errors).
-    authScopes: async (context) => ({ loggedIn: (await context.viewer()) !== null }),
+    authScopes: async (context) => ({ loggedIn: await signInContext(context) }),
     // Over WebSocket the viewer is checked at connect time; the field scopes still run per operation.
     authorizeOnSubscribe: true,
     unauthorizedError: (_parent, _context, _info, result) => (needsSignIn(result.failure) ? unauthenticated() : forbidden()),
@@ -42,11 +46,14 @@ export const builder = new SchemaBuilder<{
     cursorType: 'String',
     nodeQueryOptions: false,
     nodesQueryOptions: false,
+    edgesFieldOptions: { nullable: { list: false, items: false } },
+    nodeFieldOptions: { nullable: false },
   },
 });
 
 builder.queryType({});
 builder.mutationType({});
+builder.subscriptionType({});
 
 builder.scalarType('DateTime', {
   description: 'An instant in time, as an ISO 8601 string in UTC.',

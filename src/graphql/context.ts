@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { AppServices } from '../services.js';
+import type { DomainServices } from '../container.js';
 import type { Logger } from '../logger.js';
-import type { Authenticated } from '../modules/auth/session.service.js';
+import type { Authenticated, ClientInfo } from '../modules/auth/session.service.js';
 import type { UserEntity } from '../modules/user/user.entity.js';
 import { unauthenticated } from '../shared/errors.js';
 
@@ -25,23 +25,41 @@ export interface WebSocketOperation {
   connection: ConnectionControl;
 }
 
-/** One per operation, for HTTP and WebSocket alike; only `services` (the instance's container) is shared between operations. */
-export interface Context extends RequestInfo {
-  readonly em: EntityManager;
-  readonly services: AppServices;
-  readonly logger: Logger;
-  /**
-   * The caller, resolved from the access token on first use and at most once per operation.
-   * Null without a token; a bad one rejects with its code (INVALID_TOKEN, TOKEN_EXPIRED,
-   * TOKEN_REVOKED), so only the fields that ask who is calling fail (API.md, Errors).
-   */
+/**
+ * Who is calling, resolved from the access token on first use and at most once per operation.
+ * Each is null without a token; a bad one rejects with its code (INVALID_TOKEN, TOKEN_EXPIRED,
+ * TOKEN_REVOKED), so only the fields that ask who is calling fail (API.md, Errors).
+ */
+export interface ViewerAccess {
   viewer(): Promise<UserEntity | null>;
-  /** The session of the access token; null without one; rejects like `viewer()`. */
+  /** The session of the access token. */
   sessionId(): Promise<string | null>;
   /** For `logout` only: the caller of a validly signed, unrevoked access token, even an expired one. */
   viewerAllowingExpiry(): Promise<UserEntity | null>;
+}
+
+/** One per operation, for HTTP and WebSocket alike; only `services` is shared between operations. */
+export interface Context extends RequestInfo {
+  readonly em: EntityManager;
+  readonly logger: Logger;
+  /** The request's address and user agent, as sessions record them. */
+  readonly client: ClientInfo;
+  readonly auth: ViewerAccess;
   /** The WebSocket connection the operation came over; null over HTTP. */
   readonly connection: ConnectionControl | null;
+  readonly services: DomainServices;
+}
+
+/** The context of fields behind the `loggedIn` scope (`t.withAuth({ loggedIn: true })`): the caller is known. */
+export interface SignedInContext extends Context {
+  readonly viewer: UserEntity;
+}
+
+/** What the context factory needs from the container. */
+export interface ContextDeps {
+  fork(): EntityManager;
+  logger: Logger;
+  services: DomainServices;
 }
 
 /** A client's X-Request-Id when it is sane, so its logs and ours line up; otherwise a new one. */
@@ -70,35 +88,54 @@ function once<T>(load: () => Promise<T>): () => Promise<T> {
  * own credential (login, refreshToken…) never fail because of a stale header.
  */
 export function createContext(
-  services: AppServices,
+  { fork, logger, services }: ContextDeps,
   info: RequestInfo,
   accessToken: () => string | null,
   connection: ConnectionControl | null = null,
 ): Context {
-  const em = services.orm.em.fork() as EntityManager;
-  const auth = once(async (): Promise<Authenticated | null> => {
+  const em = fork();
+  const { sessions } = services;
+  const authenticated = once(async (): Promise<Authenticated | null> => {
     const token = accessToken();
-    return token ? services.sessions.authenticate(em, token) : null;
+    return token ? sessions.authenticate(em, token) : null;
   });
-  const authAllowingExpiry = once(async (): Promise<Authenticated | null> => {
+  const authenticatedAllowingExpiry = once(async (): Promise<Authenticated | null> => {
     const token = accessToken();
-    return token ? services.sessions.authenticate(em, token, { allowExpired: true }) : null;
+    return token ? sessions.authenticate(em, token, { allowExpired: true }) : null;
   });
   return {
     ...info,
     em,
-    services,
-    logger: services.logger.child({ requestId: info.requestId }),
-    viewer: async () => (await auth())?.user ?? null,
-    sessionId: async () => (await auth())?.sessionId ?? null,
-    viewerAllowingExpiry: async () => (await authAllowingExpiry())?.user ?? null,
+    logger: logger.child({ requestId: info.requestId }),
+    client: { ip: info.ip, userAgent: info.userAgent },
+    auth: {
+      viewer: async () => (await authenticated())?.user ?? null,
+      sessionId: async () => (await authenticated())?.sessionId ?? null,
+      viewerAllowingExpiry: async () => (await authenticatedAllowingExpiry())?.user ?? null,
+    },
     connection,
+    services,
   };
 }
 
-/** The signed-in caller, for fields behind the `loggedIn` scope (which has already refused anonymous ones). */
-export async function signedInViewer(context: Pick<Context, 'viewer'>): Promise<UserEntity> {
-  const viewer = await context.viewer();
+/**
+ * The `loggedIn` scope: resolves the caller (once per operation, only for fields that ask) and
+ * records it on the context as `viewer`, which the fields behind the scope read (AuthContexts).
+ * The record is made here rather than when the context is built, because Yoga copies the
+ * context's properties into its own object, and because most operations never need the viewer.
+ */
+export async function signInContext(context: Context): Promise<boolean> {
+  const viewer = await context.auth.viewer();
+  if (viewer) Object.assign(context, { viewer } satisfies Pick<SignedInContext, 'viewer'>);
+  return viewer !== null;
+}
+
+/**
+ * @deprecated For chat and company until phase B of issue 13 moves them to `t.withAuth` and
+ * `SignedInContext.viewer`: the signed-in caller of a field behind the `loggedIn` scope.
+ */
+export async function signedInViewer(context: Pick<Context, 'auth'>): Promise<UserEntity> {
+  const viewer = await context.auth.viewer();
   if (!viewer) throw unauthenticated();
   return viewer;
 }

@@ -4,7 +4,7 @@ import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { AppMetrics } from '../metrics.js';
 import { armorPlugins, DEFAULT_QUERY_LIMITS } from '../security/armor.js';
 import { useCsrfPrevention } from '../security/http-guards.js';
-import type { AppServices } from '../services.js';
+import type { Container } from '../container.js';
 import { useSubscriptionEventContext } from './plugins/subscription-events.plugin.js';
 import { createContext, requestInfo, type Context, type RequestInfo, type WebSocketOperation } from './context.js';
 import { isAppError } from '../shared/errors.js';
@@ -48,8 +48,10 @@ const useIntrospectionToggle = (enabled: boolean): Plugin => ({
  * Yoga with everything every operation goes through, over HTTP and (via getEnveloped) over
  * WebSocket alike: query limits, CSRF prevention, masking, metrics, the shared context factory.
  */
-export function createGraphQLServer(services: AppServices, metrics: AppMetrics): GraphQLServer {
-  const { config, logger, sessions } = services;
+export function createGraphQLServer(container: Container, metrics: AppMetrics): GraphQLServer {
+  const { config, logger, domain } = container;
+  const { sessions } = domain;
+  const contextDeps = { fork: container.fork, logger, services: domain };
   return createYoga<ServerContext, Context>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -66,13 +68,18 @@ export function createGraphQLServer(services: AppServices, metrics: AppMetrics):
       useErrorCodes(),
       useCsrfPrevention(),
       useUnexpectedErrorLogging(),
-      useSubscriptionEventContext(),
+      useSubscriptionEventContext({
+        sessions,
+        revokedSessions: container.revokedSessions,
+        streams: container.sessionStreams,
+        connectionCaps: container.connectionCaps,
+      }),
       metrics.plugin(),
     ],
     context: ({ request, requestInfo: info, websocket }) => {
-      if (websocket) return createContext(services, websocket.info, () => websocket.accessToken, websocket.connection);
+      if (websocket) return createContext(contextDeps, websocket.info, () => websocket.accessToken, websocket.connection);
       const authorization = request.headers.get('authorization');
-      return createContext(services, info ?? requestInfo(request.headers, undefined), () => (authorization ? sessions.bearerToken(authorization) : null));
+      return createContext(contextDeps, info ?? requestInfo(request.headers, undefined), () => (authorization ? sessions.bearerToken(authorization) : null));
     },
   });
 }

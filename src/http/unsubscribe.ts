@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { escapeHtml } from '../mail/templates.js';
-import { updateSettings } from '../modules/user/settings.service.js';
-import type { AppServices } from '../services.js';
+import type { UnsubscribeService } from '../modules/notifications/unsubscribe.service.js';
 
 /** The page behind List-Unsubscribe links, built like the /activate page: plain, no sign-in. */
 function page(title: string, body: string): string {
@@ -37,24 +37,17 @@ function send(res: ServerResponse, status: number, html: string): void {
  * `POST` (the RFC 8058 one-click request mail clients send, or the button) turns
  * `emailOnUnreadMessages` off for the token's user. A forged or altered token is 400.
  */
-export function unsubscribeHandler({ orm, notifications }: AppServices) {
+export function unsubscribeHandler(unsubscribe: UnsubscribeService, fork: () => EntityManager) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const token = new URL(req.url ?? '/', 'http://localhost').searchParams.get('token');
-    const userId = notifications.tokens.verify(token);
     if (req.method !== 'GET' && req.method !== 'POST') {
       res.writeHead(405, { allow: 'GET, POST', 'content-type': 'text/plain; charset=utf-8' });
       return void res.end('Method not allowed.');
     }
     req.resume(); // the one-click body ("List-Unsubscribe=One-Click") carries nothing we need
-    if (!userId) return send(res, 400, INVALID_PAGE);
+    if (!unsubscribe.isValid(token)) return send(res, 400, INVALID_PAGE);
     if (req.method === 'GET') return send(res, 200, CONFIRM_PAGE);
-    // The user may have been deleted since the email: then there is nothing left to turn off.
-    const em = orm.em.fork();
-    const [exists] = await em.getConnection().execute<{ id: string }[]>('select "id" from "user" where "id" = ?', [userId]);
-    if (exists) {
-      await updateSettings(em, userId, { emailOnUnreadMessages: false });
-      notifications.counters.unsubscribes.inc();
-    }
+    await unsubscribe.unsubscribe(fork(), token);
     send(res, 200, DONE_PAGE);
   };
 }

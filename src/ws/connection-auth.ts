@@ -6,10 +6,10 @@ import { randomUUID } from 'node:crypto';
 import type { Context as WsContext } from 'graphql-ws';
 import type { Extra } from 'graphql-ws/use/ws';
 import type { WebSocket } from 'ws';
-import { REFUSED_CLOSE_CODE, type SessionSockets } from '../events/session-sockets.js';
+import type { Container } from '../container.js';
+import { REFUSED_CLOSE_CODE } from '../events/session-sockets.js';
 import { clientAddress } from '../http/client-address.js';
 import type { Logger } from '../logger.js';
-import type { AppServices } from '../services.js';
 
 export { REFUSED_CLOSE_CODE };
 
@@ -103,9 +103,15 @@ export type ConnectionExtra = {
 
 type ConnectContext = WsContext<Record<string, unknown>, Extra & Partial<ConnectionExtra>>;
 
+/** What the WebSocket server takes from the container. */
+export type WebSocketServices = Pick<Container, 'fork' | 'revokedSessions' | 'sessionSockets' | 'connectionCaps' | 'socketLifecycle'> & {
+  sessions: ConnectionSessions;
+  /** Whether X-Forwarded-For names the client (TRUST_PROXY). */
+  trustProxy: boolean;
+};
+
 export interface ConnectionGate {
-  services: Pick<AppServices, 'orm' | 'sessions' | 'revokedSessions' | 'connectionCaps' | 'socketLifecycle' | 'config'>;
-  sockets: SessionSockets<WebSocket>;
+  services: WebSocketServices;
   log: Logger;
 }
 
@@ -118,23 +124,23 @@ const refuse = (socket: WebSocket, reason: string): false => {
  * graphql-ws's onConnect: authenticates the connection before it is acknowledged, applies the
  * per-user and per-address caps, and registers the socket under its session.
  */
-export function acceptConnection({ services, sockets, log }: ConnectionGate) {
-  const { config, sessions, revokedSessions } = services;
+export function acceptConnection({ services, log }: ConnectionGate) {
+  const { sessions, revokedSessions, sessionSockets } = services;
   return async (ctx: ConnectContext): Promise<boolean> => {
     const { socket, request } = ctx.extra;
     try {
-      const auth = await authenticateConnection(services.orm.em.fork(), sessions, request, ctx.connectionParams);
+      const auth = await authenticateConnection(services.fork(), sessions, request, ctx.connectionParams);
       // The client may have gone, or the session been revoked, while the user was loading.
       if (socket.readyState !== socket.OPEN) return false;
       if (revokedSessions.has(auth.sessionId)) return refuse(socket, 'token revoked');
-      const release = services.connectionCaps.acquire(auth.user.id, clientAddress(request, config.TRUST_PROXY) ?? 'unknown');
+      const release = services.connectionCaps.acquire(auth.user.id, clientAddress(request, services.trustProxy) ?? 'unknown');
       if (!release) {
         socket.close(TOO_MANY_CONNECTIONS_CLOSE_CODE, 'too many connections');
         return false;
       }
       socket.once('close', release);
       ctx.extra.connection = { id: randomUUID(), accessToken: auth.accessToken, sessionId: auth.sessionId, userId: auth.user.id };
-      sockets.add(socket, auth.sessionId, new Date(auth.claims.exp * 1000));
+      sessionSockets.add(socket, auth.sessionId, new Date(auth.claims.exp * 1000));
       services.socketLifecycle.opened({ userId: auth.user.id, sessionId: auth.sessionId, connectionId: ctx.extra.connection.id });
       log.info({ connectionId: ctx.extra.connection.id, userId: auth.user.id, sessionId: auth.sessionId }, 'websocket connection accepted');
       return true;
@@ -154,9 +160,9 @@ export function acceptConnection({ services, sockets, log }: ConnectionGate) {
 }
 
 /** graphql-ws's onClose: the socket leaves the registry and presence hears it went. */
-export function releaseConnection({ services, sockets }: Pick<ConnectionGate, 'services' | 'sockets'>) {
+export function releaseConnection({ services }: Pick<ConnectionGate, 'services'>) {
   return (ctx: ConnectContext) => {
-    sockets.remove(ctx.extra.socket);
+    services.sessionSockets.remove(ctx.extra.socket);
     const { connection } = ctx.extra;
     if (connection) services.socketLifecycle.closed({ userId: connection.userId, sessionId: connection.sessionId, connectionId: connection.id });
   };

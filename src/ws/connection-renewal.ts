@@ -1,9 +1,9 @@
 import type { ConnectionControl } from '../graphql/context.js';
 import { forbidden, isAppError } from '../shared/errors.js';
 import type { Logger } from '../logger.js';
-import type { AppServices } from '../services.js';
 import type { VerifiedAccess } from '../modules/auth/session.service.js';
 import type { ClosableSocket, SessionSockets } from '../events/session-sockets.js';
+import type { WebSocketServices } from './connection-auth.js';
 
 /** The part of an open connection that a renewal changes. */
 export interface RenewableConnection {
@@ -13,7 +13,7 @@ export interface RenewableConnection {
 }
 
 export interface RenewalTarget<S extends ClosableSocket> {
-  services: Pick<AppServices, 'orm' | 'sessions'>;
+  services: Pick<WebSocketServices, 'fork' | 'sessions'>;
   sockets: SessionSockets<S>;
   socket: S;
   connection: RenewableConnection;
@@ -31,7 +31,7 @@ export function renewalControl<S extends ClosableSocket>({ services, sockets, so
     async renew(accessToken) {
       let verified: VerifiedAccess;
       try {
-        verified = await services.sessions.verifyAccess(services.orm.em.fork(), accessToken);
+        verified = await services.sessions.verifyAccess(services.fork(), accessToken);
       } catch (error) {
         if (!isAppError(error)) throw error;
         throw forbidden(`The new access token was refused (${error.code}); the connection keeps its current token.`);

@@ -1,12 +1,10 @@
 import type { Server } from 'node:http';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer } from 'ws';
+import type { Container } from '../container.js';
 import type { OriginPolicy } from '../http/cors.js';
 import type { Logger } from '../logger.js';
-import type { AppServices } from '../services.js';
-import { REFUSED_CLOSE_CODE, SessionSockets } from '../events/session-sockets.js';
-import { acceptConnection, releaseConnection, type ConnectionExtra } from './connection-auth.js';
-import { closeRevokedSessions } from './session-sockets.js';
+import { acceptConnection, releaseConnection, type ConnectionExtra, type WebSocketServices } from './connection-auth.js';
 import { createUpgradeHandler } from './upgrade.js';
 import { runThroughYoga, setUpOperation, type EnvelopedYoga } from './yoga-operation.js';
 
@@ -20,7 +18,7 @@ export const CONNECTION_INIT_WAIT_MS = 3_000;
 export interface GraphQLWebSocketServerOptions {
   server: Server;
   yoga: EnvelopedYoga;
-  services: AppServices;
+  container: Container;
   logger: Logger;
   /** The browser origins allowed to open a socket, as for CORS. */
   origins: OriginPolicy;
@@ -37,36 +35,43 @@ export interface GraphQLWebSocketServer {
  * the upgrade checks (upgrade.ts), authentication in `onConnect` before the connection is
  * acknowledged (connection-auth.ts), each operation through Yoga's envelop pipeline with its own
  * context and EntityManager fork (yoga-operation.ts), and 4403 closes when a token expires or a
- * session is revoked on any instance (session-sockets.ts).
+ * session is revoked on any instance (the container's `sessionSockets`).
  */
-export function attachGraphQLWebSocketServer({ server, yoga, services, logger, origins }: GraphQLWebSocketServerOptions): GraphQLWebSocketServer {
+export function attachGraphQLWebSocketServer({ server, yoga, container, logger, origins }: GraphQLWebSocketServerOptions): GraphQLWebSocketServer {
   const log = logger.child({ component: 'ws' });
-  const sockets = new SessionSockets<WebSocket>(REFUSED_CLOSE_CODE);
+  const { sessionSockets } = container;
+  const services: WebSocketServices = {
+    fork: container.fork,
+    sessions: container.domain.sessions,
+    revokedSessions: container.revokedSessions,
+    sessionSockets,
+    connectionCaps: container.connectionCaps,
+    socketLifecycle: container.socketLifecycle,
+    trustProxy: container.config.TRUST_PROXY,
+  };
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD_BYTES, perMessageDeflate: false });
   const onUpgrade = createUpgradeHandler(wss, origins, log);
   server.on('upgrade', onUpgrade);
-  const stopListening = closeRevokedSessions(services.revokedSessions, sockets, log);
 
   const disposable = useServer<Record<string, unknown>, ConnectionExtra>(
     {
-      isProd: services.config.NODE_ENV === 'production',
+      isProd: container.config.NODE_ENV === 'production',
       connectionInitWaitTimeout: CONNECTION_INIT_WAIT_MS,
       execute: runThroughYoga('execute'),
       subscribe: runThroughYoga('subscribe'),
-      onConnect: acceptConnection({ services, sockets, log }),
-      onClose: releaseConnection({ services, sockets }),
-      onSubscribe: setUpOperation({ yoga, services, sockets, log }),
+      onConnect: acceptConnection({ services, log }),
+      onClose: releaseConnection({ services }),
+      onSubscribe: setUpOperation({ yoga, services, log }),
     },
     wss,
   );
 
   return {
     get openConnections() {
-      return sockets.size;
+      return sessionSockets.size;
     },
     async close() {
       server.off('upgrade', onUpgrade);
-      stopListening();
       const clients = [...wss.clients];
       const allClosed = Promise.all(
         clients.map((client) => new Promise<void>((resolve) => (client.readyState === client.CLOSED ? resolve() : client.once('close', () => resolve())))),

@@ -1,16 +1,12 @@
-import type { IncomingMessage } from 'node:http';
 import { type GraphQLError, getOperationAST, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { SubscribePayload, Context as WsContext } from 'graphql-ws';
 import type { Extra } from 'graphql-ws/use/ws';
-import type { WebSocket } from 'ws';
 import { requestInfo, type Context, type RequestInfo, type WebSocketOperation } from '../graphql/context.js';
-import type { SessionSockets } from '../events/session-sockets.js';
 import { clientAddress } from '../http/client-address.js';
 import { headersOf } from '../http/request-info.js';
 import type { Logger } from '../logger.js';
-import type { AppServices } from '../services.js';
 import { AppError } from '../shared/errors.js';
-import type { ConnectionExtra } from './connection-auth.js';
+import type { ConnectionExtra, WebSocketServices } from './connection-auth.js';
 import { renewalControl } from './connection-renewal.js';
 
 /** Operations one connection may run at once; a chat UI needs a few (inbox + open conversations). */
@@ -66,8 +62,7 @@ const isAsyncIterable = (value: unknown): value is AsyncIterable<unknown> => typ
 
 export interface OperationSetup {
   yoga: EnvelopedYoga;
-  services: AppServices;
-  sockets: SessionSockets<WebSocket>;
+  services: WebSocketServices;
   log: Logger;
 }
 
@@ -77,8 +72,7 @@ type OperationContext = WsContext<Record<string, unknown>, Extra & Partial<Conne
  * graphql-ws's onSubscribe: runs each operation through Yoga's envelop pipeline (masking, auth
  * scopes, limits) with its own context, and subscribes early so a refusal is an `error` message.
  */
-export function setUpOperation({ yoga, services, sockets, log }: OperationSetup) {
-  const { config } = services;
+export function setUpOperation({ yoga, services, log }: OperationSetup) {
   return inArrivalOrder(async (ctx: OperationContext, id: string, payload: SubscribePayload) => {
     const { socket, request, connection } = ctx.extra;
     if (!connection) return [new AppError('UNAUTHENTICATED')];
@@ -90,7 +84,7 @@ export function setUpOperation({ yoga, services, sockets, log }: OperationSetup)
         }),
       ];
     }
-    const info: RequestInfo = { ...requestInfo(headersOf(request), clientAddress(request, config.TRUST_PROXY)), requestId: `${connection.id}:${id}` };
+    const info: RequestInfo = { ...requestInfo(headersOf(request), clientAddress(request, services.trustProxy)), requestId: `${connection.id}:${id}` };
     const enveloped = yoga.getEnveloped({
       ...ctx,
       req: request,
@@ -99,7 +93,7 @@ export function setUpOperation({ yoga, services, sockets, log }: OperationSetup)
       websocket: {
         accessToken: connection.accessToken,
         info,
-        connection: renewalControl({ services, sockets, socket, connection, logger: log }),
+        connection: renewalControl({ services, sockets: services.sessionSockets, socket, connection, logger: log }),
       } satisfies WebSocketOperation,
     });
     // Query limits (graphql-armor) throw from parse and validate; over HTTP Yoga turns that

@@ -3,7 +3,19 @@ import type { Plugin } from 'graphql-yoga';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../context.js';
 import { AppError, isAppError, tokenExpired, tokenRevoked } from '../../shared/errors.js';
-import type { AppServices } from '../../services.js';
+import type { SessionSockets } from '../../events/session-sockets.js';
+import type { RevokedSessions } from '../../modules/auth/revoked-sessions.js';
+import type { SessionService } from '../../modules/auth/session.service.js';
+import type { ConnectionCaps } from '../../security/connection-caps.js';
+
+/** What ends streams over SSE: the sessions' revocations, their tokens' expiry, the connection caps. */
+export interface StreamGuards {
+  sessions: Pick<SessionService, 'accessTokenExpiry' | 'bearerToken'>;
+  revokedSessions: Pick<RevokedSessions, 'has'>;
+  /** Where the container's revocation listener finds the streams to end. */
+  streams: SessionSockets;
+  connectionCaps: Pick<ConnectionCaps, 'acquire'>;
+}
 
 function isAsyncIterable<T>(value: unknown): value is AsyncIterable<T> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
@@ -21,7 +33,7 @@ function eventContext(base: Context): Context {
   return {
     ...base,
     get em() {
-      em ??= base.services.orm.em.fork() as EntityManager;
+      em ??= base.em.fork();
       return em;
     },
   };
@@ -37,20 +49,20 @@ const UNGUARDED: StreamGuard = { ended: new Promise<AppError>(() => {}), dispose
 
 /**
  * Registers an SSE stream under its session, where the revocation listener and the expiry timer
- * of sockets reach it too (see services.ts): it ends within a second of a revocation heard from
+ * of sockets reach it too (see container.ts): it ends within a second of a revocation heard from
  * any instance, and at its token's expiry, whether or not an event comes.
  */
-function guardStream(services: AppServices, sessionId: string, expiresAt: Date, release: () => void): StreamGuard {
+function guardStream(guards: StreamGuards, sessionId: string, expiresAt: Date, release: () => void): StreamGuard {
   let end!: (error: AppError) => void;
   const ended = new Promise<AppError>((resolve) => (end = resolve));
   const stream = { close: (_code: number, reason: string) => end(reason === 'token expired' ? tokenExpired() : tokenRevoked()) };
-  services.sessionStreams.add(stream, sessionId, expiresAt);
+  guards.streams.add(stream, sessionId, expiresAt);
   // Revoked between the context's token check and this registration.
-  if (services.revokedSessions.has(sessionId)) end(tokenRevoked());
+  if (guards.revokedSessions.has(sessionId)) end(tokenRevoked());
   return {
     ended,
     dispose: () => {
-      services.sessionStreams.remove(stream);
+      guards.streams.remove(stream);
       release();
     },
   };
@@ -60,16 +72,16 @@ function guardStream(services: AppServices, sessionId: string, expiresAt: Date, 
  * Sockets end their own streams (the socket closes on revocation and expiry, and its expiry can
  * move with `renewConnection`); a stream over HTTP (SSE) has nothing else to end it.
  */
-async function guardFor(context: Context & { websocket?: unknown; request?: Request }, sessionId: string | null): Promise<StreamGuard> {
+async function guardFor(guards: StreamGuards, context: Context & { websocket?: unknown; request?: Request }, sessionId: string | null): Promise<StreamGuard> {
   if (context.websocket || !sessionId) return UNGUARDED;
   const authorization = context.request?.headers.get('authorization');
   if (!authorization) return UNGUARDED;
-  const { sessions, connectionCaps } = context.services;
+  const { sessions, connectionCaps } = guards;
   const expiresAt = sessions.accessTokenExpiry(sessions.bearerToken(authorization));
   // SSE streams count with the user's and the address's sockets.
-  const release = connectionCaps.acquire((await context.viewer())?.id ?? sessionId, context.ip);
+  const release = connectionCaps.acquire((await context.auth.viewer())?.id ?? sessionId, context.ip);
   if (!release) throw new AppError('RATE_LIMITED', 'Too many open subscriptions; close one first.', { retryAfter: 1 });
-  return guardStream(context.services, sessionId, expiresAt, release);
+  return guardStream(guards, sessionId, expiresAt, release);
 }
 
 const END = Symbol('end');
@@ -127,7 +139,7 @@ function mapEvents(
  * expires. Unexpected resolver errors of events are logged here: Yoga's execute hooks do not
  * see them.
  */
-export const useSubscriptionEventContext = (): Plugin<Context> => ({
+export const useSubscriptionEventContext = (guards: StreamGuards): Plugin<Context> => ({
   onSubscribe: ({ setSubscribeFn }) => {
     setSubscribeFn(async (args: ExecutionArgs) => {
       const source = await createSourceEventStream(args);
@@ -135,10 +147,10 @@ export const useSubscriptionEventContext = (): Plugin<Context> => ({
       const base = args.contextValue as Context;
       // Every subscription field is behind the loggedIn scope, so a live source means the
       // viewer was resolved (the promise is settled); null only for a field that needs none.
-      const sessionId = await base.sessionId().catch(() => null);
+      const sessionId = await base.auth.sessionId().catch(() => null);
       let guard: StreamGuard;
       try {
-        guard = await guardFor(base, sessionId);
+        guard = await guardFor(guards, base, sessionId);
       } catch (error) {
         await source[Symbol.asyncIterator]().return?.();
         if (isAppError(error)) return { errors: [error] };
@@ -155,7 +167,7 @@ export const useSubscriptionEventContext = (): Plugin<Context> => ({
           }
           return result;
         },
-        () => sessionId !== null && base.services.revokedSessions.has(sessionId),
+        () => sessionId !== null && guards.revokedSessions.has(sessionId),
         guard,
       );
     });

@@ -1,15 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { ORM } from '../../db/db.js';
-import type { OutboxWorker } from '../../mail/outbox.js';
 import type { Logger } from '../../logger.js';
+import type { OutboxWorker } from '../../mail/outbox.js';
 import type { RateLimits } from '../../security/rate-limits.js';
 
-/** The ports this needs from the container (a module does not import the container). */
-export interface MailOffRequestPorts {
-  orm: ORM;
+export interface OffRequestMailDeps {
+  rateLimits: Pick<RateLimits, 'mayRequestEmail'>;
   outbox: Pick<OutboxWorker, 'nudge'>;
   logger: Logger;
-  rateLimits: Pick<RateLimits, 'mayRequestEmail'>;
 }
 
 /**
@@ -18,20 +15,21 @@ export interface MailOffRequestPorts {
  * token, a cooldown claim and an outbox row), so doing it on the request path would tell the
  * caller through timing (API.md "Rate limits"). The per-IP budget is checked first, in the
  * same time for every address; beyond it nothing is mailed and the answer stays the same.
- * `work` returns whether it queued an email.
  */
-export async function mailOffRequestPath(
-  services: MailOffRequestPorts,
-  ip: string,
-  what: string,
-  work: (em: EntityManager) => Promise<boolean>,
-): Promise<void> {
-  if (!(await services.rateLimits.mayRequestEmail(ip))) return;
-  setImmediate(() => {
-    work(services.orm.em.fork() as EntityManager)
-      .then((queued) => {
-        if (queued) services.outbox.nudge();
-      })
-      .catch((error: unknown) => services.logger.error({ err: error }, `${what} failed off the request path`));
-  });
+export class OffRequestMail {
+  constructor(private readonly deps: OffRequestMailDeps) {}
+
+  /** `work` gets its own EntityManager (the operation's may be gone) and returns whether it queued an email. */
+  async run(em: EntityManager, ip: string, what: string, work: (em: EntityManager) => Promise<boolean>): Promise<void> {
+    const { rateLimits, outbox, logger } = this.deps;
+    if (!(await rateLimits.mayRequestEmail(ip))) return;
+    const own = em.fork();
+    setImmediate(() => {
+      work(own)
+        .then((queued) => {
+          if (queued) outbox.nudge();
+        })
+        .catch((error: unknown) => logger.error({ err: error }, `${what} failed off the request path`));
+    });
+  }
 }

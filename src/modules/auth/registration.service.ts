@@ -2,19 +2,30 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { claimEmailCooldown, enqueueMail } from '../../mail/outbox.js';
+import type { OutboxWorker } from '../../mail/outbox.js';
 import { activationEmail, alreadyRegisteredEmail } from '../../mail/templates.js';
+import type { RateLimits } from '../../security/rate-limits.js';
 import { cleanText, emailField, intIdField, optionalName, parseInput, passwordField, websiteField } from '../../shared/validation.js';
 import { InvestorProfile } from '../company/investor-profile.entity.js';
 import { checkReferences } from '../company/profile.service.js';
 import { StartupProfile } from '../company/startup-profile.entity.js';
 import { ROLES, User, type UserEntity } from '../user/user.entity.js';
 import { consumeEmailToken, issueEmailToken } from './email-tokens.js';
+import type { OffRequestMail } from './mail-off-request.js';
 import { hashPassword } from './passwords.js';
+import type { ClientInfo } from './session.service.js';
 
 export interface RegistrationSettings {
   appUrl: string;
   activationTtlSeconds: number;
   emailCooldownSeconds: number;
+}
+
+export interface RegistrationServiceDeps {
+  settings: RegistrationSettings;
+  rateLimits: Pick<RateLimits, 'beforeRegister'>;
+  outbox: Pick<OutboxWorker, 'nudge'>;
+  offRequestMail: OffRequestMail;
 }
 
 export const REGISTERED_MESSAGE = 'Thanks for registering. If the address can be used, an email with an activation link is on its way.';
@@ -40,13 +51,33 @@ const registerSchema = z
 
 export type RegisterInput = z.input<typeof registerSchema>;
 
+/** Accounts from registration to activation; every email it queues leaves once its transaction has committed. */
+export class RegistrationService {
+  constructor(private readonly deps: RegistrationServiceDeps) {}
+
+  /** `register`: per IP; answers the same whether or not the address already has an account. */
+  async register(em: EntityManager, input: RegisterInput, client: ClientInfo): Promise<void> {
+    await this.deps.rateLimits.beforeRegister(client.ip);
+    if (await registerCompany(em, input, this.deps.settings)) this.deps.outbox.nudge();
+  }
+
+  activate(em: EntityManager, token: string): Promise<UserEntity> {
+    return activateAccount(em, token);
+  }
+
+  /** `resendActivation`: the work happens after the answer (see OffRequestMail). */
+  resendActivation(em: EntityManager, email: string, client: ClientInfo): Promise<void> {
+    return this.deps.offRequestMail.run(em, client.ip, 'resendActivation', (own) => resendActivation(own, email, this.deps.settings));
+  }
+}
+
 /**
  * Creates an inactive user with its company profile and queues the activation email, in one
  * transaction. An address that is already registered gets a notice instead and the caller the
  * same answer, so registration never tells whether an email has an account.
  * Returns whether an email was queued.
  */
-export async function registerCompany(em: EntityManager, raw: RegisterInput, settings: RegistrationSettings): Promise<boolean> {
+async function registerCompany(em: EntityManager, raw: RegisterInput, settings: RegistrationSettings): Promise<boolean> {
   const input = parseInput(registerSchema, raw);
   await checkReferences(em, input);
   // Hashed before the lookup, so a taken address answers as slowly as a new one.
@@ -93,7 +124,7 @@ async function queueActivationEmail(em: EntityManager, user: Pick<UserEntity, 'i
 }
 
 /** Consumes an activation token and activates its user; the token works exactly once. */
-export async function activateAccount(em: EntityManager, token: string): Promise<UserEntity> {
+async function activateAccount(em: EntityManager, token: string): Promise<UserEntity> {
   return em.transactional(async (tx) => {
     const userId = await consumeEmailToken(tx, token, 'activation');
     const user = await tx.findOneOrFail(User, userId);
@@ -109,7 +140,7 @@ export async function activateAccount(em: EntityManager, token: string): Promise
  * Sends a fresh activation link to an inactive account, at most once per cooldown. Answers
  * the same for unknown, inactive and active addresses; returns whether an email was queued.
  */
-export async function resendActivation(em: EntityManager, rawEmail: string, settings: RegistrationSettings): Promise<boolean> {
+async function resendActivation(em: EntityManager, rawEmail: string, settings: RegistrationSettings): Promise<boolean> {
   const email = parseInput(z.object({ email: emailField }), { email: rawEmail }).email;
   return em.transactional(async (tx) => {
     const user = await tx.findOne(User, { email }, { fields: ['id', 'email', 'isActive'] });

@@ -35,7 +35,7 @@ export class RevokedSessions {
     return this.revoked.has(sessionId);
   }
 
-  /** Called for every revocation heard, local or remote; ws/session-sockets.ts closes the sessions' sockets with it. */
+  /** Called for every revocation heard, local or remote; container.ts closes the sessions' sockets and SSE streams with it. */
   onRevoked(listener: Listener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

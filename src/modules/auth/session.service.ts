@@ -9,6 +9,7 @@ import { ActiveUsers } from './active-users.js';
 import type { JwtCodec, TokenClaims } from './jwt.js';
 import { upgradeLegacyPasswordHash } from './legacy-password-upgrade.js';
 import { verifyPassword } from './passwords.js';
+import type { RateLimits } from '../../security/rate-limits.js';
 import type { RevokedSessions } from './revoked-sessions.js';
 import { Session, type SessionEntity } from './session.entity.js';
 
@@ -19,8 +20,16 @@ export interface SessionSettings {
   sessionMaxAge: number;
 }
 
+export interface SessionServiceDeps {
+  jwt: JwtCodec;
+  revoked: RevokedSessions;
+  rateLimits: Pick<RateLimits, 'beforeLogin' | 'beforeRefresh'>;
+  settings: SessionSettings;
+}
+
 export interface ClientInfo {
-  ip: string | null;
+  /** The caller's address ('unknown' when the transport could not tell): rate limits count by it. */
+  ip: string;
   userAgent: string | null;
 }
 
@@ -71,12 +80,17 @@ const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 /** The rules of sessions and their tokens; HTTP and WebSocket authentication both end up here. */
 export class SessionService {
   private readonly users = new ActiveUsers();
+  private readonly jwt: JwtCodec;
+  private readonly revoked: RevokedSessions;
+  private readonly rateLimits: SessionServiceDeps['rateLimits'];
+  private readonly settings: SessionSettings;
 
-  constructor(
-    private readonly jwt: JwtCodec,
-    private readonly revoked: RevokedSessions,
-    private readonly settings: SessionSettings,
-  ) {}
+  constructor({ jwt, revoked, rateLimits, settings }: SessionServiceDeps) {
+    this.jwt = jwt;
+    this.revoked = revoked;
+    this.rateLimits = rateLimits;
+    this.settings = settings;
+  }
 
   /**
    * Resolves an access token to its user and session, or fails with the token's code. The
@@ -126,8 +140,14 @@ export class SessionService {
     return match[1]!;
   }
 
-  async login(em: EntityManager, rawEmail: string, password: string, client: ClientInfo): Promise<AuthPayloadShape> {
-    const email = rawEmail.trim().toLowerCase();
+  /** Login behind its rate limits: per IP for every attempt, per email for failures only. */
+  async login(em: EntityManager, { email, password }: { email: string; password: string }, client: ClientInfo): Promise<AuthPayloadShape> {
+    const normalized = email.trim().toLowerCase();
+    const attempt = await this.rateLimits.beforeLogin(client.ip, normalized);
+    return attempt.settle(this.checkedLogin(em, normalized, password, client));
+  }
+
+  private async checkedLogin(em: EntityManager, email: string, password: string, client: ClientInfo): Promise<AuthPayloadShape> {
     const user = email.length <= 254 ? await em.findOne(User, { email }, { populate: ['passwordHash'] }) : null;
     // verifyPassword hashes a dummy when there is no user, so both failures take as long.
     if (!(await verifyPassword(user?.passwordHash, password)) || !user) throw invalidCredentials();
@@ -151,7 +171,7 @@ export class SessionService {
       user: user.id,
       expiresAt: new Date(Date.now() + this.settings.sessionMaxAge * 1000),
       userAgent: client.userAgent?.slice(0, 500) ?? null,
-      ip: client.ip?.slice(0, 64) ?? null,
+      ip: client.ip.slice(0, 64),
     });
     await em.flush();
     const row = await this.insertRefreshToken(em, session, null);
@@ -164,7 +184,8 @@ export class SessionService {
    * Locks the session row before the token row, the order every revocation uses too, so a
    * refresh and a revocation queue behind each other instead of deadlocking.
    */
-  async refresh(em: EntityManager, refreshToken: string): Promise<AuthPayloadShape> {
+  async refresh(em: EntityManager, refreshToken: string, client: ClientInfo): Promise<AuthPayloadShape> {
+    await this.rateLimits.beforeRefresh(client.ip);
     const claims = this.jwt.verify(refreshToken, 'refresh');
     // Read (usually from the cache) before claiming, so an inactive user's token stays unused.
     const user = await this.users.load(em, claims.sub);
@@ -245,9 +266,11 @@ export class SessionService {
 
   /**
    * Ends the session of `refreshToken`, which must be the viewer's; an expired one still works,
-   * and so does an expired access token for the viewer (an idle tab signs out in one request).
+   * and so does an expired access token for the viewer (an idle tab signs out in one request):
+   * `viewer` is the caller of such a token, null without one.
    */
-  async logout(em: EntityManager, viewer: UserEntity, refreshToken: string): Promise<void> {
+  async logout(em: EntityManager, viewer: UserEntity | null, refreshToken: string): Promise<void> {
+    if (!viewer) throw unauthenticated();
     const claims = this.jwt.verify(refreshToken, 'refresh', { ignoreExpiration: true });
     if (claims.sub !== viewer.id) throw forbidden('This refresh token belongs to another user.');
     await this.revokeSessions(em, viewer.id, [claims.sid], 'logout');

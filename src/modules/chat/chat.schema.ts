@@ -187,9 +187,6 @@ builder.mutationFields((t) => ({
   }),
 }));
 
-// Chat owns the only subscriptions so far, so it declares the root type.
-builder.subscriptionType({});
-
 builder.subscriptionFields((t) => ({
   messageSent: t.field({
     type: MessageRef,

@@ -1,10 +1,9 @@
 import { builder } from '../../graphql/builder.js';
-import { signedInViewer, type Context } from '../../graphql/context.js';
+import type { Context } from '../../graphql/context.js';
 import type { PresenceChangedEvent } from '../../events/pubsub.js';
 import { UserRef } from '../user/user.schema.js';
-import { loadPresence, subscribeToPresence } from './presence.service.js';
 
-const presenceOf = async (ids: string[], context: Context) => loadPresence(context.em, context.services.presence, (await context.viewer())?.id ?? null, ids);
+const presenceOf = async (ids: string[], context: Context) => context.services.presence.load(context.em, await context.auth.viewer(), ids);
 
 builder.objectFields(UserRef, (t) => ({
   online: t.loadable({
@@ -39,11 +38,10 @@ const PresenceEventRef = builder.objectRef<PresenceChangedEvent>('PresenceEvent'
 });
 
 builder.subscriptionField('presence', (t) =>
-  t.field({
+  t.withAuth({ loggedIn: true }).field({
     type: PresenceEventRef,
-    authScopes: { loggedIn: true },
     description: "Presence changes of the viewer's conversation partners who show presence.",
-    subscribe: async (_root, _args, context) => subscribeToPresence(context.services.pubsub, (await signedInViewer(context)).id),
+    subscribe: (_root, _args, context) => context.services.presence.subscribe(context.viewer),
     resolve: (event: PresenceChangedEvent) => event,
   }),
 );

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { sql } from '../../db/db.js';
 import type { AppPubSub } from '../../events/pubsub.js';
+import type { UserEntity } from '../user/user.entity.js';
 import type { PresenceTracker } from './presence-tracker.js';
 
 /** What the viewer may know of a user's presence; null when they may not know anything. */
@@ -15,14 +16,33 @@ interface VisibilityRow {
   last_seen_at: Date | null;
 }
 
-/**
- * The presence of each user as `viewerId` may see it, in key order: the user themself and their
- * conversation partners see it while the user shows presence; anyone else sees null. One
- * statement and one store lookup for the whole batch.
- */
-export async function loadPresence(
+export interface PresenceServiceDeps {
+  tracker: Pick<PresenceTracker, 'online'>;
+  pubsub: AppPubSub;
+}
+
+/** Who is online, as each viewer may see it. */
+export class PresenceService {
+  constructor(private readonly deps: PresenceServiceDeps) {}
+
+  /**
+   * The presence of each user as `viewer` may see it, in key order: the user themself and their
+   * conversation partners see it while the user shows presence; anyone else (and a caller
+   * without a viewer) sees null. One statement and one store lookup for the whole batch.
+   */
+  load(em: EntityManager, viewer: Pick<UserEntity, 'id'> | null, userIds: readonly string[]): Promise<Array<PresenceView | null>> {
+    return loadPresence(em, this.deps.tracker, viewer?.id ?? null, userIds);
+  }
+
+  /** PresenceEvents about the viewer's conversation partners (published by PresenceTracker). */
+  subscribe(viewer: Pick<UserEntity, 'id'>) {
+    return this.deps.pubsub.subscribe('presence:partner', viewer.id);
+  }
+}
+
+async function loadPresence(
   em: EntityManager,
-  tracker: PresenceTracker,
+  tracker: Pick<PresenceTracker, 'online'>,
   viewerId: string | null,
   userIds: readonly string[],
 ): Promise<Array<PresenceView | null>> {
@@ -49,6 +69,3 @@ export async function loadPresence(
     return online.has(id) ? { online: true, lastSeenAt: null } : { online: false, lastSeenAt: row.last_seen_at ? new Date(row.last_seen_at) : null };
   });
 }
-
-/** PresenceEvents about the viewer's conversation partners (published by PresenceTracker). */
-export const subscribeToPresence = (pubsub: AppPubSub, viewerId: string) => pubsub.subscribe('presence:partner', viewerId);

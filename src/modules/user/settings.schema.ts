@@ -1,7 +1,6 @@
 import { builder } from '../../graphql/builder.js';
-import { signedInViewer } from '../../graphql/context.js';
 import { UserRef } from './user.schema.js';
-import { loadSettings, updateSettings, type Settings } from './settings.service.js';
+import type { Settings } from './settings.service.js';
 
 const SettingsRef = builder.objectRef<Settings>('Settings').implement({
   description: "A user's choices; both are true until changed.",
@@ -26,17 +25,16 @@ builder.objectField(UserRef, 'settings', (t) =>
     type: SettingsRef,
     nullable: true,
     description: "The viewer's own settings; null for other users.",
-    load: (ids: string[], context) => loadSettings(context.em, ids),
-    resolve: async (user, _args, context) => ((await context.viewer())?.id === user.id ? user.id : null),
+    load: (ids: string[], context) => context.services.settings.load(context.em, ids),
+    resolve: async (user, _args, context) => ((await context.auth.viewer())?.id === user.id ? user.id : null),
   }),
 );
 
 builder.mutationField('updateSettings', (t) =>
-  t.field({
+  t.withAuth({ loggedIn: true }).field({
     type: SettingsRef,
-    authScopes: { loggedIn: true },
     description: "Changes the viewer's settings; absent fields stay as they are.",
     args: { input: t.arg({ type: UpdateSettingsInputRef, required: true }) },
-    resolve: async (_root, { input }, context) => updateSettings(context.em, (await signedInViewer(context)).id, input),
+    resolve: (_root, { input }, context) => context.services.settings.update(context.em, context.viewer, input),
   }),
 );

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { sql } from '../../db/db.js';
 import { parseInput } from '../../shared/validation.js';
+import type { UserEntity } from './user.entity.js';
 
 export interface Settings {
   emailOnUnreadMessages: boolean;
@@ -25,8 +26,23 @@ interface SettingsRow {
 const toSettings = (row: SettingsRow | undefined): Settings =>
   row ? { emailOnUnreadMessages: row.email_on_unread_messages, showPresence: row.show_presence } : { ...DEFAULT_SETTINGS };
 
-/** The settings of each user, in key order; one statement for the whole batch. */
-export async function loadSettings(em: EntityManager, userIds: readonly string[]): Promise<Settings[]> {
+/** Users' choices about emails and presence. */
+export class SettingsService {
+  /** The settings of each user, in key order; one statement for the whole batch. */
+  load(em: EntityManager, userIds: readonly string[]): Promise<Settings[]> {
+    return loadSettings(em, userIds);
+  }
+
+  /**
+   * Changes the given settings and keeps the others, in one upsert: two concurrent updates of
+   * different settings both stick.
+   */
+  update(em: EntityManager, user: Pick<UserEntity, 'id'>, input: unknown): Promise<Settings> {
+    return updateSettings(em, user.id, input);
+  }
+}
+
+async function loadSettings(em: EntityManager, userIds: readonly string[]): Promise<Settings[]> {
   if (userIds.length === 0) return [];
   const rows = await sql<SettingsRow[]>(
     em,
@@ -37,11 +53,7 @@ export async function loadSettings(em: EntityManager, userIds: readonly string[]
   return userIds.map((id) => toSettings(byUser.get(id)));
 }
 
-/**
- * Changes the given settings and keeps the others, in one upsert: two concurrent updates of
- * different settings both stick.
- */
-export async function updateSettings(em: EntityManager, userId: string, input: unknown): Promise<Settings> {
+async function updateSettings(em: EntityManager, userId: string, input: unknown): Promise<Settings> {
   const changes = parseInput(UpdateSettingsInput, input);
   const email = changes.emailOnUnreadMessages ?? null;
   const presence = changes.showPresence ?? null;

@@ -27,7 +27,7 @@ export const UserRef = builder.loadableObject('User', {
       description: "The viewer's own email; null for anyone else.",
       // Checked only when the viewer is someone else: the caller a login just authenticated may
       // still carry a stale token, which must not fail its own sign-in.
-      resolve: async (user, _args, context) => (authenticatedInThisResponse.has(user) || (await context.viewer())?.id === user.id ? user.email : null),
+      resolve: async (user, _args, context) => (authenticatedInThisResponse.has(user) || (await context.auth.viewer())?.id === user.id ? user.email : null),
     }),
     role: t.field({ type: RoleEnum, resolve: (user) => user.role }),
     firstName: t.string({ nullable: true, resolve: (user) => user.firstName ?? null }),
@@ -42,6 +42,6 @@ builder.queryField('me', (t) =>
     type: UserRef,
     nullable: true,
     description: 'The signed-in user; null without a token.',
-    resolve: (_root, _args, context) => context.viewer(),
+    resolve: (_root, _args, context) => context.auth.viewer(),
   }),
 );
