@@ -83,7 +83,7 @@ export async function findConversation(em: EntityManager, viewer: UserEntity, id
 export async function startConversation(em: EntityManager, viewer: UserEntity, userId: string): Promise<ConversationEntity> {
   if (viewer.role !== 'INVESTOR') throw forbidden('Only investors start conversations; a startup replies in one an investor started.');
   const other = isUuid(userId) ? await em.findOne(User, userId) : null;
-  if (!other || !other.isActive) throw notFound('User');
+  if (!other?.isActive) throw notFound('User');
   if (other.role !== 'STARTUP') throw forbidden('A conversation joins an investor and a startup.');
   await insertConversationIfAbsent(em, { id: randomUUID(), investorId: viewer.id, startupId: other.id, at: new Date() });
   return em.findOneOrFail(Conversation, { investor: viewer.id, startup: other.id });
