@@ -69,6 +69,10 @@ describe('typed raw SQL', () => {
     expect(await queryRows(em, labelRow, `select 'x' as label where 'x' = any(:values::text[])`, { values: [] })).toEqual([]);
   });
 
+  it('refuses a statement that names a parameter it was not given, before sending it', async () => {
+    await expect(queryRows(orm.em.fork(), labelRow, 'select :lable::text as label', { label: 'x' })).rejects.toThrow(':lable has no value');
+  });
+
   it('refuses a row that is not the declared shape', async () => {
     await expect(queryRows(orm.em.fork(), row({ label: col.int }), `select 'text' as label`)).rejects.toThrow(RowShapeError);
   });

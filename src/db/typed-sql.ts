@@ -78,19 +78,50 @@ type Scalar = string | number | boolean | Date | null;
 /** Named parameters. An array binds as one PostgreSQL array: write `= any(:ids::uuid[])`. */
 export type Params = Readonly<Record<string, Scalar | readonly (string | number)[]>>;
 
+/** A statement with its `:name`s turned into `?`s, and the names in placeholder order. */
+interface Positional {
+  text: string;
+  names: string[];
+}
+
+// `:name`, but not the `:type` of a `::type` cast.
+const NAMED_PARAMETER = /(?<!:):([A-Za-z_]\w*)/g;
+
+// Statement texts are the constants of the repositories (values never go into them), so this
+// holds a few dozen entries, and the hot path pays a lookup instead of a regular expression.
+const compiled = new Map<string, Positional>();
+
+function positional(query: string): Positional {
+  let found = compiled.get(query);
+  if (!found) {
+    const names: string[] = [];
+    const text = query.replace(NAMED_PARAMETER, (_match, name: string) => {
+      names.push(name);
+      return '?';
+    });
+    found = { text, names };
+    compiled.set(query, found);
+  }
+  return found;
+}
+
 /** `{"a","b"}`: MikroORM would otherwise spread an array into a comma-separated list. */
 const arrayLiteral = (values: readonly (string | number)[]) => `{${values.map((value) => `"${String(value).replace(/[\\"]/g, '\\$&')}"`).join(',')}}`;
 
-const bind = (params: Params) => {
-  const bound: Record<string, Scalar> = {};
-  for (const [name, value] of Object.entries(params)) bound[name] = Array.isArray(value) ? arrayLiteral(value) : (value as Scalar);
-  return bound;
-};
+function bind(names: readonly string[], params: Params): Scalar[] {
+  return names.map((name) => {
+    if (!Object.hasOwn(params, name)) throw new Error(`SQL parameter :${name} has no value`);
+    const value = params[name];
+    return Array.isArray(value) ? arrayLiteral(value) : (value as Scalar);
+  });
+}
 
 // On `em`'s transaction when it has one: the statements that must be atomic with the ORM's
 // writes (claims, rotations, read marks) must not escape it.
-const execute = (em: EntityManager, query: string, params: Params) =>
-  em.getConnection().execute<RawRow[]>(query, bind(params), 'all', em.getTransactionContext());
+function execute(em: EntityManager, query: string, params: Params) {
+  const { text, names } = positional(query);
+  return em.getConnection().execute<RawRow[]>(text, bind(names, params), 'all', em.getTransactionContext());
+}
 
 /** Runs a statement and parses every row it returns. */
 export async function queryRows<T>(em: EntityManager, parse: RowParser<T>, query: string, params: Params = {}): Promise<T[]> {
