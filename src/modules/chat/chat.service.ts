@@ -122,6 +122,13 @@ export async function listConversationMessages(em: EntityManager, viewer: UserEn
   return conversations.map((conversation) => pages.get(conversation.id) ?? notParticipant());
 }
 
+const readEvent = (conversationId: string, userId: string, lastReadAt: Date): ConversationEventPayload => ({
+  kind: 'read',
+  conversationId,
+  userId,
+  lastReadAt: lastReadAt.toISOString(),
+});
+
 /**
  * Stores a message, then tells the conversation's subscribers and both participants' inboxes.
  * Publishing only after the commit means a subscriber never hears of a message it cannot load.
@@ -145,13 +152,6 @@ export async function sendMessage(em: EntityManager, channels: ChatChannels, vie
   channels.typing.messageSent(message.conversationId, viewer.id);
   return message;
 }
-
-const readEvent = (conversationId: string, userId: string, lastReadAt: Date): ConversationEventPayload => ({
-  kind: 'read',
-  conversationId,
-  userId,
-  lastReadAt: lastReadAt.toISOString(),
-});
 
 /**
  * Edits one of the viewer's own messages. One statement when allowed; the refusals (unknown,

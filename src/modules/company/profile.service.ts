@@ -24,6 +24,9 @@ export async function checkReferences(em: EntityManager, ids: { industryId?: num
 // ---------------------------------------------------------------------------------------------
 // Reading
 
+// Profiles of accounts that never activated stay hidden (see findStartup).
+const visibleWithId = (id: string) => ({ id, owner: { isActive: true } });
+
 /**
  * A profile by id, or null. Profiles of accounts that never activated stay hidden: anyone can
  * register with any address, and an unconfirmed company should not appear to investors.
@@ -36,8 +39,6 @@ export async function findStartup(em: EntityManager, id: string): Promise<Startu
 export async function findInvestor(em: EntityManager, id: string): Promise<InvestorProfileEntity | null> {
   return isUuid(id) ? em.findOne(InvestorProfile, visibleWithId(id)) : null;
 }
-
-const visibleWithId = (id: string) => ({ id, owner: { isActive: true } });
 
 export interface PageArgs {
   first?: number | null;
@@ -63,6 +64,9 @@ const investorFilterSchema = z.object({
   filter: z.object({ locationId: intIdField('Location').nullish(), search: searchField }).nullish(),
 });
 
+// Paging arguments are checked before the filter, so their errors come first.
+const pageOf = (args: PageArgs) => ({ limit: pageSize(args.first), after: decodeCursor(args.after) });
+
 /** Startups newest first, narrowed by every filter given; a Relay connection. */
 export async function listStartups(em: EntityManager, args: PageArgs & { filter?: StartupFilterInput | null }) {
   const page = pageOf(args);
@@ -76,9 +80,6 @@ export async function listInvestors(em: EntityManager, args: PageArgs & { filter
   const { filter } = parseInput(investorFilterSchema, { filter: args.filter });
   return toConnection(await investorPage(em, { ...filter, terms: filter?.search ?? [] }, page), page.limit);
 }
-
-// Paging arguments are checked before the filter, so their errors come first.
-const pageOf = (args: PageArgs) => ({ limit: pageSize(args.first), after: decodeCursor(args.after) });
 
 /** Whitespace-separated words of a search, without repeats; blank searches filter nothing. */
 function searchTerms(search: string): string[] {
