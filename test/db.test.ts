@@ -75,5 +75,7 @@ describe('typed raw SQL', () => {
 
   it('refuses a row that is not the declared shape', async () => {
     await expect(queryRows(orm.em.fork(), row({ label: col.int }), `select 'text' as label`)).rejects.toThrow(RowShapeError);
+    // A column the statement does not return is no null, even where null is allowed.
+    await expect(queryRows(orm.em.fork(), row({ absent: col.nullable(col.text) }), `select 'text' as label`)).rejects.toThrow(RowShapeError);
   });
 });

@@ -52,10 +52,11 @@ export const col = {
     }
     throw new RowShapeError(column, 'a timestamp', value);
   }) satisfies Column<Date>,
+  /** SQL null is null; a column the row lacks (undefined) is still an error. */
   nullable:
     <T>(parse: Column<T>): Column<T | null> =>
     (value, column) =>
-      value === null || value === undefined ? null : parse(value, column),
+      value === null ? null : parse(value, column),
 };
 
 /**
