@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initORM, sql, type ORM } from '../src/db/db.js';
+import { col, queryRow, queryRows, row, RowShapeError, run } from '../src/db/typed-sql.js';
 import { createTestDatabase, withClient, type TestDatabase } from './helpers/database.js';
 
 let db: TestDatabase;
@@ -30,5 +31,51 @@ describe('sql helper', () => {
       await sql(em, 'insert into tx_probe (label) values (?)', ['committed']);
     });
     expect(await labels()).toEqual(['committed']);
+  });
+});
+
+describe('typed raw SQL', () => {
+  const labelRow = row({ label: col.text });
+
+  it("runs on the entity manager's transaction, with named parameters", async () => {
+    await expect(
+      orm.em.fork().transactional(async (em) => {
+        await run(em, 'insert into tx_probe (label) values (:label)', { label: 'typed, rolled back' });
+        expect(await queryRows(em, labelRow, `select label from tx_probe where label like :prefix || '%'`, { prefix: 'typed' })).toEqual([
+          { label: 'typed, rolled back' },
+        ]);
+        throw new Error('abort');
+      }),
+    ).rejects.toThrow('abort');
+    expect(await labels()).not.toContain('typed, rolled back');
+  });
+
+  it('parses rows at the boundary: timestamps become dates, ints numbers, bigints strings, nulls stay null', async () => {
+    const parse = row({ at: col.timestamp, count: col.int, big: col.bigint, missing: col.nullable(col.timestamp), flag: col.bool });
+    const parsed = await queryRow(
+      orm.em.fork(),
+      parse,
+      `select :at::timestamptz as at, 3::int as count, 9007199254740993::bigint as big, null::timestamptz as missing, true as flag`,
+      { at: new Date('2026-01-02T03:04:05.678Z') },
+    );
+    expect(parsed).toEqual({ at: new Date('2026-01-02T03:04:05.678Z'), count: 3, big: '9007199254740993', missing: null, flag: true });
+  });
+
+  it('binds an array as one parameter, quotes included, and an empty one matches nothing', async () => {
+    const em = orm.em.fork();
+    const values = ['plain', 'with "quotes"', 'back\\slash', "it's"];
+    const rows = await queryRows(em, labelRow, 'select unnest(:values::text[]) as label', { values });
+    expect(rows.map((r) => r.label)).toEqual(values);
+    expect(await queryRows(em, labelRow, `select 'x' as label where 'x' = any(:values::text[])`, { values: [] })).toEqual([]);
+  });
+
+  it('refuses a statement that names a parameter it was not given, before sending it', async () => {
+    await expect(queryRows(orm.em.fork(), labelRow, 'select :lable::text as label', { label: 'x' })).rejects.toThrow(':lable has no value');
+  });
+
+  it('refuses a row that is not the declared shape', async () => {
+    await expect(queryRows(orm.em.fork(), row({ label: col.int }), `select 'text' as label`)).rejects.toThrow(RowShapeError);
+    // A column the statement does not return is no null, even where null is allowed.
+    await expect(queryRows(orm.em.fork(), row({ absent: col.nullable(col.text) }), `select 'text' as label`)).rejects.toThrow(RowShapeError);
   });
 });

@@ -123,6 +123,8 @@ export const embeddedDataDir = (dataDir: string) => join(dataDir, 'pglite');
 /**
  * Runs raw SQL on `em`'s transaction when it has one: the statements that must be atomic
  * (token consumption, rotation, claims) are written in SQL, and must not escape the transaction.
+ * `T` is claimed, not checked: new statements use typed-sql.ts, which parses their rows; the
+ * modules that still call this move there with their repositories.
  */
 export function sql<T extends object[]>(em: EntityManager, query: string, params: unknown[] = []): Promise<T> {
   return em.getConnection().execute<T>(query, params, 'all', em.getTransactionContext());

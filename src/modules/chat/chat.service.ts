@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
-import { sql } from '../../db/db.js';
 import { forbidden, notFound } from '../../shared/errors.js';
 import type { ConversationEventPayload, InboxEventPayload, MessageEventPayload } from '../../events/chat-events.js';
 import { listenNow } from '../../events/listen-now.js';
@@ -11,7 +10,18 @@ import { CONTROL_CHARS, isUuid, parseInput } from '../../shared/validation.js';
 import { User, type UserEntity } from '../user/user.entity.js';
 import { Conversation, type ConversationEntity } from './conversation.entity.js';
 import { listMessagePages, type HistoryArgs, type HistoryPage } from './message-history.js';
-import { MESSAGE_COLUMNS, messageFromRecord, messageFromRow, messageRecord, type MessageRow, type MessageView } from './message-view.js';
+import { messageFromRecord, messageRecord, type MessageView } from './message-view.js';
+import {
+  findMessage,
+  insertConversationIfAbsent,
+  lastMessages,
+  moveReadMark,
+  peerReadMarks,
+  storeMessage,
+  tombstoneMessage,
+  unreadCounts,
+  updateMessageBody,
+} from './chat.repository.js';
 
 export const MESSAGE_MAX_LENGTH = 4000;
 
@@ -73,15 +83,9 @@ export async function findConversation(em: EntityManager, viewer: UserEntity, id
 export async function startConversation(em: EntityManager, viewer: UserEntity, userId: string): Promise<ConversationEntity> {
   if (viewer.role !== 'INVESTOR') throw forbidden('Only investors start conversations; a startup replies in one an investor started.');
   const other = isUuid(userId) ? await em.findOne(User, userId) : null;
-  if (!other || !other.isActive) throw notFound('User');
+  if (!other?.isActive) throw notFound('User');
   if (other.role !== 'STARTUP') throw forbidden('A conversation joins an investor and a startup.');
-  const now = new Date();
-  await sql(
-    em,
-    `insert into "conversation" ("id", "investor_id", "startup_id", "created_at", "last_activity_at")
-     values (?, ?, ?, ?, ?) on conflict ("investor_id", "startup_id") do nothing`,
-    [randomUUID(), viewer.id, other.id, now, now],
-  );
+  await insertConversationIfAbsent(em, { id: randomUUID(), investorId: viewer.id, startupId: other.id, at: new Date() });
   return em.findOneOrFail(Conversation, { investor: viewer.id, startup: other.id });
 }
 
@@ -118,14 +122,12 @@ export async function listConversationMessages(em: EntityManager, viewer: UserEn
   return conversations.map((conversation) => pages.get(conversation.id) ?? notParticipant());
 }
 
-/** What sendMessage's one statement returns: the conversation's participants and the stored row. */
-interface SentRow extends Partial<MessageRow> {
-  investor_id: string;
-  startup_id: string;
-  allowed: boolean;
-  read_mark: Date | null;
-  read_peer_messages: boolean;
-}
+const readEvent = (conversationId: string, userId: string, lastReadAt: Date): ConversationEventPayload => ({
+  kind: 'read',
+  conversationId,
+  userId,
+  lastReadAt: lastReadAt.toISOString(),
+});
 
 /**
  * Stores a message, then tells the conversation's subscribers and both participants' inboxes.
@@ -135,58 +137,21 @@ interface SentRow extends Partial<MessageRow> {
 export async function sendMessage(em: EntityManager, channels: ChatChannels, viewer: UserEntity, conversationId: string, body: string): Promise<MessageView> {
   const input = parseInput(SendMessageInput, { body });
   if (!isUuid(conversationId)) throw notFound('Conversation');
-  // One round trip (DESIGN.md "Chat's hot path"): the participation check, the insert, the
-  // conversation's activity and the sender's read mark. Its sub-statements share one snapshot,
-  // so the read mark is taken to at least this message explicitly (`greatest`), as markRead
-  // does, and `read_peer_messages` sees the mark as it was before.
-  const createdAt = new Date();
-  const [row] = await sql<SentRow[]>(
-    em,
-    `with "target" as (
-       select "id", "investor_id", "startup_id", ?::uuid in ("investor_id", "startup_id") as "allowed" from "conversation" where "id" = ?
-     ), "previous_mark" as (
-       select "last_read_at" from "conversation_read" where "user_id" = ? and "conversation_id" = ?
-     ), "stored" as (
-       insert into "message" ("id", "conversation_id", "sender_id", "body", "created_at")
-       select ?::uuid, "id", ?::uuid, ?::text, ?::timestamptz from "target" where "allowed"
-       returning ${MESSAGE_COLUMNS}
-     ), "activity" as (
-       update "conversation" set "last_activity_at" = greatest("last_activity_at", ?) where "id" in (select "conversation_id" from "stored")
-     ), "read_mark" as (
-       insert into "conversation_read" ("user_id", "conversation_id", "last_read_at")
-       select ?, s."conversation_id", greatest(?::timestamptz, (select max("created_at") from "message" where "conversation_id" = s."conversation_id")) from "stored" s
-       on conflict ("user_id", "conversation_id") do update set "last_read_at" = greatest("conversation_read"."last_read_at", excluded."last_read_at")
-       returning "last_read_at"
-     )
-     select t."investor_id", t."startup_id", t."allowed", s.*, (select "last_read_at" from "read_mark") as "read_mark",
-       exists (
-         select 1 from "message" m where m."conversation_id" = t."id" and m."sender_id" <> ? and m."deleted_at" is null
-           and m."created_at" > coalesce((select "last_read_at" from "previous_mark"), '-infinity')
-       ) as "read_peer_messages"
-     from "target" t left join "stored" s on true`,
-    [viewer.id, conversationId, viewer.id, conversationId, randomUUID(), viewer.id, input.body, createdAt, createdAt, viewer.id, createdAt, viewer.id],
-  );
-  if (!row) throw notFound('Conversation');
-  if (!row.allowed) throw notParticipant();
-  const message = messageFromRow(row as MessageRow);
+  const stored = await storeMessage(em, { id: randomUUID(), conversationId, senderId: viewer.id, body: input.body, createdAt: new Date() });
+  if (!stored) throw notFound('Conversation');
+  const { message } = stored;
+  if (!message) throw notParticipant();
   const record = messageRecord(message);
   const { pubsub } = channels;
   pubsub.publish('chat:conversation', message.conversationId, { kind: 'sent', message: record });
-  for (const userId of [row.investor_id, row.startup_id]) pubsub.publish('chat:inbox', userId, { message: record });
+  for (const userId of [stored.investorId, stored.startupId]) pubsub.publish('chat:inbox', userId, { message: record });
   // Replying reads the other participant's messages: that is a read receipt they can see.
-  if (row.read_peer_messages && row.read_mark) {
-    pubsub.publish('chat:conversation', message.conversationId, readEvent(message.conversationId, viewer.id, new Date(row.read_mark)));
+  if (stored.readPeerMessages && stored.readMark) {
+    pubsub.publish('chat:conversation', message.conversationId, readEvent(message.conversationId, viewer.id, stored.readMark));
   }
   channels.typing.messageSent(message.conversationId, viewer.id);
   return message;
 }
-
-const readEvent = (conversationId: string, userId: string, lastReadAt: Date): ConversationEventPayload => ({
-  kind: 'read',
-  conversationId,
-  userId,
-  lastReadAt: lastReadAt.toISOString(),
-});
 
 /**
  * Edits one of the viewer's own messages. One statement when allowed; the refusals (unknown,
@@ -195,20 +160,15 @@ const readEvent = (conversationId: string, userId: string, lastReadAt: Date): Co
 export async function editMessage(em: EntityManager, pubsub: AppPubSub, viewer: UserEntity, messageId: string, body: string): Promise<MessageView> {
   const input = parseInput(SendMessageInput, { body });
   if (!isUuid(messageId)) throw notFound('Message');
-  const [row] = await sql<MessageRow[]>(
-    em,
-    `update "message" set "body" = ?, "edited_at" = ? where "id" = ? and "sender_id" = ? and "deleted_at" is null returning ${MESSAGE_COLUMNS}`,
-    [input.body, new Date(), messageId, viewer.id],
-  );
-  if (!row) {
+  const edited = await updateMessageBody(em, { messageId, senderId: viewer.id, body: input.body, editedAt: new Date() });
+  if (!edited) {
     const existing = await findMessage(em, messageId);
     if (!existing) throw notFound('Message');
     if (existing.senderId !== viewer.id) throw forbidden('Only the sender edits a message.');
     throw forbidden('A deleted message cannot be edited.');
   }
-  const message = messageFromRow(row);
-  pubsub.publish('chat:conversation', message.conversationId, { kind: 'edited', message: messageRecord(message) });
-  return message;
+  pubsub.publish('chat:conversation', edited.conversationId, { kind: 'edited', message: messageRecord(edited) });
+  return edited;
 }
 
 /**
@@ -218,25 +178,15 @@ export async function editMessage(em: EntityManager, pubsub: AppPubSub, viewer: 
  */
 export async function deleteMessage(em: EntityManager, pubsub: AppPubSub, viewer: UserEntity, messageId: string): Promise<MessageView> {
   if (!isUuid(messageId)) throw notFound('Message');
-  const [row] = await sql<MessageRow[]>(
-    em,
-    `update "message" set "body" = '', "deleted_at" = ? where "id" = ? and "sender_id" = ? and "deleted_at" is null returning ${MESSAGE_COLUMNS}`,
-    [new Date(), messageId, viewer.id],
-  );
-  if (!row) {
+  const deleted = await tombstoneMessage(em, { messageId, senderId: viewer.id, deletedAt: new Date() });
+  if (!deleted) {
     const existing = await findMessage(em, messageId);
     if (!existing) throw notFound('Message');
     if (existing.senderId !== viewer.id) throw forbidden('Only the sender deletes a message.');
     return existing;
   }
-  const message = messageFromRow(row);
-  pubsub.publish('chat:conversation', message.conversationId, { kind: 'deleted', message: messageRecord(message) });
-  return message;
-}
-
-async function findMessage(em: EntityManager, id: string): Promise<MessageView | null> {
-  const [row] = await sql<MessageRow[]>(em, `select ${MESSAGE_COLUMNS} from "message" where "id" = ?`, [id]);
-  return row ? messageFromRow(row) : null;
+  pubsub.publish('chat:conversation', deleted.conversationId, { kind: 'deleted', message: messageRecord(deleted) });
+  return deleted;
 }
 
 /**
@@ -246,16 +196,8 @@ async function findMessage(em: EntityManager, id: string): Promise<MessageView |
  */
 export async function markConversationRead(em: EntityManager, pubsub: AppPubSub, viewer: UserEntity, conversationId: string): Promise<ConversationEntity> {
   const conversation = await requireConversation(em, viewer, conversationId);
-  const [moved] = await sql<{ last_read_at: Date }[]>(
-    em,
-    `insert into "conversation_read" ("user_id", "conversation_id", "last_read_at")
-     select ?, ?, greatest(?::timestamptz, max("created_at")) from "message" where "conversation_id" = ?
-     on conflict ("user_id", "conversation_id") do update set "last_read_at" = excluded."last_read_at"
-       where "conversation_read"."last_read_at" < excluded."last_read_at"
-     returning "last_read_at"`,
-    [viewer.id, conversation.id, conversation.createdAt, conversation.id],
-  );
-  if (moved) pubsub.publish('chat:conversation', conversation.id, readEvent(conversation.id, viewer.id, new Date(moved.last_read_at)));
+  const moved = await moveReadMark(em, { userId: viewer.id, conversationId: conversation.id, floor: conversation.createdAt });
+  if (moved) pubsub.publish('chat:conversation', conversation.id, readEvent(conversation.id, viewer.id, moved));
   return conversation;
 }
 
@@ -279,44 +221,18 @@ export const publishedMessage = (event: MessageEventPayload | InboxEventPayload)
 /** The other participant's read mark per conversation, in key order (the viewer takes part in each). */
 export async function loadPeerReadMarks(em: EntityManager, viewer: UserEntity, conversationIds: readonly string[]): Promise<(Date | null)[]> {
   if (conversationIds.length === 0) return [];
-  const rows = await sql<{ conversation_id: string; last_read_at: Date }[]>(
-    em,
-    `select "conversation_id", "last_read_at" from "conversation_read"
-     where "conversation_id" in (${conversationIds.map(() => '?').join(', ')}) and "user_id" <> ?`,
-    [...conversationIds, viewer.id],
-  );
-  const marks = new Map(rows.map((row) => [row.conversation_id, new Date(row.last_read_at)]));
+  const marks = new Map((await peerReadMarks(em, viewer.id, conversationIds)).map((mark) => [mark.conversationId, mark.lastReadAt]));
   return conversationIds.map((id) => marks.get(id) ?? null);
 }
 
-/** The newest message of each conversation: one statement for a whole page, each an index probe. */
+/** The newest message of each conversation, for the `lastMessage` loader. */
 export async function loadLastMessages(em: EntityManager, conversationIds: readonly string[]): Promise<MessageView[]> {
-  if (conversationIds.length === 0) return [];
-  const rows = await sql<MessageRow[]>(
-    em,
-    `select m.* from "conversation" c
-     cross join lateral (
-       select ${MESSAGE_COLUMNS} from "message" where "conversation_id" = c."id" order by "created_at" desc, "id" desc limit 1
-     ) m
-     where c."id" in (${conversationIds.map(() => '?').join(', ')})`,
-    [...conversationIds],
-  );
-  return rows.map(messageFromRow);
+  return conversationIds.length === 0 ? [] : lastMessages(em, conversationIds);
 }
 
-/** The viewer's unread messages (not deleted, from the other participant, after their read mark) per conversation, in key order. */
+/** The viewer's unread messages per conversation, in key order. */
 export async function loadUnreadCounts(em: EntityManager, viewer: UserEntity, conversationIds: readonly string[]): Promise<number[]> {
   if (conversationIds.length === 0) return [];
-  const rows = await sql<{ conversation_id: string; unread: number }[]>(
-    em,
-    `select m."conversation_id", count(*)::int as "unread"
-     from "message" m
-     left join "conversation_read" r on r."conversation_id" = m."conversation_id" and r."user_id" = ?
-     where m."conversation_id" in (${conversationIds.map(() => '?').join(', ')})
-       and m."sender_id" <> ? and m."deleted_at" is null and (r."last_read_at" is null or m."created_at" > r."last_read_at")
-     group by m."conversation_id"`,
-    [viewer.id, ...conversationIds, viewer.id],
-  );
-  const counts = new Map(rows.map((row) => [row.conversation_id, Number(row.unread)]));
+  const counts = new Map((await unreadCounts(em, viewer.id, conversationIds)).map((row) => [row.conversationId, row.unread]));
   return conversationIds.map((id) => counts.get(id) ?? 0);
 }

@@ -1,9 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { sql } from '../../db/db.js';
 import { badUserInput } from '../../shared/errors.js';
 import { decodeCursor, encodeCursor, pageSize, type KeysetCursor } from '../../shared/pagination.js';
 import { isUuid } from '../../shared/validation.js';
-import { MESSAGE_COLUMNS, messageFromRow, type MessageRow, type MessageView } from './message-view.js';
+import { conversationOfMessageAt, messageWindows } from './chat.repository.js';
+import type { MessageView } from './message-view.js';
 
 /** Relay's arguments: `first`/`after` page forward in time, `last`/`before` back. */
 export interface HistoryArgs {
@@ -33,12 +33,9 @@ async function anchor(em: EntityManager, cursor: string | null | undefined, argN
   // A forged cursor can decode to what PostgreSQL would refuse to compare: refuse it first.
   const year = position.createdAt.getUTCFullYear();
   if (!isUuid(position.id) || year < 1970 || year > 9999) throw notIssued(argName);
-  const [row] = await sql<{ conversation_id: string }[]>(em, `select "conversation_id" from "message" where "id" = ?::uuid and "created_at" = ?`, [
-    position.id,
-    position.createdAt,
-  ]);
-  if (!row) throw notIssued(argName);
-  return { ...position, conversationId: row.conversation_id };
+  const conversationId = await conversationOfMessageAt(em, position);
+  if (!conversationId) throw notIssued(argName);
+  return { ...position, conversationId };
 }
 
 const notIssued = (argName: 'after' | 'before') =>
@@ -68,38 +65,15 @@ export async function listMessagePages(em: EntityManager, conversationIds: reado
     after && after.conversationId !== conversationId ? notIssued('after') : before && before.conversationId !== conversationId ? notIssued('before') : null;
   const readable = conversationIds.filter((id) => !mismatch(id));
 
-  const conditions: string[] = [];
-  const params: unknown[] = [];
-  if (after) {
-    conditions.push(`and ("created_at", "id") > (?::timestamptz, ?::uuid)`);
-    params.push(after.createdAt, after.id);
-  }
-  if (before) {
-    conditions.push(`and ("created_at", "id") < (?::timestamptz, ?::uuid)`);
-    params.push(before.createdAt, before.id);
-  }
-  const direction = forward ? 'asc' : 'desc';
-  const rows =
-    readable.length === 0
-      ? []
-      : await sql<MessageRow[]>(
-          em,
-          `select m.* from "conversation" c
-           cross join lateral (
-             select ${MESSAGE_COLUMNS} from "message" where "conversation_id" = c."id" ${conditions.join(' ')}
-             order by "created_at" ${direction}, "id" ${direction} limit ?
-           ) m
-           where c."id" in (${readable.map(() => '?').join(', ')})`,
-          [...params, limit + 1, ...readable],
-        );
-  const byConversation = new Map<string, MessageRow[]>();
-  for (const row of rows) byConversation.set(row.conversation_id, [...(byConversation.get(row.conversation_id) ?? []), row]);
+  const messages = readable.length === 0 ? [] : await messageWindows(em, readable, { after, before, forward, limit: limit + 1 });
+  const byConversation = new Map<string, MessageView[]>();
+  for (const message of messages) byConversation.set(message.conversationId, [...(byConversation.get(message.conversationId) ?? []), message]);
   return conversationIds.map((id) => mismatch(id) ?? toPage(byConversation.get(id) ?? [], limit, forward, after !== null, before !== null));
 }
 
-function toPage(rows: MessageRow[], limit: number, forward: boolean, hasAfter: boolean, hasBefore: boolean) {
-  const more = rows.length > limit;
-  const page = rows.slice(0, limit).map(messageFromRow);
+function toPage(messages: MessageView[], limit: number, forward: boolean, hasAfter: boolean, hasBefore: boolean) {
+  const more = messages.length > limit;
+  const page = messages.slice(0, limit);
   if (!forward) page.reverse();
   const edges = page.map((node) => ({ cursor: messageCursor(node), node }));
   return {

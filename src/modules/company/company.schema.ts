@@ -1,3 +1,4 @@
+import type { ObjectRef } from '@pothos/core';
 import { builder } from '../../graphql/builder.js';
 import { signedInViewer } from '../../graphql/context.js';
 import { UserRef } from '../user/user.schema.js';
@@ -39,31 +40,30 @@ export const LocationRef = builder.loadableObject('Location', {
 export const StartupProfileRef = builder.objectRef<StartupProfileEntity>('StartupProfile');
 export const InvestorProfileRef = builder.objectRef<InvestorProfileEntity>('InvestorProfile');
 
+type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+
+/** The fields both profiles have, the same on StartupProfile and InvestorProfile. */
+const profileFields = (t: PothosSchemaTypes.ObjectFieldBuilder<Types, StartupProfileEntity | InvestorProfileEntity>) => ({
+  id: t.exposeID('id'),
+  companyName: t.exposeString('companyName'),
+  website: t.exposeString('website'),
+  description: t.string({ nullable: true, resolve: (profile) => profile.description ?? null }),
+  location: t.field({ type: LocationRef, nullable: true, resolve: (profile) => profile.location?.id ?? null }),
+  owner: t.field({ type: UserRef, resolve: (profile) => profile.owner.id }),
+  createdAt: t.expose('createdAt', { type: 'DateTime' }),
+});
+
 StartupProfileRef.implement({
   description: 'A startup presenting itself to investors.',
   fields: (t) => ({
-    id: t.exposeID('id'),
-    companyName: t.exposeString('companyName'),
-    website: t.exposeString('website'),
-    description: t.string({ nullable: true, resolve: (profile) => profile.description ?? null }),
+    ...profileFields(t),
     industry: t.field({ type: IndustryRef, nullable: true, resolve: (profile) => profile.industry?.id ?? null }),
-    location: t.field({ type: LocationRef, nullable: true, resolve: (profile) => profile.location?.id ?? null }),
-    owner: t.field({ type: UserRef, resolve: (profile) => profile.owner.id }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),
 });
 
 InvestorProfileRef.implement({
   description: 'An investor looking for startups.',
-  fields: (t) => ({
-    id: t.exposeID('id'),
-    companyName: t.exposeString('companyName'),
-    website: t.exposeString('website'),
-    description: t.string({ nullable: true, resolve: (profile) => profile.description ?? null }),
-    location: t.field({ type: LocationRef, nullable: true, resolve: (profile) => profile.location?.id ?? null }),
-    owner: t.field({ type: UserRef, resolve: (profile) => profile.owner.id }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
-  }),
+  fields: profileFields,
 });
 
 builder.objectFields(UserRef, (t) => ({
@@ -99,56 +99,55 @@ builder.queryFields((t) => ({
 }));
 
 // Non-null edges and nodes: Apollo and urql clients then need no null checks per row.
-const StartupProfileConnection = builder.connectionObject(
-  { type: StartupProfileRef, name: 'StartupProfileConnection', edgesNullable: { list: false, items: false }, nodeNullable: false },
-  { name: 'StartupProfileEdge' },
-);
+const profileConnection = <P extends StartupProfileEntity | InvestorProfileEntity>(type: ObjectRef<Types, P>, name: 'StartupProfile' | 'InvestorProfile') =>
+  builder.connectionObject({ type, name: `${name}Connection`, edgesNullable: { list: false, items: false }, nodeNullable: false }, { name: `${name}Edge` });
 
-const InvestorProfileConnection = builder.connectionObject(
-  { type: InvestorProfileRef, name: 'InvestorProfileConnection', edgesNullable: { list: false, items: false }, nodeNullable: false },
-  { name: 'InvestorProfileEdge' },
-);
+const StartupProfileConnection = profileConnection(StartupProfileRef, 'StartupProfile');
+const InvestorProfileConnection = profileConnection(InvestorProfileRef, 'InvestorProfile');
 
 const searchDescription = `Words (at most ${SEARCH_MAX_LENGTH} characters) that must each occur in the company name or description, case-insensitively; parts of words match ("fin" finds "FinTech").`;
 
+type InputFields = PothosSchemaTypes.InputFieldBuilder<Types, 'InputObject'>;
+
+/** The filters both profile lists take. */
+const profileFilterFields = (t: InputFields) => ({
+  locationId: t.id(),
+  search: t.string({ description: searchDescription }),
+});
+
 const StartupFilter = builder.inputType('StartupFilter', {
   description: 'Narrows startups; every filter given must match.',
-  fields: (t) => ({
-    industryId: t.id(),
-    locationId: t.id(),
-    search: t.string({ description: searchDescription }),
-  }),
+  fields: (t) => ({ ...profileFilterFields(t), industryId: t.id() }),
 });
 
 const InvestorFilter = builder.inputType('InvestorFilter', {
   description: 'Narrows investors; every filter given must match.',
-  fields: (t) => ({
-    locationId: t.id(),
-    search: t.string({ description: searchDescription }),
-  }),
+  fields: profileFilterFields,
 });
 
-const descriptionDescription = `Up to ${DESCRIPTION_MAX_LENGTH} characters; null or an empty string clears it.`;
+/** The changes both profiles take. */
+const profileUpdateFields = (t: InputFields) => ({
+  companyName: t.string(),
+  website: t.string({ description: 'An http(s) URL.' }),
+  description: t.string({ description: `Up to ${DESCRIPTION_MAX_LENGTH} characters; null or an empty string clears it.` }),
+  locationId: t.id(),
+});
 
 const UpdateStartupProfileInput = builder.inputType('UpdateStartupProfileInput', {
   description: "Changes to the viewer's startup profile: absent fields stay as they are; null clears description, industryId and locationId.",
-  fields: (t) => ({
-    companyName: t.string(),
-    website: t.string({ description: 'An http(s) URL.' }),
-    description: t.string({ description: descriptionDescription }),
-    industryId: t.id(),
-    locationId: t.id(),
-  }),
+  fields: (t) => ({ ...profileUpdateFields(t), industryId: t.id() }),
 });
 
 const UpdateInvestorProfileInput = builder.inputType('UpdateInvestorProfileInput', {
   description: "Changes to the viewer's investor profile: absent fields stay as they are; null clears description and locationId.",
-  fields: (t) => ({
-    companyName: t.string(),
-    website: t.string({ description: 'An http(s) URL.' }),
-    description: t.string({ description: descriptionDescription }),
-    locationId: t.id(),
-  }),
+  fields: profileUpdateFields,
+});
+
+type QueryFields = PothosSchemaTypes.QueryFieldBuilder<Types, Types['Root']>;
+
+const pageArgs = (t: QueryFields) => ({
+  first: t.arg.int({ description: 'Page size: 20 when absent, at most 100.' }),
+  after: t.arg.string({ description: 'The endCursor of the previous page.' }),
 });
 
 builder.queryFields((t) => ({
@@ -169,21 +168,13 @@ builder.queryFields((t) => ({
   startups: t.field({
     type: StartupProfileConnection,
     description: 'Startups, newest first.',
-    args: {
-      first: t.arg.int({ description: 'Page size: 20 when absent, at most 100.' }),
-      after: t.arg.string({ description: 'The endCursor of the previous page.' }),
-      filter: t.arg({ type: StartupFilter }),
-    },
+    args: { ...pageArgs(t), filter: t.arg({ type: StartupFilter }) },
     resolve: (_root, args, context) => listStartups(context.em, args),
   }),
   investors: t.field({
     type: InvestorProfileConnection,
     description: 'Investors, newest first.',
-    args: {
-      first: t.arg.int({ description: 'Page size: 20 when absent, at most 100.' }),
-      after: t.arg.string({ description: 'The endCursor of the previous page.' }),
-      filter: t.arg({ type: InvestorFilter }),
-    },
+    args: { ...pageArgs(t), filter: t.arg({ type: InvestorFilter }) },
     resolve: (_root, args, context) => listInvestors(context.em, args),
   }),
 }));

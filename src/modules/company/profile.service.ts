@@ -1,13 +1,13 @@
-import type { ContextOrderByMap, EntityManager, QBField, QueryBuilder } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { badUserInput, forbidden, notFound, type FieldErrors } from '../../shared/errors.js';
-import { decodeCursor, pageSize, toConnection, type KeysetCursor } from '../../shared/pagination.js';
+import { decodeCursor, pageSize, toConnection } from '../../shared/pagination.js';
 import { cleanText, intIdField, isUuid, parseInput, websiteField } from '../../shared/validation.js';
 import type { UserEntity } from '../user/user.entity.js';
 import { Industry } from './industry.entity.js';
 import { InvestorProfile, type InvestorProfileEntity } from './investor-profile.entity.js';
 import { Location } from './location.entity.js';
-import { searchDocumentSql } from './profile-search.js';
+import { investorPage, startupPage } from './profile.repository.js';
 import { StartupProfile, type StartupProfileEntity } from './startup-profile.entity.js';
 
 export const DESCRIPTION_MAX_LENGTH = 5000;
@@ -24,19 +24,20 @@ export async function checkReferences(em: EntityManager, ids: { industryId?: num
 // ---------------------------------------------------------------------------------------------
 // Reading
 
+// Profiles of accounts that never activated stay hidden (see findStartup).
+const visibleWithId = (id: string) => ({ id, owner: { isActive: true } });
+
 /**
  * A profile by id, or null. Profiles of accounts that never activated stay hidden: anyone can
  * register with any address, and an unconfirmed company should not appear to investors.
  * Malformed ids are simply not found; a lookup by id never fails.
  */
 export async function findStartup(em: EntityManager, id: string): Promise<StartupProfileEntity | null> {
-  if (!isUuid(id)) return null;
-  return em.findOne(StartupProfile, { id, owner: { isActive: true } });
+  return isUuid(id) ? em.findOne(StartupProfile, visibleWithId(id)) : null;
 }
 
 export async function findInvestor(em: EntityManager, id: string): Promise<InvestorProfileEntity | null> {
-  if (!isUuid(id)) return null;
-  return em.findOne(InvestorProfile, { id, owner: { isActive: true } });
+  return isUuid(id) ? em.findOne(InvestorProfile, visibleWithId(id)) : null;
 }
 
 export interface PageArgs {
@@ -63,60 +64,27 @@ const investorFilterSchema = z.object({
   filter: z.object({ locationId: intIdField('Location').nullish(), search: searchField }).nullish(),
 });
 
+// Paging arguments are checked before the filter, so their errors come first.
+const pageOf = (args: PageArgs) => ({ limit: pageSize(args.first), after: decodeCursor(args.after) });
+
 /** Startups newest first, narrowed by every filter given; a Relay connection. */
 export async function listStartups(em: EntityManager, args: PageArgs & { filter?: StartupFilterInput | null }) {
-  const limit = pageSize(args.first);
-  const after = decodeCursor(args.after);
+  const page = pageOf(args);
   const { filter } = parseInput(startupFilterSchema, { filter: args.filter });
-  const qb = em.createQueryBuilder(StartupProfile, 'p');
-  if (filter?.industryId != null) qb.andWhere({ industry: filter.industryId });
-  if (filter?.locationId != null) qb.andWhere({ location: filter.locationId });
-  const rows = await fetchPage(qb, { after, limit, terms: filter?.search ?? [] });
-  return toConnection(rows, limit);
+  return toConnection(await startupPage(em, { ...filter, terms: filter?.search ?? [] }, page), page.limit);
 }
 
 /** Investors newest first, narrowed by every filter given; a Relay connection. */
 export async function listInvestors(em: EntityManager, args: PageArgs & { filter?: InvestorFilterInput | null }) {
-  const limit = pageSize(args.first);
-  const after = decodeCursor(args.after);
+  const page = pageOf(args);
   const { filter } = parseInput(investorFilterSchema, { filter: args.filter });
-  const qb = em.createQueryBuilder(InvestorProfile, 'p');
-  if (filter?.locationId != null) qb.andWhere({ location: filter.locationId });
-  const rows = await fetchPage(qb, { after, limit, terms: filter?.search ?? [] });
-  return toConnection(rows, limit);
-}
-
-/**
- * The conditions both profile kinds share: active owners, search terms, and the keyset page.
- * Ordering by (createdAt, id) and seeking past the cursor, rather than OFFSET, keeps pages free of
- * duplicates and gaps while new profiles arrive (they sort before the cursor).
- */
-async function fetchPage<T extends KeysetCursor & object>(
-  qb: QueryBuilder<T, 'p'>,
-  page: { after: KeysetCursor | null; limit: number; terms: string[] },
-): Promise<T[]> {
-  // Both profile entities have `owner`, `createdAt` and `id`, but through T the builder's types
-  // cannot see them: the shared names are asserted here, once.
-  const owner = 'p.owner' as QBField<T, 'p', never>;
-  const newestFirst = { createdAt: 'desc', id: 'desc' } as ContextOrderByMap<T, 'p'>;
-  qb.select('p.*').join(owner, 'o').andWhere('o.is_active = true');
-  // Every term must occur in the name or the description: typing more words narrows the list.
-  for (const term of page.terms) qb.andWhere(`${searchDocumentSql('p')} ilike ?`, [`%${escapeLike(term)}%`]);
-  if (page.after) qb.andWhere('(p.created_at, p.id) < (?, ?)', [page.after.createdAt, page.after.id]);
-  // The extra row only tells whether there is a next page.
-  return qb
-    .orderBy(newestFirst)
-    .limit(page.limit + 1)
-    .getResultList();
+  return toConnection(await investorPage(em, { ...filter, terms: filter?.search ?? [] }, page), page.limit);
 }
 
 /** Whitespace-separated words of a search, without repeats; blank searches filter nothing. */
 function searchTerms(search: string): string[] {
   return [...new Set(search.trim().split(/\s+/).filter(Boolean))];
 }
-
-/** A user's `%` or `_` is a character to find, not a wildcard. */
-const escapeLike = (term: string) => term.replace(/[\\%_]/g, '\\$&');
 
 // ---------------------------------------------------------------------------------------------
 // Updating
@@ -148,8 +116,7 @@ export type UpdateInvestorProfileInput = Omit<UpdateStartupProfileInput, 'indust
 /** Changes the viewer's startup profile: absent fields stay, null clears the nullable ones. */
 export async function updateStartupProfile(em: EntityManager, viewer: UserEntity, raw: UpdateStartupProfileInput): Promise<StartupProfileEntity> {
   if (viewer.role !== 'STARTUP') throw forbidden('Only a STARTUP account has a startup profile.');
-  const input = parseInput(updateStartupSchema, blankDescriptionAsNull(raw));
-  await checkReferences(em, input);
+  const input = await parseUpdate(em, updateStartupSchema, raw);
   const profile = await em.findOne(StartupProfile, { owner: viewer.id });
   if (!profile) throw notFound('Startup profile');
   em.assign(profile, {
@@ -163,13 +130,23 @@ export async function updateStartupProfile(em: EntityManager, viewer: UserEntity
 /** Changes the viewer's investor profile: absent fields stay, null clears the nullable ones. */
 export async function updateInvestorProfile(em: EntityManager, viewer: UserEntity, raw: UpdateInvestorProfileInput): Promise<InvestorProfileEntity> {
   if (viewer.role !== 'INVESTOR') throw forbidden('Only an INVESTOR account has an investor profile.');
-  const input = parseInput(updateInvestorSchema, blankDescriptionAsNull(raw));
-  await checkReferences(em, input);
+  const input = await parseUpdate(em, updateInvestorSchema, raw);
   const profile = await em.findOne(InvestorProfile, { owner: viewer.id });
   if (!profile) throw notFound('Investor profile');
   em.assign(profile, commonChanges(input));
   await em.flush();
   return profile;
+}
+
+/** The changes as parsed, with the references they name checked. */
+async function parseUpdate<S extends z.ZodType<ParsedCommonFields & { industryId?: number | null }>>(
+  em: EntityManager,
+  schema: S,
+  raw: UpdateStartupProfileInput,
+): Promise<z.output<S>> {
+  const input = parseInput(schema, blankDescriptionAsNull(raw));
+  await checkReferences(em, input);
+  return input;
 }
 
 /** Forms send an emptied text area as "": that means "no description", not an error. */
