@@ -1,6 +1,7 @@
-// `npm run build` builds every target; `npm start` (and the other production scripts) run
-// `node scripts/build.mjs --if-stale` first, which builds only targets whose output is missing
-// or older than one of their inputs, so `npm install && npm start` works from a fresh clone.
+// `npm run build` builds every target but those built on request (`build.mjs bench`); `npm start`
+// (and the other production scripts) run `node scripts/build.mjs --if-stale` first, which builds
+// only targets whose output is missing or older than one of their inputs, so
+// `npm install && npm start` works from a fresh clone.
 // Plain JavaScript: it runs before anything is compiled, on the same Node as the server.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
@@ -18,10 +19,20 @@ const require = createRequire(import.meta.url);
  */
 const targets = [
   {
+    id: 'server',
     name: 'server (tsc → dist/)',
     inputs: ['src', 'tsconfig.json', 'tsconfig.build.json', 'package-lock.json'],
     stamp: 'dist/.build-stamp',
     command: () => [process.execPath, [resolveBin('typescript/bin/tsc', 'typescript'), '-p', 'tsconfig.build.json']],
+  },
+  {
+    // Only when asked for by name: `npm start` never needs it.
+    id: 'bench',
+    name: 'bench server child (tsc → dist-bench/)',
+    onRequest: true,
+    inputs: ['src', 'scripts/bench', 'tsconfig.json', 'tsconfig.bench.json', 'package-lock.json'],
+    stamp: 'dist-bench/.build-stamp',
+    command: () => [process.execPath, [resolveBin('typescript/bin/tsc', 'typescript'), '-p', 'tsconfig.bench.json']],
   },
 ];
 
@@ -93,11 +104,14 @@ function holderAlive(lock) {
 }
 
 const onlyStale = process.argv.includes('--if-stale');
+// Targets named on the command line, or else every target that is not built only on request.
+const named = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
+const wanted = targets.filter((target) => (named.length ? named.includes(target.id) : !target.onRequest));
 // Checked before and again under the lock: usually nothing is stale and no lock is taken.
-if (!onlyStale || targets.some(isStale)) await withLock(buildAll);
+if (!onlyStale || wanted.some(isStale)) await withLock(buildAll);
 
 function buildAll() {
-  for (const target of targets) {
+  for (const target of wanted) {
     if (onlyStale && !isStale(target)) continue;
     if (!build(target)) return;
   }

@@ -7,6 +7,7 @@ import { createLogger } from './logger.js';
 import { warmPages } from './http/pages.js';
 import { seedReferenceData } from './db/seeders/reference-data.js';
 import { listenFailure, logStartup } from './startup-report.js';
+import { startMemoryReducer, type MemoryReducer } from './memory-reducer.js';
 
 /** Past this, a stop that hangs (a stuck request, an unreachable database) exits anyway, with 1. */
 const STOP_DEADLINE_MS = 9_000;
@@ -16,6 +17,7 @@ const logger = createLogger(config.LOG_LEVEL);
 
 let embedded: EmbeddedPostgres | undefined;
 let app: App | undefined;
+let memoryReducer: MemoryReducer | undefined;
 let stopping = false;
 
 /** Stops whatever has started so far; a signal during start-up stops it just the same. */
@@ -27,6 +29,7 @@ async function stop(exitCode: number): Promise<never> {
   }, STOP_DEADLINE_MS);
   force.unref();
   try {
+    memoryReducer?.stop();
     await app?.stop();
     await embedded?.stop();
   } catch (error) {
@@ -75,9 +78,12 @@ try {
       return stop(1);
     });
     logStartup(logger, config, { address, embeddedDir: embedded ? embeddedDataDir(config.DATA_DIR) : undefined });
-    warmPages(config.GRAPHIQL).catch((error: unknown) =>
-      logger.warn({ err: error }, 'could not precompress the static pages; they are compressed on first request'),
-    );
+    warmPages(config.GRAPHIQL)
+      .catch((error: unknown) => logger.warn({ err: error }, 'could not precompress the static pages; they are compressed on first request'))
+      // Start-up garbage (the migration run, the page compression) is gone by now.
+      .finally(() => {
+        if (!stopping) memoryReducer = startMemoryReducer(logger);
+      });
   }
 } catch (error) {
   if (error instanceof MigrationFailedError) {

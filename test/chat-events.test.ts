@@ -19,7 +19,7 @@ import {
 import { signedInUser } from './helpers/factories.js';
 import { openSse } from './helpers/sse.js';
 import { connectedWs, subscribe, wsRequest, type WsConnection } from './helpers/ws.js';
-import { whenLive, withTimeout } from './helpers/time.js';
+import { eventually, whenLive, withTimeout } from './helpers/time.js';
 
 let t: TestApp;
 const open: WsConnection[] = [];
@@ -161,8 +161,16 @@ describe('read receipts', () => {
     expect(eventsOf(feed.results).filter((event) => event.__typename === 'ReadEvent')).toHaveLength(1);
 
     // A reply reads what came before it: the investor sees the startup's mark move to the reply.
+    const seen = eventsOf(feed.results).length;
     const reply = await sendMessage(t, startup, conversationId, 'yes, signing today');
-    const moved = await arrival(eventsOf(feed.results).slice(-3), (event) => event.__typename === 'ReadEvent', "the reply's ReadEvent");
+    // Polled afresh: the ReadEvent may still be on its way when the reply's answer is back.
+    const moved = await eventually(
+      () =>
+        eventsOf(feed.results)
+          .slice(seen)
+          .find((event) => event.__typename === 'ReadEvent'),
+      "the reply's ReadEvent",
+    );
     expect(moved).toMatchObject({ user: { id: startup.id }, lastReadAt: reply.createdAt });
     expect((await readState(investor, conversationId)).peerLastReadAt).toBe(reply.createdAt);
   });

@@ -45,13 +45,11 @@ describe("chat's hot path", () => {
     );
     const inbox = subscribe<{ inbox: MessageShape }>(socket.client, `subscription { inbox { ${MESSAGE_FIELDS} } }`);
     const send = (body: string) => gql<{ sendMessage: MessageShape }>(quietUrl, SEND_MESSAGE, { conversationId, body }, { token: investor.tokens.accessToken });
+    // Live once the newest probe reached both; earlier probes that did come arrived before it.
+    let probe = '';
     await whenLive(
-      () => send('probe'),
-      () => thread.results.length > 0 && inbox.results.length > 0,
-    );
-    await whenLive(
-      () => send('probe'),
-      () => inbox.results.length > 0,
+      async () => (probe = (await send('probe')).data!.sendMessage.id),
+      () => thread.results.some((result) => result.data?.messageSent.id === probe) && inbox.results.some((result) => result.data?.inbox.id === probe),
     );
 
     const before = { thread: thread.results.length, inbox: inbox.results.length };

@@ -1,9 +1,26 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isChildMessage, type ChildMessage, type HashRateResult, type ParentMessage, type ProcessStats, type ServerMode } from './protocol.js';
 
-const CHILD_ENTRY = fileURLToPath(new URL('./server-child.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** The child compiled with the app (tsconfig.bench.json): the bench measures what `npm start` runs, not tsx. */
+const CHILD_ENTRY = join(ROOT, 'dist-bench/scripts/bench/server-child.js');
+
+/** Builds the compiled child when it is missing or older than its sources (a no-op otherwise). */
+function buildChild(): void {
+  const result = spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs'), '--if-stale', 'bench'], { cwd: ROOT, stdio: 'inherit' });
+  if (result.status !== 0) throw new Error('could not build the bench server child (node scripts/build.mjs bench)');
+}
+
+/** The V8 flags of package.json's start script, so the app under test runs as `npm start` runs it. */
+function startScriptNodeFlags(): string[] {
+  const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  const flags = /exec node ((?:--\S+ )*)dist\/main\.js/.exec(scripts.start ?? '')?.[1];
+  if (flags === undefined) throw new Error('package.json start script no longer reads `exec node [flags] dist/main.js`');
+  return flags.split(' ').filter(Boolean);
+}
 type Request = ParentMessage extends infer M ? (M extends { id: number } ? Omit<M, 'id'> : never) : never;
 
 export interface SpawnOptions {
@@ -38,8 +55,10 @@ export class ServerProcess {
   }
 
   static async spawn(options: SpawnOptions): Promise<ServerProcess> {
-    const execArgv = ['--import', 'tsx', '--expose-gc'];
-    // One directory per server: the main thread and tsx's loader thread each write a profile.
+    buildChild();
+    // The baselines run with the app's flags too, so they differ from it in code only.
+    const execArgv = [...startScriptNodeFlags(), '--expose-gc'];
+    // One directory per server: a profile per thread.
     if (options.cpuProfileDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${join(options.cpuProfileDir, options.label)}`);
     const env: NodeJS.ProcessEnv = { ...process.env, BENCH_MODE: options.mode, BENCH_APP_ENV: JSON.stringify(options.appEnv ?? {}) };
     // The thread pool is sized when libuv starts it, so it can only come from the environment.

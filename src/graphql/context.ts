@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { DomainServices } from '../container.js';
 import type { Logger } from '../logger.js';
 import type { Authenticated, ClientInfo } from '../modules/auth/session.service.js';
-import type { UserEntity } from '../modules/user/user.entity.js';
+import type { UserEntity, UserView } from '../modules/user/user.entity.js';
 import { unauthenticated } from '../shared/errors.js';
 
 export interface RequestInfo {
@@ -31,11 +31,11 @@ export interface WebSocketOperation {
  * TOKEN_REVOKED), so only the fields that ask who is calling fail (API.md, Errors).
  */
 export interface ViewerAccess {
-  viewer(): Promise<UserEntity | null>;
+  viewer(): Promise<UserView | null>;
   /** The session of the access token. */
   sessionId(): Promise<string | null>;
   /** For `logout` only: the caller of a validly signed, unrevoked access token, even an expired one. */
-  viewerAllowingExpiry(): Promise<UserEntity | null>;
+  viewerAllowingExpiry(): Promise<UserView | null>;
 }
 
 /** One per operation, for HTTP and WebSocket alike; only `services` is shared between operations. */
@@ -52,7 +52,7 @@ export interface Context extends RequestInfo {
 
 /** The context of fields behind the `loggedIn` scope (`t.withAuth({ loggedIn: true })`): the caller is known. */
 export interface SignedInContext extends Context {
-  readonly viewer: UserEntity;
+  readonly viewer: UserView;
 }
 
 /** What the context factory needs from the container. */
@@ -83,30 +83,39 @@ function once<T>(load: () => Promise<T>): () => Promise<T> {
 }
 
 /**
- * Builds an operation's context. Nothing is checked here: `accessToken` (which may throw, for a
- * malformed header) runs when a field first asks for the viewer, so operations that carry their
- * own credential (login, refreshToken…) never fail because of a stale header.
+ * Makes `target`, the object Yoga builds for an operation, this operation's context. Nothing is
+ * checked here: `accessToken` (which may throw, for a malformed header) runs when a field first
+ * asks for the viewer, so operations that carry their own credential (login, refreshToken…)
+ * never fail because of a stale header. The EntityManager fork and the request's logger are
+ * made on first use: a `me` answered from the authentication cache needs neither, and a
+ * subscription waiting for events holds no fork. They are defined on Yoga's object itself
+ * because Yoga copies a returned context's properties, which would run the getters at once.
  */
-export function createContext(
+export function attachContext(
+  target: object,
   { fork, logger, services }: ContextDeps,
   info: RequestInfo,
   accessToken: () => string | null,
   connection: ConnectionControl | null = null,
 ): Context {
-  const em = fork();
+  let em: EntityManager | undefined;
+  let log: Logger | undefined;
+  const lazyEm = () => (em ??= fork());
   const { sessions } = services;
   const authenticated = once(async (): Promise<Authenticated | null> => {
     const token = accessToken();
-    return token ? sessions.authenticate(em, token) : null;
+    return token ? sessions.authenticate(lazyEm, token) : null;
   });
   const authenticatedAllowingExpiry = once(async (): Promise<Authenticated | null> => {
     const token = accessToken();
-    return token ? sessions.authenticate(em, token, { allowExpired: true }) : null;
+    return token ? sessions.authenticate(lazyEm, token, { allowExpired: true }) : null;
   });
-  return {
+  Object.defineProperties(target, {
+    em: { get: lazyEm, enumerable: true, configurable: true },
+    logger: { get: () => (log ??= logger.child({ requestId: info.requestId })), enumerable: true, configurable: true },
+  });
+  const eager: Omit<Context, 'em' | 'logger'> = {
     ...info,
-    em,
-    logger: logger.child({ requestId: info.requestId }),
     client: { ip: info.ip, userAgent: info.userAgent },
     auth: {
       viewer: async () => (await authenticated())?.user ?? null,
@@ -116,6 +125,19 @@ export function createContext(
     connection,
     services,
   };
+  return Object.assign(target as Pick<Context, 'em' | 'logger'>, eager);
+}
+
+/**
+ * The context of one subscription event: the operation's, seen through the prototype, with its
+ * own EntityManager fork made only when a resolver asks for it (an event that carries all the
+ * selection needs, the usual chat message, never forks). Being a new object, it also gets new
+ * Pothos dataloaders, created as a field first needs one, so counts and last messages are
+ * computed afresh for every event instead of being served from the first event's cache.
+ */
+export function eventContext(base: Context, fork: () => EntityManager): Context {
+  let em: EntityManager | undefined;
+  return Object.create(base, { em: { get: () => (em ??= fork()), enumerable: true, configurable: true } }) as Context;
 }
 
 /**
@@ -134,7 +156,7 @@ export async function signInContext(context: Context): Promise<boolean> {
  * @deprecated For chat and company until phase B of issue 13 moves them to `t.withAuth` and
  * `SignedInContext.viewer`: the signed-in caller of a field behind the `loggedIn` scope.
  */
-export async function signedInViewer(context: Pick<Context, 'auth'>): Promise<UserEntity> {
+export async function signedInViewer(context: Pick<Context, 'auth'>): Promise<UserView> {
   const viewer = await context.auth.viewer();
   if (!viewer) throw unauthenticated();
   return viewer;

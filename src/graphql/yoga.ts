@@ -6,7 +6,7 @@ import { armorPlugins, DEFAULT_QUERY_LIMITS } from '../security/armor.js';
 import { useCsrfPrevention } from '../security/http-guards.js';
 import type { Container } from '../container.js';
 import { useSubscriptionEventContext } from './plugins/subscription-events.plugin.js';
-import { createContext, requestInfo, type Context, type RequestInfo, type WebSocketOperation } from './context.js';
+import { attachContext, requestInfo, type Context, type ContextDeps, type RequestInfo, type WebSocketOperation } from './context.js';
 import { isAppError } from '../shared/errors.js';
 import { useErrorCodes } from './plugins/error-codes.plugin.js';
 import { schema } from './schema.js';
@@ -37,6 +37,23 @@ const useUnexpectedErrorLogging = (): Plugin<Context> => ({
   }),
 });
 
+/** Makes every operation's context, over HTTP and WebSocket alike (see `attachContext`). */
+const useOperationContext = (deps: ContextDeps): Plugin<Partial<ServerContext> & { request?: Request }> => {
+  const { sessions } = deps.services;
+  return {
+    onContextBuilding: ({ context }) => {
+      const { websocket } = context;
+      if (websocket) {
+        attachContext(context, deps, websocket.info, () => websocket.accessToken, websocket.connection);
+        return;
+      }
+      const headers = context.request?.headers ?? new Headers();
+      const authorization = headers.get('authorization');
+      attachContext(context, deps, context.requestInfo ?? requestInfo(headers, undefined), () => (authorization ? sessions.bearerToken(authorization) : null));
+    },
+  };
+};
+
 /** Turns introspection off (production default) while GraphiQL and tooling can keep it in development. */
 const useIntrospectionToggle = (enabled: boolean): Plugin => ({
   onValidate: ({ addValidationRule }) => {
@@ -63,12 +80,13 @@ export function createGraphQLServer(container: Container, metrics: AppMetrics): 
     cors: false, // answered by the router (http/cors.ts), with the same policy as WebSocket upgrades
     maskedErrors: { isDev: false },
     plugins: [
+      useOperationContext(contextDeps),
       ...armorPlugins(DEFAULT_QUERY_LIMITS, { hideFieldSuggestions: config.NODE_ENV === 'production' }),
       useIntrospectionToggle(config.INTROSPECTION),
       useErrorCodes(),
       useCsrfPrevention(),
       useUnexpectedErrorLogging(),
-      useSubscriptionEventContext({
+      useSubscriptionEventContext(container.fork, {
         sessions,
         revokedSessions: container.revokedSessions,
         streams: container.sessionStreams,
@@ -76,10 +94,5 @@ export function createGraphQLServer(container: Container, metrics: AppMetrics): 
       }),
       metrics.plugin(),
     ],
-    context: ({ request, requestInfo: info, websocket }) => {
-      if (websocket) return createContext(contextDeps, websocket.info, () => websocket.accessToken, websocket.connection);
-      const authorization = request.headers.get('authorization');
-      return createContext(contextDeps, info ?? requestInfo(request.headers, undefined), () => (authorization ? sessions.bearerToken(authorization) : null));
-    },
   });
 }

@@ -68,7 +68,7 @@ export function connectionAccessToken(
  * revoked session, active user). Throws `ConnectionRefused` for any token problem.
  */
 export async function authenticateConnection(
-  em: EntityManager,
+  em: () => EntityManager,
   sessions: ConnectionSessions,
   request: Pick<IncomingMessage, 'url'>,
   connectionParams: Readonly<Record<string, unknown>> | undefined,
@@ -129,7 +129,7 @@ export function acceptConnection({ services, log }: ConnectionGate) {
   return async (ctx: ConnectContext): Promise<boolean> => {
     const { socket, request } = ctx.extra;
     try {
-      const auth = await authenticateConnection(services.fork(), sessions, request, ctx.connectionParams);
+      const auth = await authenticateConnection(services.fork, sessions, request, ctx.connectionParams);
       // The client may have gone, or the session been revoked, while the user was loading.
       if (socket.readyState !== socket.OPEN) return false;
       if (revokedSessions.has(auth.sessionId)) return refuse(socket, 'token revoked');

@@ -31,7 +31,7 @@ export function renewalControl<S extends ClosableSocket>({ services, sockets, so
     async renew(accessToken) {
       let verified: VerifiedAccess;
       try {
-        verified = await services.sessions.verifyAccess(services.fork(), accessToken);
+        verified = await services.sessions.verifyAccess(services.fork, accessToken);
       } catch (error) {
         if (!isAppError(error)) throw error;
         throw forbidden(`The new access token was refused (${error.code}); the connection keeps its current token.`);

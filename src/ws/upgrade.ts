@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { WebSocketServer } from 'ws';
 import { isSameOrigin, type OriginPolicy } from '../http/cors.js';
 import { redactUrl, type Logger } from '../logger.js';
+import { coalesceWrites } from './coalesced-writes.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -36,6 +37,7 @@ export function createUpgradeHandler(wss: WebSocketServer, origins: OriginPolicy
     }
     wss.handleUpgrade(request, socket, head, (ws) => {
       log.info({ url, status: 101 }, 'websocket upgrade');
+      coalesceWrites(ws, socket);
       wss.emit('connection', ws, request);
       // Socket errors are the client's protocol faults (oversized or malformed frames), after
       // which ws closes the socket itself (1009, 1002…). graphql-ws would print them to the

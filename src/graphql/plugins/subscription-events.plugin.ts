@@ -1,7 +1,7 @@
 import { createSourceEventStream, execute, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Context } from '../context.js';
+import { eventContext, type Context } from '../context.js';
 import { AppError, isAppError, tokenExpired, tokenRevoked } from '../../shared/errors.js';
 import type { SessionSockets } from '../../events/session-sockets.js';
 import type { RevokedSessions } from '../../modules/auth/revoked-sessions.js';
@@ -19,24 +19,6 @@ export interface StreamGuards {
 
 function isAsyncIterable<T>(value: unknown): value is AsyncIterable<T> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
-}
-
-/**
- * The context of one subscription event: the operation's, with its own EntityManager fork,
- * made only when a resolver asks for it (an event that carries all the selection needs, the
- * usual chat message, never forks). Being a new object, it also gets new Pothos dataloaders,
- * created as a field first needs one, so counts and last messages are computed afresh for every
- * event instead of being served from the first event's cache.
- */
-function eventContext(base: Context): Context {
-  let em: EntityManager | undefined;
-  return {
-    ...base,
-    get em() {
-      em ??= base.em.fork();
-      return em;
-    },
-  };
 }
 
 /** How a stream learns that it must end: its session was revoked, or its access token expired. */
@@ -139,7 +121,7 @@ function mapEvents(
  * expires. Unexpected resolver errors of events are logged here: Yoga's execute hooks do not
  * see them.
  */
-export const useSubscriptionEventContext = (guards: StreamGuards): Plugin<Context> => ({
+export const useSubscriptionEventContext = (fork: () => EntityManager, guards: StreamGuards): Plugin<Context> => ({
   onSubscribe: ({ setSubscribeFn }) => {
     setSubscribeFn(async (args: ExecutionArgs) => {
       const source = await createSourceEventStream(args);
@@ -159,7 +141,7 @@ export const useSubscriptionEventContext = (guards: StreamGuards): Plugin<Contex
       return mapEvents(
         source,
         async (event) => {
-          const result = await execute({ ...args, rootValue: event, contextValue: eventContext(base) });
+          const result = await execute({ ...args, rootValue: event, contextValue: eventContext(base, fork) });
           for (const error of result.errors ?? []) {
             if (error.originalError && !isAppError(error.originalError)) {
               base.logger.error({ err: error.originalError, path: error.path }, 'unexpected error in subscription event');

@@ -1,59 +1,63 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { sql } from '../../db/db.js';
-import { User, type UserEntity } from '../user/user.entity.js';
+import { ROLES, type Role, type UserView } from '../user/user.entity.js';
 
 /** How long a user row read for authentication serves later requests of that user. */
 export const ACTIVE_USER_CACHE_MS = 5_000;
 const MAX_ENTRIES = 10_000;
 
-type UserRow = Record<string, unknown>;
+interface UserRow {
+  id: string;
+  email: string;
+  role: string;
+  first_name: string | null;
+  last_name: string | null;
+  is_active: boolean;
+  created_at: string | Date;
+}
+
+function toView(row: UserRow): UserView {
+  if (!ROLES.includes(row.role as Role)) throw new Error(`user ${row.id} has an unknown role`);
+  return Object.freeze({
+    id: row.id,
+    email: row.email,
+    role: row.role as Role,
+    firstName: row.first_name,
+    lastName: row.last_name,
+    isActive: row.is_active,
+    createdAt: new Date(row.created_at),
+  });
+}
 
 /**
- * The users behind access tokens, kept for a few seconds so that a busy client's requests do
- * not each read its row again (that read was half the SQL of a `me` query; `npm run bench`, W1).
- * Safe to reuse because the API never changes what authentication looks at: a user row changes
- * only by activation (before any token exists) and by password changes, which revoke sessions
- * (those go through RevokedSessions, checked before this) and drop the entry here too. Every
- * request still gets its own entity, mapped into its own EntityManager.
+ * The users behind access tokens, as plain frozen values kept for a few seconds, so that a busy
+ * client's requests neither read its row again (that read was half the SQL of a `me` query) nor
+ * build an ORM entity each (`em.map` was 7 % of the CPU per chat message; `npm run bench`, W1
+ * and W5). Safe to reuse because the API never changes what authentication looks at: a user
+ * row changes only by activation (before any token exists) and by password changes, which
+ * revoke sessions (those go through RevokedSessions, checked before this) and drop the entry
+ * here too.
  */
 export class ActiveUsers {
-  private readonly rows = new Map<string, { row: UserRow; until: number }>();
-  private columns: string | undefined;
+  private readonly users = new Map<string, { user: UserView; until: number }>();
 
-  async load(em: EntityManager, id: string): Promise<UserEntity | null> {
-    const row = await this.row(em, id);
-    return row ? em.map(User, row) : null;
-  }
-
-  /** Whether the user exists and is active, without building an entity (sockets keep ids only). */
-  async isActive(em: EntityManager, id: string): Promise<boolean> {
-    return (await this.row(em, id))?.is_active === true;
+  /** The user, from the cache when it is fresh; the EntityManager is used only to read a missing one. */
+  async load(em: () => EntityManager, id: string): Promise<UserView | null> {
+    const cached = this.users.get(id);
+    if (cached && cached.until > Date.now()) return cached.user;
+    const [row] = await sql<UserRow[]>(em(), `select "id", "email", "role", "first_name", "last_name", "is_active", "created_at" from "user" where "id" = ?`, [
+      id,
+    ]);
+    this.users.delete(id);
+    if (!row) return null;
+    const user = toView(row);
+    // Oldest first in a Map: dropping the first key keeps the memory bounded.
+    if (this.users.size >= MAX_ENTRIES) this.users.delete(this.users.keys().next().value!);
+    this.users.set(id, { user, until: Date.now() + ACTIVE_USER_CACHE_MS });
+    return user;
   }
 
   forget(userId: string): void {
-    this.rows.delete(userId);
-  }
-
-  private async row(em: EntityManager, id: string): Promise<UserRow | null> {
-    const cached = this.rows.get(id);
-    if (cached && cached.until > Date.now()) return cached.row;
-    const [row] = await sql<UserRow[]>(em, `select ${this.selectList(em)} from "user" where "id" = ?`, [id]);
-    this.rows.delete(id);
-    if (!row) return null;
-    // Oldest first in a Map: dropping the first key keeps the memory bounded.
-    if (this.rows.size >= MAX_ENTRIES) this.rows.delete(this.rows.keys().next().value!);
-    this.rows.set(id, { row, until: Date.now() + ACTIVE_USER_CACHE_MS });
-    return row;
-  }
-
-  /** The columns an entity loads by default (lazy ones, the password hash, left out), from the metadata. */
-  private selectList(em: EntityManager): string {
-    this.columns ??= em
-      .getMetadata()
-      .get(User)
-      .props.filter((prop) => !prop.lazy && prop.fieldNames?.length)
-      .flatMap((prop) => prop.fieldNames.map((name) => `"${name}"`))
-      .join(', ');
-    return this.columns;
+    this.users.delete(userId);
   }
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { claimEmailCooldown, enqueueMail } from '../../mail/outbox.js';
 import { passwordResetEmail } from '../../mail/templates.js';
 import { emailField, parseInput, passwordField } from '../../shared/validation.js';
-import { User, type UserEntity } from '../user/user.entity.js';
+import { User, type UserEntity, type UserView } from '../user/user.entity.js';
 import { sql } from '../../db/db.js';
 import { retryOnConflict } from '../../db/transaction-retry.js';
 import { invalidCredentials } from '../../shared/errors.js';
@@ -81,7 +81,7 @@ export class PasswordService {
    */
   async change(
     em: EntityManager,
-    viewer: UserEntity,
+    viewer: UserView,
     { currentPassword, newPassword }: { currentPassword: string; newPassword: string },
     client: ClientInfo,
   ): Promise<AuthPayloadShape> {

@@ -4,7 +4,7 @@ import { sql } from '../../db/db.js';
 import { retryOnConflict } from '../../db/transaction-retry.js';
 import { isUuid } from '../../shared/validation.js';
 import { forbidden, invalidCredentials, invalidToken, accountInactive, notFound, tokenExpired, tokenRevoked, unauthenticated } from '../../shared/errors.js';
-import { User, type UserEntity } from '../user/user.entity.js';
+import { User, type UserEntity, type UserView } from '../user/user.entity.js';
 import { ActiveUsers } from './active-users.js';
 import type { JwtCodec, TokenClaims } from './jwt.js';
 import { upgradeLegacyPasswordHash } from './legacy-password-upgrade.js';
@@ -38,11 +38,11 @@ export interface AuthPayloadShape {
   refreshToken: string;
   accessTokenExpiresAt: Date;
   refreshTokenExpiresAt: Date;
-  user: UserEntity;
+  user: UserView;
 }
 
 export interface Authenticated {
-  user: UserEntity;
+  user: UserView;
   sessionId: string;
   claims: TokenClaims;
 }
@@ -94,26 +94,23 @@ export class SessionService {
 
   /**
    * Resolves an access token to its user and session, or fails with the token's code. The
-   * revocation check is in memory, and so, for a few seconds after it was read, is the user.
+   * revocation check is in memory, and so, for a few seconds after it was read, is the user:
+   * `em` is called (and the request's EntityManager forked) only when something must be read.
    */
-  async authenticate(em: EntityManager, accessToken: string, options: { allowExpired?: boolean } = {}): Promise<Authenticated> {
+  async authenticate(em: () => EntityManager, accessToken: string, options: { allowExpired?: boolean } = {}): Promise<Authenticated> {
     const claims = this.liveAccessClaims(accessToken, options.allowExpired);
     // The in-memory set covers only sessions revoked within one access-token lifetime, which is
     // all an unexpired token needs; an expired one may be older than that.
-    if (claims.exp * 1000 <= Date.now() && (await this.revokedInDatabase(em, claims.sid))) throw tokenRevoked();
+    if (claims.exp * 1000 <= Date.now() && (await this.revokedInDatabase(em(), claims.sid))) throw tokenRevoked();
     const user = await this.users.load(em, claims.sub);
     if (!user || !user.isActive) throw invalidToken();
     return { user, sessionId: claims.sid, claims };
   }
 
-  /**
-   * The checks of `authenticate` without building the user entity, for WebSocket connections,
-   * which keep only ids (building it was a sixth of a handshake's CPU; `npm run bench`, W4).
-   */
-  async verifyAccess(em: EntityManager, accessToken: string): Promise<VerifiedAccess> {
-    const claims = this.liveAccessClaims(accessToken);
-    if (!(await this.users.isActive(em, claims.sub))) throw invalidToken();
-    return { user: { id: claims.sub }, sessionId: claims.sid, claims };
+  /** The checks of `authenticate`, for WebSocket connections, which keep only ids. */
+  async verifyAccess(em: () => EntityManager, accessToken: string): Promise<VerifiedAccess> {
+    const { user, sessionId, claims } = await this.authenticate(em, accessToken);
+    return { user: { id: user.id }, sessionId, claims };
   }
 
   /** An access token's claims, if it is valid and its session was not revoked (no query). */
@@ -166,7 +163,7 @@ export class SessionService {
   }
 
   /** Creates a session (its absolute expiry fixed now) and its first token pair. */
-  async startSession(em: EntityManager, user: UserEntity, client: ClientInfo): Promise<AuthPayloadShape> {
+  async startSession(em: EntityManager, user: UserView, client: ClientInfo): Promise<AuthPayloadShape> {
     const session = em.create(Session, {
       user: user.id,
       expiresAt: new Date(Date.now() + this.settings.sessionMaxAge * 1000),
@@ -188,7 +185,7 @@ export class SessionService {
     await this.rateLimits.beforeRefresh(client.ip);
     const claims = this.jwt.verify(refreshToken, 'refresh');
     // Read (usually from the cache) before claiming, so an inactive user's token stays unused.
-    const user = await this.users.load(em, claims.sub);
+    const user = await this.users.load(() => em, claims.sub);
     if (!user || !user.isActive) throw invalidToken();
     const now = Math.floor(Date.now() / 1000);
     const successor = { jti: randomUUID(), access_jti: randomUUID(), issued_at: new Date(now * 1000) };
@@ -269,19 +266,19 @@ export class SessionService {
    * and so does an expired access token for the viewer (an idle tab signs out in one request):
    * `viewer` is the caller of such a token, null without one.
    */
-  async logout(em: EntityManager, viewer: UserEntity | null, refreshToken: string): Promise<void> {
+  async logout(em: EntityManager, viewer: UserView | null, refreshToken: string): Promise<void> {
     if (!viewer) throw unauthenticated();
     const claims = this.jwt.verify(refreshToken, 'refresh', { ignoreExpiration: true });
     if (claims.sub !== viewer.id) throw forbidden('This refresh token belongs to another user.');
     await this.revokeSessions(em, viewer.id, [claims.sid], 'logout');
   }
 
-  async logoutAll(em: EntityManager, viewer: UserEntity): Promise<void> {
+  async logoutAll(em: EntityManager, viewer: UserView): Promise<void> {
     await this.revokeSessions(em, viewer.id, null, 'logout_all');
   }
 
   /** Ends one of the viewer's sessions; someone else's session is NOT_FOUND, as if it did not exist. */
-  async revokeSession(em: EntityManager, viewer: UserEntity, sessionId: string): Promise<void> {
+  async revokeSession(em: EntityManager, viewer: UserView, sessionId: string): Promise<void> {
     if (!isUuid(sessionId)) throw notFound('Session');
     const revoked = await this.revokeSessions(em, viewer.id, [sessionId], 'revoked_by_user');
     if (revoked.length === 0) {
@@ -291,7 +288,7 @@ export class SessionService {
   }
 
   /** The viewer's sessions that can still be refreshed, most recently used first. */
-  async liveSessions(em: EntityManager, viewer: UserEntity): Promise<SessionEntity[]> {
+  async liveSessions(em: EntityManager, viewer: UserView): Promise<SessionEntity[]> {
     const refreshHorizon = new Date(Date.now() - this.settings.refreshTokenTtl * 1000);
     return em.find(
       Session,
@@ -343,7 +340,7 @@ export class SessionService {
    * Checks the viewer's current password, for operations that need it again; returns the hash
    * it was checked against, so a change can be made only if it is still the current one.
    */
-  async checkPassword(em: EntityManager, viewer: UserEntity, password: string): Promise<string> {
+  async checkPassword(em: EntityManager, viewer: UserView, password: string): Promise<string> {
     const user = await em.findOne(User, viewer.id, { populate: ['passwordHash'] });
     if (!user) throw unauthenticated();
     if (!(await verifyPassword(user.passwordHash, password))) throw invalidCredentials();
@@ -376,7 +373,7 @@ export class SessionService {
   }
 
   /** Signs the pair recorded in `row`; the same row always gives the same two tokens. */
-  private payload(row: RefreshRow, user: UserEntity): AuthPayloadShape {
+  private payload(row: RefreshRow, user: UserView): AuthPayloadShape {
     const common = { sub: user.id, sid: row.session_id, iat: seconds(row.issued_at) };
     return {
       accessToken: this.jwt.sign({ ...common, jti: row.access_jti, typ: 'access', exp: seconds(row.access_expires_at) }),

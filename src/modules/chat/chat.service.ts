@@ -7,7 +7,7 @@ import { listenNow } from '../../events/listen-now.js';
 import { decodeCursor, pageSize, toKeysetConnection } from '../../shared/pagination.js';
 import type { AppPubSub } from '../../events/pubsub.js';
 import { CONTROL_CHARS, isUuid, parseInput } from '../../shared/validation.js';
-import { User, type UserEntity } from '../user/user.entity.js';
+import { User, type UserEntity, type UserView } from '../user/user.entity.js';
 import { Conversation, type ConversationEntity } from './conversation.entity.js';
 import { listMessagePages, type HistoryArgs, type HistoryPage } from './message-history.js';
 import { messageFromRecord, messageRecord, type MessageView } from './message-view.js';
@@ -51,11 +51,11 @@ export interface ChatChannels {
 /** Participants, investor first. */
 export const participantIds = (conversation: ConversationEntity): [string, string] => [conversation.investor.id, conversation.startup.id];
 
-export const isParticipant = (conversation: ConversationEntity, user: UserEntity) => participantIds(conversation).includes(user.id);
+export const isParticipant = (conversation: ConversationEntity, user: UserView) => participantIds(conversation).includes(user.id);
 
 const notParticipant = () => forbidden('Only the participants of a conversation can read it, write to it or subscribe to it.');
 
-function assertParticipant(conversation: ConversationEntity, viewer: UserEntity): ConversationEntity {
+function assertParticipant(conversation: ConversationEntity, viewer: UserView): ConversationEntity {
   if (!isParticipant(conversation, viewer)) throw notParticipant();
   return conversation;
 }
@@ -64,14 +64,14 @@ function assertParticipant(conversation: ConversationEntity, viewer: UserEntity)
  * The conversation `id` when the viewer takes part in it. An unknown id is NOT_FOUND, someone
  * else's conversation FORBIDDEN (API.md: non-participants get FORBIDDEN).
  */
-export async function requireConversation(em: EntityManager, viewer: UserEntity, id: string): Promise<ConversationEntity> {
+export async function requireConversation(em: EntityManager, viewer: UserView, id: string): Promise<ConversationEntity> {
   const conversation = isUuid(id) ? await em.findOne(Conversation, id) : null;
   if (!conversation) throw notFound('Conversation');
   return assertParticipant(conversation, viewer);
 }
 
 /** Like `requireConversation`, but an unknown id is null: the `conversation(id)` query is nullable. */
-export async function findConversation(em: EntityManager, viewer: UserEntity, id: string): Promise<ConversationEntity | null> {
+export async function findConversation(em: EntityManager, viewer: UserView, id: string): Promise<ConversationEntity | null> {
   const conversation = isUuid(id) ? await em.findOne(Conversation, id) : null;
   return conversation ? assertParticipant(conversation, viewer) : null;
 }
@@ -80,7 +80,7 @@ export async function findConversation(em: EntityManager, viewer: UserEntity, id
  * Opens (or reopens) the conversation between the viewing investor and a startup user. The
  * unique pair decides concurrent calls: every caller ends up with the one row.
  */
-export async function startConversation(em: EntityManager, viewer: UserEntity, userId: string): Promise<ConversationEntity> {
+export async function startConversation(em: EntityManager, viewer: UserView, userId: string): Promise<ConversationEntity> {
   if (viewer.role !== 'INVESTOR') throw forbidden('Only investors start conversations; a startup replies in one an investor started.');
   const other = isUuid(userId) ? await em.findOne(User, userId) : null;
   if (!other?.isActive) throw notFound('User');
@@ -90,7 +90,7 @@ export async function startConversation(em: EntityManager, viewer: UserEntity, u
 }
 
 /** The viewer's conversations, most recent activity first. */
-export async function listConversations(em: EntityManager, viewer: UserEntity, args: PageArgs) {
+export async function listConversations(em: EntityManager, viewer: UserView, args: PageArgs) {
   const limit = pageSize(args.first);
   const after = decodeCursor(args.after);
   // A user has one role, so their conversations are all on one side: one index range scan.
@@ -110,7 +110,7 @@ export async function listConversations(em: EntityManager, viewer: UserEntity, a
  * History pages of several conversations at once (see message-history.ts), for the viewer: a
  * conversation they do not take part in gets FORBIDDEN, the others their page.
  */
-export async function listConversationMessages(em: EntityManager, viewer: UserEntity, conversations: readonly ConversationEntity[], args: HistoryArgs) {
+export async function listConversationMessages(em: EntityManager, viewer: UserView, conversations: readonly ConversationEntity[], args: HistoryArgs) {
   const readable = conversations.filter((conversation) => isParticipant(conversation, viewer));
   const pages = new Map<string, HistoryPage | Error>();
   const loaded = await listMessagePages(
@@ -134,7 +134,7 @@ const readEvent = (conversationId: string, userId: string, lastReadAt: Date): Co
  * Publishing only after the commit means a subscriber never hears of a message it cannot load.
  * Writing also marks the conversation read for the sender: a reply answers what came before.
  */
-export async function sendMessage(em: EntityManager, channels: ChatChannels, viewer: UserEntity, conversationId: string, body: string): Promise<MessageView> {
+export async function sendMessage(em: EntityManager, channels: ChatChannels, viewer: UserView, conversationId: string, body: string): Promise<MessageView> {
   const input = parseInput(SendMessageInput, { body });
   if (!isUuid(conversationId)) throw notFound('Conversation');
   const stored = await storeMessage(em, { id: randomUUID(), conversationId, senderId: viewer.id, body: input.body, createdAt: new Date() });
@@ -157,7 +157,7 @@ export async function sendMessage(em: EntityManager, channels: ChatChannels, vie
  * Edits one of the viewer's own messages. One statement when allowed; the refusals (unknown,
  * someone else's, deleted) cost a second look.
  */
-export async function editMessage(em: EntityManager, pubsub: AppPubSub, viewer: UserEntity, messageId: string, body: string): Promise<MessageView> {
+export async function editMessage(em: EntityManager, pubsub: AppPubSub, viewer: UserView, messageId: string, body: string): Promise<MessageView> {
   const input = parseInput(SendMessageInput, { body });
   if (!isUuid(messageId)) throw notFound('Message');
   const edited = await updateMessageBody(em, { messageId, senderId: viewer.id, body: input.body, editedAt: new Date() });
@@ -176,7 +176,7 @@ export async function editMessage(em: EntityManager, pubsub: AppPubSub, viewer: 
  * deletedAt set), so cursors and positions hold, and it no longer counts as unread. Deleting
  * again returns the same tombstone and announces nothing.
  */
-export async function deleteMessage(em: EntityManager, pubsub: AppPubSub, viewer: UserEntity, messageId: string): Promise<MessageView> {
+export async function deleteMessage(em: EntityManager, pubsub: AppPubSub, viewer: UserView, messageId: string): Promise<MessageView> {
   if (!isUuid(messageId)) throw notFound('Message');
   const deleted = await tombstoneMessage(em, { messageId, senderId: viewer.id, deletedAt: new Date() });
   if (!deleted) {
@@ -194,7 +194,7 @@ export async function deleteMessage(em: EntityManager, pubsub: AppPubSub, viewer
  * conversation's start when it has none). The mark only moves forward, whatever order
  * concurrent calls commit in, and only a move is announced (`ReadEvent`).
  */
-export async function markConversationRead(em: EntityManager, pubsub: AppPubSub, viewer: UserEntity, conversationId: string): Promise<ConversationEntity> {
+export async function markConversationRead(em: EntityManager, pubsub: AppPubSub, viewer: UserView, conversationId: string): Promise<ConversationEntity> {
   const conversation = await requireConversation(em, viewer, conversationId);
   const moved = await moveReadMark(em, { userId: viewer.id, conversationId: conversation.id, floor: conversation.createdAt });
   if (moved) pubsub.publish('chat:conversation', conversation.id, readEvent(conversation.id, viewer.id, moved));
@@ -202,24 +202,24 @@ export async function markConversationRead(em: EntityManager, pubsub: AppPubSub,
 }
 
 /** Checks that the viewer may follow the conversation, then listens to its new messages. */
-export async function subscribeToMessages(em: EntityManager, pubsub: AppPubSub, viewer: UserEntity, conversationId: string) {
+export async function subscribeToMessages(em: EntityManager, pubsub: AppPubSub, viewer: UserView, conversationId: string) {
   const conversation = await requireConversation(em, viewer, conversationId);
   return listenNow(pubsub.subscribe('chat:conversation', conversation.id), (event): event is MessageEventPayload => event.kind === 'sent');
 }
 
 /** Everything that happens in the conversation, but the viewer's own typing. */
-export async function subscribeToConversationEvents(em: EntityManager, pubsub: AppPubSub, viewer: UserEntity, conversationId: string) {
+export async function subscribeToConversationEvents(em: EntityManager, pubsub: AppPubSub, viewer: UserView, conversationId: string) {
   const conversation = await requireConversation(em, viewer, conversationId);
   return listenNow(pubsub.subscribe('chat:conversation', conversation.id), (event) => !(event.kind === 'typing' && event.userId === viewer.id));
 }
 
-export const subscribeToInbox = (pubsub: AppPubSub, viewer: UserEntity) => listenNow(pubsub.subscribe('chat:inbox', viewer.id));
+export const subscribeToInbox = (pubsub: AppPubSub, viewer: UserView) => listenNow(pubsub.subscribe('chat:inbox', viewer.id));
 
 /** The message an event carries, as the API shows it. */
 export const publishedMessage = (event: MessageEventPayload | InboxEventPayload): MessageView => messageFromRecord(event.message);
 
 /** The other participant's read mark per conversation, in key order (the viewer takes part in each). */
-export async function loadPeerReadMarks(em: EntityManager, viewer: UserEntity, conversationIds: readonly string[]): Promise<(Date | null)[]> {
+export async function loadPeerReadMarks(em: EntityManager, viewer: UserView, conversationIds: readonly string[]): Promise<(Date | null)[]> {
   if (conversationIds.length === 0) return [];
   const marks = new Map((await peerReadMarks(em, viewer.id, conversationIds)).map((mark) => [mark.conversationId, mark.lastReadAt]));
   return conversationIds.map((id) => marks.get(id) ?? null);
@@ -231,7 +231,7 @@ export async function loadLastMessages(em: EntityManager, conversationIds: reado
 }
 
 /** The viewer's unread messages per conversation, in key order. */
-export async function loadUnreadCounts(em: EntityManager, viewer: UserEntity, conversationIds: readonly string[]): Promise<number[]> {
+export async function loadUnreadCounts(em: EntityManager, viewer: UserView, conversationIds: readonly string[]): Promise<number[]> {
   if (conversationIds.length === 0) return [];
   const counts = new Map((await unreadCounts(em, viewer.id, conversationIds)).map((row) => [row.conversationId, row.unread]));
   return conversationIds.map((id) => counts.get(id) ?? 0);

@@ -4,7 +4,7 @@ import type { TypingStore } from '../../events/typing-store.js';
 import type { AppPubSub } from '../../events/pubsub.js';
 import type { Logger } from '../../logger.js';
 import type { RateLimits } from '../../security/rate-limits.js';
-import type { UserEntity } from '../user/user.entity.js';
+import type { UserEntity, UserView } from '../user/user.entity.js';
 import { requireConversation } from './chat.service.js';
 
 /**
@@ -30,7 +30,7 @@ export class TypingService {
   }
 
   /** The `setTyping` mutation: a participant's typing state in one conversation. */
-  async set(em: EntityManager, viewer: UserEntity, conversationId: string, typing: boolean): Promise<boolean> {
+  async set(em: EntityManager, viewer: UserView, conversationId: string, typing: boolean): Promise<boolean> {
     await this.rateLimits.beforeSetTyping(viewer.id);
     const conversation = await requireConversation(em, viewer, conversationId);
     if (typing ? await this.store.start(conversation.id, viewer.id) : await this.store.stop(conversation.id, viewer.id)) {

@@ -2,7 +2,7 @@ import type { ObjectRef } from '@pothos/core';
 import { builder } from '../../graphql/builder.js';
 import { signedInViewer } from '../../graphql/context.js';
 import { UserRef } from '../user/user.schema.js';
-import type { UserEntity } from '../user/user.entity.js';
+import type { UserEntity, UserView } from '../user/user.entity.js';
 import { loadIndustries, loadInvestorsByOwner, loadLocations, loadStartupsByOwner } from './company.loaders.js';
 import { Industry, type IndustryEntity } from './industry.entity.js';
 import type { InvestorProfileEntity } from './investor-profile.entity.js';
@@ -73,7 +73,7 @@ builder.objectFields(UserRef, (t) => ({
     description: "The user's startup, for a STARTUP user.",
     load: (ownerIds: string[], context) => loadStartupsByOwner(context.em, ownerIds),
     sort: (profile) => profile.owner.id,
-    resolve: (user: UserEntity) => (user.role === 'STARTUP' ? user.id : null),
+    resolve: (user: UserView) => (user.role === 'STARTUP' ? user.id : null),
   }),
   investorProfile: t.loadable({
     type: InvestorProfileRef,
@@ -81,7 +81,7 @@ builder.objectFields(UserRef, (t) => ({
     description: "The user's investment company, for an INVESTOR user.",
     load: (ownerIds: string[], context) => loadInvestorsByOwner(context.em, ownerIds),
     sort: (profile) => profile.owner.id,
-    resolve: (user: UserEntity) => (user.role === 'INVESTOR' ? user.id : null),
+    resolve: (user: UserView) => (user.role === 'INVESTOR' ? user.id : null),
   }),
 }));
 

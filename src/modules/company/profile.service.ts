@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { badUserInput, forbidden, notFound, type FieldErrors } from '../../shared/errors.js';
 import { decodeCursor, pageSize, toConnection } from '../../shared/pagination.js';
 import { cleanText, intIdField, isUuid, parseInput, websiteField } from '../../shared/validation.js';
-import type { UserEntity } from '../user/user.entity.js';
+import type { UserEntity, UserView } from '../user/user.entity.js';
 import { Industry } from './industry.entity.js';
 import { InvestorProfile, type InvestorProfileEntity } from './investor-profile.entity.js';
 import { Location } from './location.entity.js';
@@ -114,7 +114,7 @@ export interface UpdateStartupProfileInput {
 export type UpdateInvestorProfileInput = Omit<UpdateStartupProfileInput, 'industryId'>;
 
 /** Changes the viewer's startup profile: absent fields stay, null clears the nullable ones. */
-export async function updateStartupProfile(em: EntityManager, viewer: UserEntity, raw: UpdateStartupProfileInput): Promise<StartupProfileEntity> {
+export async function updateStartupProfile(em: EntityManager, viewer: UserView, raw: UpdateStartupProfileInput): Promise<StartupProfileEntity> {
   if (viewer.role !== 'STARTUP') throw forbidden('Only a STARTUP account has a startup profile.');
   const input = await parseUpdate(em, updateStartupSchema, raw);
   const profile = await em.findOne(StartupProfile, { owner: viewer.id });
@@ -128,7 +128,7 @@ export async function updateStartupProfile(em: EntityManager, viewer: UserEntity
 }
 
 /** Changes the viewer's investor profile: absent fields stay, null clears the nullable ones. */
-export async function updateInvestorProfile(em: EntityManager, viewer: UserEntity, raw: UpdateInvestorProfileInput): Promise<InvestorProfileEntity> {
+export async function updateInvestorProfile(em: EntityManager, viewer: UserView, raw: UpdateInvestorProfileInput): Promise<InvestorProfileEntity> {
   if (viewer.role !== 'INVESTOR') throw forbidden('Only an INVESTOR account has an investor profile.');
   const input = await parseUpdate(em, updateInvestorSchema, raw);
   const profile = await em.findOne(InvestorProfile, { owner: viewer.id });

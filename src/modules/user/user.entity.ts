@@ -29,3 +29,10 @@ export const User = defineEntity({
 });
 
 export type UserEntity = InferEntity<typeof User>;
+
+/**
+ * A user as the API shows it, as a plain value: the caller that authentication resolves (from a
+ * few seconds' cache, without building an entity per request) and hands to services, and what
+ * the GraphQL `User` type reads. Entities satisfy it, so loaded users are shown the same way.
+ */
+export type UserView = Readonly<Pick<UserEntity, 'id' | 'email' | 'role' | 'firstName' | 'lastName' | 'isActive' | 'createdAt'>>;

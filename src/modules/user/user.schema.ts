@@ -1,5 +1,5 @@
 import { builder } from '../../graphql/builder.js';
-import { ROLES, User, type UserEntity } from './user.entity.js';
+import { ROLES, User, type UserView } from './user.entity.js';
 
 export const RoleEnum = builder.enumType('Role', {
   description: 'What a company on the platform is: the original platform called it representative_type.',
@@ -10,16 +10,16 @@ export const RoleEnum = builder.enumType('Role', {
  * Users whose email the current response may show although no viewer is set yet: the user a
  * login or password change just authenticated is, by definition, the caller.
  */
-const authenticatedInThisResponse = new WeakSet<UserEntity>();
-export const revealEmailToCaller = (user: UserEntity): UserEntity => {
+const authenticatedInThisResponse = new WeakSet<UserView>();
+export const revealEmailToCaller = (user: UserView): UserView => {
   authenticatedInThisResponse.add(user);
   return user;
 };
 
 export const UserRef = builder.loadableObject('User', {
   description: 'A person who represents a startup or an investor.',
-  load: (ids: string[], context) => context.em.find(User, { id: { $in: ids } }),
-  sort: (user: UserEntity) => user.id,
+  load: (ids: string[], context): Promise<UserView[]> => context.em.find(User, { id: { $in: ids } }),
+  sort: (user: UserView) => user.id,
   fields: (t) => ({
     id: t.exposeID('id'),
     email: t.string({
