@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, startTestApp, type TestApp } from './helpers/app.js';
+import { ME, fieldErrors } from './helpers/graphql.js';
 import {
   CONVERSATION_EVENTS,
   DELETE_MESSAGE,
@@ -97,7 +98,7 @@ describe('editMessage', () => {
     expect(errorCode(await edit(outsider, message.id, 'hijacked'))).toBe('FORBIDDEN');
     for (const id of ['00000000-0000-4000-8000-000000000000', 'nope']) expect(errorCode(await edit(investor, id, 'x'))).toBe('NOT_FOUND');
     for (const body of ['', '   ', 'a'.repeat(4001)]) {
-      expect((await edit(investor, message.id, body)).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { body: expect.any(String) } });
+      expect(fieldErrors(await edit(investor, message.id, body))).toMatchObject({ body: expect.any(String) });
     }
     expect(errorCode(await t.gql(EDIT_MESSAGE, { id: message.id, body: 'x' }))).toBe('UNAUTHENTICATED');
     expect((await historyPage(t, investor, conversationId)).edges[0]!.node.body).toBe('mine');
@@ -233,7 +234,7 @@ describe('conversationEvents', () => {
     const unknown = subscribe(socket.client, CONVERSATION_EVENTS, { id: '00000000-0000-4000-8000-000000000000' });
     expect((await withTimeout(unknown.error, 5_000, 'the error'))[0]?.extensions?.code).toBe('NOT_FOUND');
     expect(socket.isOpen()).toBe(true);
-    expect((await wsRequest<{ me: { id: string } }>(socket.client, '{ me { id } }')).data?.me.id).toBe(outsider.id);
+    expect((await wsRequest<{ me: { id: string } }>(socket.client, ME)).data?.me.id).toBe(outsider.id);
   });
 });
 

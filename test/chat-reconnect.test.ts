@@ -5,6 +5,7 @@ import { startTestApp, type TestApp } from './helpers/app.js';
 import { chatPair, historyPage, sendMessage, until, type HistoryConnection, type SignedIn } from './helpers/chat.js';
 import { wsRequest, type CloseInfo } from './helpers/ws.js';
 import { whenLive } from './helpers/time.js';
+import { dataOf } from './helpers/graphql.js';
 
 // B owns the database; A shares it and is the one that goes away (a deploy, a crash, a restart).
 let a: TestApp;
@@ -104,8 +105,7 @@ class ChatScreen {
         id: this.conversationId,
         after,
       });
-      if (!result.data) throw new Error(`catch-up failed: ${JSON.stringify(result.errors)}`);
-      const { edges, pageInfo } = result.data.conversation.messages;
+      const { edges, pageInfo } = dataOf(result, 'catch-up').conversation.messages;
       for (const edge of edges) this.add(edge.node);
       if (!pageInfo.hasNextPage) return;
       after = pageInfo.endCursor;

@@ -2,7 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.js';
-import { ACTIVATE, REGISTER, registerInput } from './helpers/factories.js';
+import { ACTIVATE, REGISTER } from './helpers/graphql.js';
+import { registerInput } from './helpers/factories.js';
 import { TestInbox } from './helpers/smtp.js';
 
 // A front-end developer's first day: links that point at the right port, errors that help in

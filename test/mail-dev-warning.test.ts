@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { startTestApp } from './helpers/app.js';
-import { REGISTER, registerInput } from './helpers/factories.js';
+import { REGISTER } from './helpers/graphql.js';
+import { registerInput } from './helpers/factories.js';
 import { TestInbox } from './helpers/smtp.js';
 import { captureLogs } from './helpers/logs.js';
 

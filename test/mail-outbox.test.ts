@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { withClient } from './helpers/database.js';
-import { REGISTER, registerInput } from './helpers/factories.js';
+import { REGISTER } from './helpers/graphql.js';
+import { registerInput } from './helpers/factories.js';
 import { TestInbox, tokenFromMail } from './helpers/smtp.js';
 import { eventually } from './helpers/time.js';
 

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
-import { errorCode, gql, startTestApp, type GqlResult, type TestApp } from './helpers/app.js';
+import { errorCode, gql, startTestApp, type TestApp } from './helpers/app.js';
 import { withClient } from './helpers/database.js';
-import { REGISTER, registerInput } from './helpers/factories.js';
+import { REGISTER, dataOf, fieldErrors } from './helpers/graphql.js';
+import { registerInput } from './helpers/factories.js';
 import {
   INVESTOR,
   INVESTORS,
@@ -26,13 +27,11 @@ afterAll(async () => {
   await t?.stop();
 });
 
-const fieldsOf = (result: GqlResult<unknown>) => result.errors?.[0]?.extensions?.fields as Record<string, string> | undefined;
 const names = (nodes: ProfileNode[]) => nodes.map((node) => node.companyName);
 
 async function startups(variables: Record<string, unknown>): Promise<Page> {
   const result = await t.gql<{ startups: Page }>(STARTUPS, variables);
-  if (!result.data) throw new Error(JSON.stringify(result.errors));
-  return result.data.startups;
+  return dataOf(result, 'startups').startups;
 }
 
 describe('me', () => {
@@ -250,7 +249,7 @@ describe('startups', () => {
     ])('rejects a malformed %s with BAD_USER_INPUT', async (field, filter) => {
       const result = await t.gql(STARTUPS, { filter });
       expect(errorCode(result)).toBe('BAD_USER_INPUT');
-      expect(Object.keys(fieldsOf(result) ?? {})).toEqual([field]);
+      expect(Object.keys(fieldErrors(result) ?? {})).toEqual([field]);
     });
   });
 
@@ -354,7 +353,7 @@ describe('startups', () => {
     it('rejects a negative first with BAD_USER_INPUT', async () => {
       const result = await t.gql(STARTUPS, { first: -1 });
       expect(errorCode(result)).toBe('BAD_USER_INPUT');
-      expect(Object.keys(fieldsOf(result) ?? {})).toEqual(['first']);
+      expect(Object.keys(fieldErrors(result) ?? {})).toEqual(['first']);
     });
 
     it.each([
@@ -366,7 +365,7 @@ describe('startups', () => {
     ])('rejects %s as a cursor with BAD_USER_INPUT', async (_name, after) => {
       const result = await t.gql(STARTUPS, { after });
       expect(errorCode(result)).toBe('BAD_USER_INPUT');
-      expect(Object.keys(fieldsOf(result) ?? {})).toEqual(['after']);
+      expect(Object.keys(fieldErrors(result) ?? {})).toEqual(['after']);
     });
   });
 });
@@ -411,7 +410,7 @@ describe('investors', () => {
 
     expect(errorCode(await t.gql(INVESTORS, { after: 'nope' }))).toBe('BAD_USER_INPUT');
     expect(errorCode(await t.gql(INVESTORS, { first: -5 }))).toBe('BAD_USER_INPUT');
-    expect(fieldsOf(await t.gql(INVESTORS, { filter: { locationId: 'x' } }))).toEqual({ 'filter.locationId': expect.any(String) });
+    expect(fieldErrors(await t.gql(INVESTORS, { filter: { locationId: 'x' } }))).toEqual({ 'filter.locationId': expect.any(String) });
   });
 
   it('caps first at 100', async () => {
@@ -499,8 +498,8 @@ describe('updateStartupProfile', () => {
     const owner = await signedInCompany(t, { companyName: 'Unchanged', industryId: '2', locationId: '2', description: 'Same.' });
     const result = await t.gql(UPDATE_STARTUP, { input }, { token: owner.tokens.accessToken });
     expect(errorCode(result)).toBe('BAD_USER_INPUT');
-    expect(Object.keys(fieldsOf(result) ?? {})).toEqual([field]);
-    expect(fieldsOf(result)?.[field]).toEqual(expect.any(String));
+    expect(Object.keys(fieldErrors(result) ?? {})).toEqual([field]);
+    expect(fieldErrors(result)?.[field]).toEqual(expect.any(String));
     expect((await t.gql(STARTUP, { id: owner.profileId })).data?.startup).toMatchObject({
       companyName: 'Unchanged',
       website: 'https://example.com',
@@ -517,7 +516,7 @@ describe('updateStartupProfile', () => {
       { input: { companyName: null, website: 'nope', industryId: 'x', locationId: '999999' } },
       { token: owner.tokens.accessToken },
     );
-    expect(Object.keys(fieldsOf(result) ?? {}).sort()).toEqual(['companyName', 'industryId', 'website']);
+    expect(Object.keys(fieldErrors(result) ?? {}).sort()).toEqual(['companyName', 'industryId', 'website']);
   });
 
   it('is FORBIDDEN for an investor, even with bad input', async () => {
@@ -569,7 +568,7 @@ describe('updateInvestorProfile', () => {
     const owner = await signedInCompany(t, { role: 'INVESTOR' });
     const result = await t.gql(UPDATE_INVESTOR, { input }, { token: owner.tokens.accessToken });
     expect(errorCode(result)).toBe('BAD_USER_INPUT');
-    expect(Object.keys(fieldsOf(result) ?? {})).toEqual([field]);
+    expect(Object.keys(fieldErrors(result) ?? {})).toEqual([field]);
   });
 
   it('has no industry to set', async () => {

@@ -6,15 +6,13 @@ import { buildApp, type App } from '../src/app.js';
 import { parseConfig } from '../src/env.js';
 import { MAX_OPERATIONS_PER_CONNECTION } from '../src/ws/ws-server.js';
 import { TEST_SECRET, startTestApp, type TestApp } from './helpers/app.js';
+import { LOGOUT, LOGOUT_ALL, ME } from './helpers/graphql.js';
 import { INBOX, MESSAGE_SENT, chatPair, sendMessage } from './helpers/chat.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { login, signedInUser } from './helpers/factories.js';
 import { connectWs, connectedWs, rawSocket, subscribe, wsRequest, type WsConnection } from './helpers/ws.js';
 import { eventually, sleep, whenLive, withTimeout } from './helpers/time.js';
 import { captureLogs } from './helpers/logs.js';
-
-const LOGOUT = /* GraphQL */ `mutation Logout($refreshToken: String!) { logout(refreshToken: $refreshToken) { ok } }`;
-const LOGOUT_ALL = /* GraphQL */ `mutation { logoutAll { ok } }`;
 
 let t: TestApp;
 const open: WsConnection[] = [];
@@ -50,7 +48,7 @@ describe('WebSocket connection authentication', () => {
   it('acknowledges a connection with connectionParams.authorization "Bearer <token>" and no token in the URL', async () => {
     const user = await signedInUser(t, { role: 'INVESTOR' });
     const connection = track(await connectedWs(t.wsUrl, { connectionParams: { authorization: `Bearer ${user.tokens.accessToken}` } }));
-    const me = await wsRequest<{ me: { id: string } }>(connection.client, '{ me { id } }');
+    const me = await wsRequest<{ me: { id: string } }>(connection.client, ME);
     expect(me.data?.me.id).toBe(user.id);
   });
 
@@ -93,7 +91,7 @@ describe('WebSocket connection authentication', () => {
   it('runs no operation before the connection is acknowledged', async () => {
     const raw = rawSocket(t.wsUrl);
     await raw.opened;
-    raw.socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: '{ me { id } }' } }));
+    raw.socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: ME } }));
     const closed = await withTimeout(raw.closed, 5_000, 'the close');
     expect(closed.code).toBe(4401);
     expect(raw.messages).toEqual([]);
@@ -114,7 +112,7 @@ describe('WebSocket connections and sessions', () => {
     expect(Date.now() - startedAt).toBeLessThan(1_000);
 
     // The revocation closed `leaving` already; a round trip on `staying` after that shows it survived it.
-    const me = await wsRequest<{ me: { id: string } }>(staying.client, '{ me { id } }');
+    const me = await wsRequest<{ me: { id: string } }>(staying.client, ME);
     expect(me.data?.me.id).toBe(user.id);
     expect(staying.isOpen()).toBe(true);
   });
@@ -145,7 +143,7 @@ describe('WebSocket connections and sessions', () => {
     expect(connection.isOpen()).toBe(true);
     subscriptions[0]!.unsubscribe();
     // The freed slot serves the next operation once the server has processed the `complete`.
-    const me = await eventually(async () => (await wsRequest<{ me: { id: string } }>(connection.client, '{ me { id } }')).data?.me, 'a freed operation slot');
+    const me = await eventually(async () => (await wsRequest<{ me: { id: string } }>(connection.client, ME)).data?.me, 'a freed operation slot');
     expect(me.id).toBe(startup.id);
   });
 

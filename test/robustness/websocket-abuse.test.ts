@@ -1,6 +1,7 @@
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { ME } from '../helpers/graphql.js';
 import { HISTORY, MESSAGE_SENT, arrival, chatPair, sendMessage, type MessageShape } from '../helpers/chat.js';
 import { startAppWithCuttableRedis, type AppWithCuttableRedis } from '../helpers/instances.js';
 import { redisAvailableFor } from '../helpers/redis.js';
@@ -63,7 +64,7 @@ describe('WebSocket abuse', () => {
   it.each([
     ['invalid JSON', 'this is not json', 4400],
     ['a message of an unknown type', JSON.stringify({ type: 'launch_missiles' }), 4400],
-    ['a subscribe before connection_init', JSON.stringify({ id: '1', type: 'subscribe', payload: { query: '{ me { id } }' } }), 4401],
+    ['a subscribe before connection_init', JSON.stringify({ id: '1', type: 'subscribe', payload: { query: ME } }), 4401],
   ])('closes a socket that sends %s (%s) and keeps serving others', async (_name, frame, code) => {
     const { socket, closed } = await rawSocket(t.wsUrl);
     socket.send(frame);
