@@ -1,16 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorCode, startTestApp, type TestApp } from './helpers/app.js';
+import { errorCode } from './helpers/app.js';
+import { startCountedApp, type CountedApp } from './helpers/statements.js';
 import { HISTORY, MARK_READ, SEND_MESSAGE, START_CONVERSATION, chatPair, sendMessage, startConversation } from './helpers/chat.js';
 import { withClient } from './helpers/database.js';
 import { LOGOUT, REGISTER, dataOf, fieldErrors } from './helpers/graphql.js';
 import { registerInput, signedInUser } from './helpers/factories.js';
 import { whenLive } from './helpers/time.js';
 
-let t: TestApp;
-/** Sees every statement the app runs while set (the N+1 test counts them). */
-let onQuery: ((sql: string) => void) | undefined;
+let t: CountedApp;
 beforeAll(async () => {
-  t = await startTestApp({ buildOptions: { onQuery: (sql) => onQuery?.(sql) } });
+  t = await startCountedApp();
 });
 afterAll(async () => {
   await t?.stop();
@@ -184,18 +183,11 @@ describe('conversations and conversation(id)', () => {
       await sendMessage(t, startup, id, `hello from ${startup.email}`);
     }
     const count = async (first: number) => {
-      let queries = 0;
-      // Background work of the same app (outbox polling, revocation re-sync) is not the page's.
-      onQuery = (sql) => {
-        if (!/mail_outbox|"session"/.test(sql)) queries += 1;
-      };
-      try {
+      const statements = await t.statements.during(async () => {
         const page = await conversationsOf(investor.tokens.accessToken, { first });
         expect(page.edges).toHaveLength(first);
-      } finally {
-        onQuery = undefined;
-      }
-      return queries;
+      });
+      return statements.length;
     };
     const small = await count(2);
     const large = await count(8);

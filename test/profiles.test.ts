@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../src/app.js';
-import { errorCode, gql, startTestApp, type TestApp } from './helpers/app.js';
+import { errorCode, startTestApp, type TestApp } from './helpers/app.js';
 import { withClient } from './helpers/database.js';
 import { REGISTER, dataOf, fieldErrors } from './helpers/graphql.js';
 import { registerInput } from './helpers/factories.js';
+import { startCountedApp } from './helpers/statements.js';
 import {
   INVESTOR,
   INVESTORS,
@@ -588,14 +588,8 @@ describe('statement count', () => {
   it('resolves 100 startups with owner, industry and location in as few statements as 10', async () => {
     const tag = uniqueTag('Count');
     await insertProfiles(t, { role: 'STARTUP', count: 100, namePrefix: tag });
-    const statements: string[] = [];
-    // A second instance on the same database, with its background workers idle: every statement
-    // it runs during a request belongs to that request.
-    const quiet = await buildApp(
-      { ...t.config, MAIL_POLL_MS: 3_600_000, REVOCATION_SYNC_SECONDS: 3_600, TOKEN_FLUSH_INTERVAL_SECONDS: 3_600, UNREAD_EMAIL_SCAN_SECONDS: 3_600 },
-      { onQuery: (sql) => statements.push(sql) },
-    );
-    const { port } = await quiet.start(0);
+    // A second instance of the deployment: every statement it runs belongs to the measured request.
+    const quiet = await startCountedApp({ db: t.db, inbox: t.inbox });
     try {
       const query = /* GraphQL */ `
         query ($first: Int, $filter: StartupFilter) {
@@ -604,13 +598,12 @@ describe('statement count', () => {
           }
         }
       `;
-      const statementsFor = async (first: number) => {
-        statements.length = 0;
-        const result = await gql<{ startups: Page }>(`http://127.0.0.1:${port}`, query, { first, filter: { search: tag } });
-        expect(result.data?.startups.edges).toHaveLength(first);
-        return [...statements];
-      };
-      await statementsFor(100); // warms the pool and the worker's first poll up
+      const statementsFor = (first: number) =>
+        quiet.statements.during(async () => {
+          const result = await quiet.gql<{ startups: Page }>(query, { first, filter: { search: tag } });
+          expect(result.data?.startups.edges).toHaveLength(first);
+        });
+      await statementsFor(100); // warms the pool up
       const ten = await statementsFor(10);
       const hundred = await statementsFor(100);
       // The page, then one batch each for owners, their profiles, industries and locations.

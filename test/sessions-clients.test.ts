@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, startTestApp, type TestApp } from './helpers/app.js';
+import { startCountedApp, type CountedApp } from './helpers/statements.js';
 import { INBOX, chatPair, sendMessage, type MessageShape } from './helpers/chat.js';
 import { ACTIVATE, LOGIN, LOGOUT, ME, REFRESH, REGISTER, REQUEST_RESET, RESEND, RESET } from './helpers/graphql.js';
 import { login, registerInput, signedInUser, type Tokens } from './helpers/factories.js';
@@ -107,10 +108,9 @@ describe('a stale Authorization header fails only the fields that depend on the 
 });
 
 describe('resolving the viewer', () => {
-  let counted: TestApp;
-  const statements: string[] = [];
+  let counted: CountedApp;
   beforeAll(async () => {
-    counted = await startTestApp({ buildOptions: { onQuery: (sql) => statements.push(sql) } });
+    counted = await startCountedApp();
   });
   afterAll(async () => {
     await counted?.stop();
@@ -118,7 +118,7 @@ describe('resolving the viewer', () => {
 
   it('reads the user once per operation however many fields ask, and not at all when none does', async () => {
     const user = await signedInUser(counted); // signing in does not warm the authentication cache
-    const userReads = () => statements.filter((sql) => /from "user" where "id" = /.test(sql)).length;
+    const userReads = () => counted.statements.matching(/from "user" where "id" = /).length;
     let before = userReads();
     expect((await counted.gql('{ industries { id } }', {}, { token: user.tokens.accessToken })).errors).toBeUndefined();
     expect(userReads() - before).toBe(0);
@@ -134,11 +134,11 @@ describe('resolving the viewer', () => {
   it('rotates a refresh token in one statement, without a transaction around it', async () => {
     const user = await signedInUser(counted);
     await counted.gql(ME, {}, { token: user.tokens.accessToken }); // warms the user cache
-    statements.length = 0;
+    counted.statements.clear();
     const rotated = await counted.gql<{ refreshToken: Tokens }>(REFRESH, { refreshToken: user.tokens.refreshToken });
     expect(rotated.errors).toBeUndefined();
-    expect(statements).toHaveLength(1);
-    expect(statements[0]).toMatch(/^with "s" as \(\s*update "session"/);
+    expect(counted.statements.all).toHaveLength(1);
+    expect(counted.statements.all[0]).toMatch(/^with "s" as \(\s*update "session"/);
     // The chain goes on from the successor, and the used token is now reuse.
     expect((await counted.gql(REFRESH, { refreshToken: rotated.data!.refreshToken.refreshToken })).errors).toBeUndefined();
     expect(errorCode(await counted.gql(REFRESH, { refreshToken: user.tokens.refreshToken }))).toBe('TOKEN_REVOKED');
