@@ -151,7 +151,6 @@ describe('WebSocket connections and sessions', () => {
 
   test('refuses an upgrade on any other path with 404', async () => {
     const raw = rawSocket(t.wsUrl.replace('/graphql', '/elsewhere'));
-    raw.socket.on('error', () => {});
     expect(await withTimeout(raw.rejectedStatus, 5_000, 'the refusal')).toBe(404);
   });
 });
@@ -193,7 +192,6 @@ describe('WebSocket origin check', () => {
 
   test('refuses an upgrade from an origin that CORS_ORIGINS does not list with HTTP 403', async () => {
     const raw = rawSocket(guarded.wsUrl, { origin: 'https://evil.example.net' });
-    raw.socket.on('error', () => {});
     expect(await withTimeout(raw.rejectedStatus, 5_000, 'the refusal')).toBe(403);
   });
 
@@ -240,7 +238,6 @@ describe('WebSocket logging', () => {
     const refused = sockets.attempt(wsUrl, { token: forged });
     expect(await withTimeout(refused.closed, 5_000, 'the refusal')).toMatchObject({ code: 4403 });
     const raw = rawSocket(`${wsUrl.replace('/graphql', '/other')}?token=${forged}`);
-    raw.socket.on('error', () => {});
     await withTimeout(raw.rejectedStatus, 5_000, 'the 404');
     await eventually(() => logs.text().includes('websocket upgrade refused'), 'the refused upgrade in the log');
     const log = logs.text();
