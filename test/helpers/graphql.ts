@@ -21,7 +21,7 @@ export const LOGIN = /* GraphQL */ `
 export const ME = /* GraphQL */ `query Me { me { id } }`;
 export const REFRESH = /* GraphQL */ `
   mutation Refresh($refreshToken: String!) {
-    refreshToken(refreshToken: $refreshToken) { accessToken refreshToken accessTokenExpiresAt refreshTokenExpiresAt user { id } }
+    refreshToken(refreshToken: $refreshToken) { accessToken refreshToken accessTokenExpiresAt refreshTokenExpiresAt }
   }
 `;
 export const LOGOUT = /* GraphQL */ `mutation Logout($refreshToken: String!) { logout(refreshToken: $refreshToken) { ok message } }`;
