@@ -4,6 +4,7 @@ import { withClient } from './helpers/database.js';
 import { ACTIVATE, REGISTER, RESEND, fieldErrors } from './helpers/graphql.js';
 import { registerInput } from './helpers/factories.js';
 import { tokenFromMail } from './helpers/smtp.js';
+import { sleep } from './helpers/time.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -178,7 +179,7 @@ describe('activate', () => {
       const input = registerInput();
       await short.gql(REGISTER, { input });
       const token = tokenFromMail(await t.inbox.waitForMail(input.email));
-      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      await sleep(1_100); // the token must really expire
       expect(errorCode(await short.gql(ACTIVATE, { token }))).toBe('TOKEN_EXPIRED');
       expect(await countRows(`select count(*) from "user" where email = $1 and is_active`, [input.email])).toBe(0);
     } finally {

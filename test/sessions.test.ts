@@ -184,7 +184,7 @@ describe('refreshToken', () => {
       const user = await createActiveUser(short);
       const tokens = await login(short, user);
       const sessionEnd = Number(decodeJwt(tokens.refreshToken).payload.exp);
-      await sleep(1_100);
+      await sleep(1_100); // a refresh a second later would end later, were the session end not a cap
       const rotated = (await refresh(short, tokens.refreshToken)).data!.refreshToken;
       expect(Number(decodeJwt(rotated.refreshToken).payload.exp)).toBe(sessionEnd);
       expect(Number(decodeJwt(rotated.accessToken).payload.exp)).toBeLessThanOrEqual(sessionEnd);
