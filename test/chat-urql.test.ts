@@ -5,7 +5,7 @@ import { createClient as createWsClient, type Client as WsClient } from 'graphql
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.js';
-import { MARK_READ, arrival, chatPair, sendMessage } from './helpers/chat.js';
+import { HISTORY_PAGE, MARK_READ, arrival, chatPair, sendMessage } from './helpers/chat.js';
 import { signedInUser } from './helpers/factories.js';
 import { eventually, whenLive } from './helpers/time.js';
 
@@ -71,26 +71,14 @@ const Messages = gql`
     conversation(id: $id) { id messages(first: 50) { edges { cursor node { id body sender { id } } } pageInfo { hasPreviousPage startCursor } } }
   }
 `;
-const History = gql`
-  query History($id: ID!, $first: Int, $after: String, $last: Int, $before: String) {
-    conversation(id: $id) {
-      id
-      messages(first: $first, after: $after, last: $last, before: $before) {
-        edges { cursor node { id body } }
-        pageInfo { hasPreviousPage hasNextPage startCursor endCursor }
-      }
-    }
-  }
-`;
+const History = gql(HISTORY_PAGE);
 const StartConversation = gql`
   mutation StartConversation($userId: ID!) { startConversation(userId: $userId) { id } }
 `;
 const SendMessage = gql`
   mutation SendMessage($conversationId: ID!, $body: String!) { sendMessage(conversationId: $conversationId, body: $body) { id body createdAt } }
 `;
-const MarkRead = gql`
-  mutation MarkRead($conversationId: ID!) { markConversationRead(conversationId: $conversationId) { id unreadCount } }
-`;
+const MarkRead = gql(MARK_READ);
 const MessageSent = gql`
   subscription MessageSent($conversationId: ID!) { messageSent(conversationId: $conversationId) { id body sender { id } } }
 `;
