@@ -18,7 +18,7 @@ const LAYERS: [rank: number, name: string, test: (file: string) => boolean][] = 
   [4, 'graphql', (f) => f.startsWith('graphql/')],
   [5, 'http, ws', (f) => /^(http|ws)\//.test(f)],
   [6, 'app', (f) => f === 'app.ts' || f === 'startup-report.ts'],
-  [7, 'main', (f) => f === 'main.ts' || f === 'tokens-flush.ts'],
+  [7, 'main', (f) => f === 'main.ts' || f === 'tokens-flush.ts' || f === 'memory-reducer.ts'],
 ];
 
 const SRC = new URL('../src/', import.meta.url).pathname;

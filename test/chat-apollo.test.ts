@@ -2,7 +2,7 @@ import { ApolloClient, HttpLink, InMemoryCache, gql } from '@apollo/client';
 import { relayStylePagination } from '@apollo/client/utilities';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.js';
-import { chatPair, sendMessage } from './helpers/chat.js';
+import { HISTORY_PAGE, chatPair, sendMessage } from './helpers/chat.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -12,17 +12,7 @@ afterAll(async () => {
   await t?.stop();
 });
 
-const History = gql`
-  query History($id: ID!, $first: Int, $after: String, $last: Int, $before: String) {
-    conversation(id: $id) {
-      id
-      messages(first: $first, after: $after, last: $last, before: $before) {
-        edges { cursor node { id body } }
-        pageInfo { hasPreviousPage hasNextPage startCursor endCursor }
-      }
-    }
-  }
-`;
+const History = gql(HISTORY_PAGE);
 
 interface Page {
   conversation: {

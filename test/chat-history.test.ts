@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, startTestApp, type TestApp } from './helpers/app.js';
 import { HISTORY_PAGE, chatPair, historyPage, sendMessage, type HistoryConnection, type SignedIn } from './helpers/chat.js';
 import { withClient } from './helpers/database.js';
+import { fieldErrors } from './helpers/graphql.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -115,7 +116,7 @@ describe('Conversation.messages refuses bad arguments with BAD_USER_INPUT', () =
   it('refuses first with last, and negative sizes', async () => {
     const { investor, conversationId } = await chatPair(t);
     const both = await attempt(investor, conversationId, { first: 5, last: 5 });
-    expect(both.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { first: expect.any(String), last: expect.any(String) } });
+    expect(fieldErrors(both)).toMatchObject({ first: expect.any(String), last: expect.any(String) });
     expect(errorCode(await attempt(investor, conversationId, { first: -1 }))).toBe('BAD_USER_INPUT');
     expect(errorCode(await attempt(investor, conversationId, { last: -1 }))).toBe('BAD_USER_INPUT');
   });
@@ -133,7 +134,7 @@ describe('Conversation.messages refuses bad arguments with BAD_USER_INPUT', () =
     for (const [name, cursor] of Object.entries({ garbage: 'bogus', forged, shifted, foreign, notAUuid, outOfRange })) {
       for (const argument of ['after', 'before'] as const) {
         const result = await attempt(investor, conversationId, { [argument === 'after' ? 'first' : 'last']: 5, [argument]: cursor });
-        expect(result.errors?.[0]?.extensions, `${name} as ${argument}`).toMatchObject({ code: 'BAD_USER_INPUT', fields: { [argument]: expect.any(String) } });
+        expect(fieldErrors(result), `${name} as ${argument}`).toMatchObject({ [argument]: expect.any(String) });
       }
     }
     // The cursors it handed out still work.

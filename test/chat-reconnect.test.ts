@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { chatPair, historyPage, sendMessage, until, type HistoryConnection, type SignedIn } from './helpers/chat.js';
 import { wsRequest, type CloseInfo } from './helpers/ws.js';
-import { whenLive } from './helpers/time.js';
+import { sleep, whenLive } from './helpers/time.js';
+import { dataOf } from './helpers/graphql.js';
 
 // B owns the database; A shares it and is the one that goes away (a deploy, a crash, a restart).
 let a: TestApp;
@@ -59,7 +60,7 @@ class ChatScreen {
       connectionParams: () => ({ authorization: `Bearer ${this.viewer.tokens.accessToken}` }),
       retryAttempts: 50,
       shouldRetry: () => true,
-      retryWait: () => new Promise((resolve) => setTimeout(resolve, 50)),
+      retryWait: () => sleep(50),
       on: {
         closed: (event) => void this.closes.push({ code: (event as CloseInfo).code, reason: String((event as CloseInfo).reason) }),
         // The subscription is re-sent first (graphql-ws does it), then the catch-up on the same socket.
@@ -104,8 +105,7 @@ class ChatScreen {
         id: this.conversationId,
         after,
       });
-      if (!result.data) throw new Error(`catch-up failed: ${JSON.stringify(result.errors)}`);
-      const { edges, pageInfo } = result.data.conversation.messages;
+      const { edges, pageInfo } = dataOf(result, 'catch-up').conversation.messages;
       for (const edge of edges) this.add(edge.node);
       if (!pageInfo.hasNextPage) return;
       after = pageInfo.endCursor;
@@ -145,7 +145,7 @@ describe('catching up after a reconnect (graphql-ws)', () => {
       const sender = (async () => {
         for (let i = 0; sending; i++) {
           sentMeanwhile.push(sendMessage(b, i % 3 ? investor : startup, conversationId, `meanwhile ${i}`));
-          await new Promise((resolve) => setTimeout(resolve, 15));
+          await sleep(15); // a steady trickle of messages while the screen moves
         }
       })();
       await a.stop();

@@ -5,9 +5,9 @@ import { createClient as createWsClient, type Client as WsClient } from 'graphql
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.js';
-import { chatPair, sendMessage } from './helpers/chat.js';
+import { HISTORY_PAGE, MARK_READ, arrival, chatPair, sendMessage } from './helpers/chat.js';
 import { signedInUser } from './helpers/factories.js';
-import { eventually, sleep } from './helpers/time.js';
+import { eventually, whenLive } from './helpers/time.js';
 
 let t: TestApp;
 const cleanups: Array<() => unknown> = [];
@@ -71,26 +71,14 @@ const Messages = gql`
     conversation(id: $id) { id messages(first: 50) { edges { cursor node { id body sender { id } } } pageInfo { hasPreviousPage startCursor } } }
   }
 `;
-const History = gql`
-  query History($id: ID!, $first: Int, $after: String, $last: Int, $before: String) {
-    conversation(id: $id) {
-      id
-      messages(first: $first, after: $after, last: $last, before: $before) {
-        edges { cursor node { id body } }
-        pageInfo { hasPreviousPage hasNextPage startCursor endCursor }
-      }
-    }
-  }
-`;
+const History = gql(HISTORY_PAGE);
 const StartConversation = gql`
   mutation StartConversation($userId: ID!) { startConversation(userId: $userId) { id } }
 `;
 const SendMessage = gql`
   mutation SendMessage($conversationId: ID!, $body: String!) { sendMessage(conversationId: $conversationId, body: $body) { id body createdAt } }
 `;
-const MarkRead = gql`
-  mutation MarkRead($conversationId: ID!) { markConversationRead(conversationId: $conversationId) { id unreadCount } }
-`;
+const MarkRead = gql(MARK_READ);
 const MessageSent = gql`
   subscription MessageSent($conversationId: ID!) { messageSent(conversationId: $conversationId) { id body sender { id } } }
 `;
@@ -132,15 +120,22 @@ describe('a chat front end on urql + graphql-ws', () => {
     expect(started.error).toBeUndefined();
     const conversationId: string = started.data.startConversation.id;
     const investorThread = live<{ messageSent: ChatMessage }>(investorUi.urql.subscription(MessageSent, { conversationId }));
-    await sleep(300); // both subscriptions acknowledged and listening
+    // Probe messages until both subscriptions deliver; the startup has read them, and what follows leaves them out.
+    const PROBE = 'probe';
+    await whenLive(
+      () => sendMessage(t, investorUser, conversationId, PROBE),
+      () => startupInbox.received.length > 0 && investorThread.received.length > 0,
+    );
+    expect((await t.gql(MARK_READ, { conversationId }, { token: startupUser.tokens.accessToken })).errors).toBeUndefined();
+    const notProbe = (body: string | undefined) => body !== PROBE;
 
     const hello = await investorUi.urql.mutation(SendMessage, { conversationId, body: 'Hi! We would love to hear about your seed round.' }).toPromise();
     expect(hello.error).toBeUndefined();
 
     // The startup's inbox lights up with an unread message…
-    const [incoming] = await startupInbox.waitFor(1);
-    expect(incoming!.error).toBeUndefined();
-    expect(incoming!.data?.inbox).toMatchObject({
+    const incoming = await arrival(startupInbox.received, (result) => result.data?.inbox.id === hello.data.sendMessage.id, 'the message in the inbox');
+    expect(incoming.error).toBeUndefined();
+    expect(incoming.data?.inbox).toMatchObject({
       body: 'Hi! We would love to hear about your seed round.',
       sender: { id: investorUser.id },
       conversation: { id: conversationId, unreadCount: 1 },
@@ -149,7 +144,7 @@ describe('a chat front end on urql + graphql-ws', () => {
     // …it opens the thread (history over the socket), reads it and replies.
     const thread = await startupUi.urql.query(Messages, { id: conversationId }).toPromise();
     expect(thread.error).toBeUndefined();
-    expect(thread.data.conversation.messages.edges.map((edge: { node: ChatMessage }) => edge.node.body)).toEqual([
+    expect(thread.data.conversation.messages.edges.map((edge: { node: ChatMessage }) => edge.node.body).filter(notProbe)).toEqual([
       'Hi! We would love to hear about your seed round.',
     ]);
     const read = await startupUi.urql.mutation(MarkRead, { conversationId }).toPromise();
@@ -158,7 +153,10 @@ describe('a chat front end on urql + graphql-ws', () => {
     expect(reply.error).toBeUndefined();
 
     // The investor sees both messages arrive live in the open thread.
-    const threadEvents = await investorThread.waitFor(2);
+    const threadEvents = await eventually(() => {
+      const messages = investorThread.received.filter((result) => notProbe(result.data?.messageSent.body));
+      return messages.length >= 2 && messages;
+    }, 'both messages in the open thread');
     expect(threadEvents.map((result) => result.data?.messageSent.body)).toEqual([
       'Hi! We would love to hear about your seed round.',
       'Happy to share our deck.',

@@ -1,25 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.js';
+import { ME, fieldErrors } from './helpers/graphql.js';
 import { INBOX, MESSAGE_SENT, MARK_READ, SEND_MESSAGE, arrival, chatPair, sendMessage, type MessageShape, type SignedIn } from './helpers/chat.js';
 import { signedInUser } from './helpers/factories.js';
-import { connectedWs, subscribe, wsRequest, type Subscription, type WsConnection } from './helpers/ws.js';
+import { test } from './helpers/fixtures.js';
+import { subscribe, wsRequest, type Subscription } from './helpers/ws.js';
 import { whenLive, withTimeout } from './helpers/time.js';
 
 let t: TestApp;
-const open: WsConnection[] = [];
 beforeAll(async () => {
   t = await startTestApp();
 });
 afterAll(async () => {
-  await Promise.all(open.map((connection) => connection.dispose()));
   await t?.stop();
 });
-
-const connect = async (token: string) => {
-  const connection = await connectedWs(t.wsUrl, { token });
-  open.push(connection);
-  return connection;
-};
 
 /** Probes with messages from `sender` until every subscription has received one. */
 const whenAllLive = (sender: SignedIn, conversationId: string, ...subscriptions: Subscription<unknown>[]) =>
@@ -33,9 +27,9 @@ const messageArrival = <K extends string>(subscription: Subscription<Record<K, M
   arrival(subscription.results, (result) => result.data?.[field]?.id === id, `message ${id} on ${field}`);
 
 describe('chat over graphql-ws', () => {
-  it('delivers a message sent over HTTP to the other participant through messageSent and inbox', async () => {
+  test('delivers a message sent over HTTP to the other participant through messageSent and inbox', async ({ sockets }) => {
     const { investor, startup, conversationId } = await chatPair(t);
-    const socket = await connect(startup.tokens.accessToken);
+    const socket = await sockets.connect(t, startup.tokens.accessToken);
     const conversationFeed = subscribe<{ messageSent: MessageShape }>(socket.client, MESSAGE_SENT, { conversationId });
     const inbox = subscribe<{ inbox: MessageShape }>(socket.client, INBOX);
     await whenAllLive(investor, conversationId, conversationFeed, inbox);
@@ -56,9 +50,9 @@ describe('chat over graphql-ws', () => {
     expect(viaInbox.data?.inbox).toMatchObject({ id: sent.id, conversation: { id: conversationId, unreadCount: 1, lastMessage: { id: sent.id } } });
   });
 
-  it('resolves every event afresh: unreadCount and lastMessage follow each new message', async () => {
+  test('resolves every event afresh: unreadCount and lastMessage follow each new message', async ({ sockets }) => {
     const { investor, startup, conversationId } = await chatPair(t);
-    const socket = await connect(startup.tokens.accessToken);
+    const socket = await sockets.connect(t, startup.tokens.accessToken);
     const inbox = subscribe<{ inbox: MessageShape }>(socket.client, INBOX);
     await whenAllLive(investor, conversationId, inbox);
     await t.gql(MARK_READ, { conversationId }, { token: startup.tokens.accessToken });
@@ -68,10 +62,10 @@ describe('chat over graphql-ws', () => {
     expect((await messageArrival(inbox, 'inbox', second.id)).data?.inbox.conversation).toMatchObject({ unreadCount: 2, lastMessage: { id: second.id } });
   });
 
-  it('refuses a subscription to a conversation the viewer is not in with an error message, and keeps the socket open', async () => {
+  test('refuses a subscription to a conversation the viewer is not in with an error message, and keeps the socket open', async ({ sockets }) => {
     const { investor, conversationId } = await chatPair(t);
     const outsider = await signedInUser(t, { role: 'STARTUP' });
-    const socket = await connect(outsider.tokens.accessToken);
+    const socket = await sockets.connect(t, outsider.tokens.accessToken);
 
     const refused = subscribe(socket.client, MESSAGE_SENT, { conversationId });
     const errors = await withTimeout(refused.error, 5_000, 'the error message');
@@ -80,10 +74,10 @@ describe('chat over graphql-ws', () => {
 
     // The same socket still works: another operation on it succeeds.
     expect(socket.isOpen()).toBe(true);
-    const me = await wsRequest<{ me: { id: string } }>(socket.client, '{ me { id } }');
+    const me = await wsRequest<{ me: { id: string } }>(socket.client, ME);
     expect(me.data?.me.id).toBe(outsider.id);
     const own = await chatPair(t);
-    const ownSocket = await connect(own.startup.tokens.accessToken);
+    const ownSocket = await sockets.connect(t, own.startup.tokens.accessToken);
     const feed = subscribe<{ messageSent: MessageShape }>(ownSocket.client, MESSAGE_SENT, { conversationId: own.conversationId });
     await whenAllLive(own.investor, own.conversationId, feed);
     const stillHere = await sendMessage(t, own.investor, own.conversationId, 'still here');
@@ -98,18 +92,18 @@ describe('chat over graphql-ws', () => {
     expect(refused.results).toEqual([]);
   });
 
-  it('gives NOT_FOUND for a subscription to an unknown conversation', async () => {
+  test('gives NOT_FOUND for a subscription to an unknown conversation', async ({ sockets }) => {
     const user = await signedInUser(t, { role: 'STARTUP' });
-    const socket = await connect(user.tokens.accessToken);
+    const socket = await sockets.connect(t, user.tokens.accessToken);
     const refused = subscribe(socket.client, MESSAGE_SENT, { conversationId: '00000000-0000-4000-8000-000000000000' });
     expect((await withTimeout(refused.error, 5_000, 'the error message'))[0]?.extensions?.code).toBe('NOT_FOUND');
     expect(socket.isOpen()).toBe(true);
   });
 
-  it('runs queries and mutations over the socket too, and the sender gets their own message in inbox', async () => {
+  test('runs queries and mutations over the socket too, and the sender gets their own message in inbox', async ({ sockets }) => {
     const { investor, startup, conversationId } = await chatPair(t);
-    const investorSocket = await connect(investor.tokens.accessToken);
-    const startupSocket = await connect(startup.tokens.accessToken);
+    const investorSocket = await sockets.connect(t, investor.tokens.accessToken);
+    const startupSocket = await sockets.connect(t, startup.tokens.accessToken);
     const investorInbox = subscribe<{ inbox: MessageShape }>(investorSocket.client, INBOX);
     const startupFeed = subscribe<{ messageSent: MessageShape }>(startupSocket.client, MESSAGE_SENT, { conversationId });
     await whenAllLive(investor, conversationId, investorInbox, startupFeed);
@@ -124,11 +118,11 @@ describe('chat over graphql-ws', () => {
     expect(read.data?.markConversationRead.unreadCount).toBe(0);
   });
 
-  it('applies validation and masking over the socket like over HTTP', async () => {
+  test('applies validation and masking over the socket like over HTTP', async ({ sockets }) => {
     const { investor, conversationId } = await chatPair(t);
-    const socket = await connect(investor.tokens.accessToken);
+    const socket = await sockets.connect(t, investor.tokens.accessToken);
     const blank = await wsRequest(socket.client, SEND_MESSAGE, { conversationId, body: '   ' });
-    expect(blank.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { body: expect.any(String) } });
+    expect(fieldErrors(blank)).toMatchObject({ body: expect.any(String) });
     const invalid = await wsRequest(socket.client, '{ nope }');
     expect(invalid.errors?.[0]?.message).toMatch(/nope/);
     expect(socket.isOpen()).toBe(true);

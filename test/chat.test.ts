@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorCode, startTestApp, type TestApp } from './helpers/app.js';
+import { errorCode } from './helpers/app.js';
+import { startCountedApp, type CountedApp } from './helpers/statements.js';
 import { HISTORY, MARK_READ, SEND_MESSAGE, START_CONVERSATION, chatPair, sendMessage, startConversation } from './helpers/chat.js';
 import { withClient } from './helpers/database.js';
-import { REGISTER, registerInput, signedInUser } from './helpers/factories.js';
+import { LOGOUT, REGISTER, dataOf, fieldErrors } from './helpers/graphql.js';
+import { registerInput, signedInUser } from './helpers/factories.js';
 import { whenLive } from './helpers/time.js';
 
-let t: TestApp;
-/** Sees every statement the app runs while set (the N+1 test counts them). */
-let onQuery: ((sql: string) => void) | undefined;
+let t: CountedApp;
 beforeAll(async () => {
-  t = await startTestApp({ buildOptions: { onQuery: (sql) => onQuery?.(sql) } });
+  t = await startCountedApp();
 });
 afterAll(async () => {
   await t?.stop();
@@ -39,8 +39,7 @@ const conversationsOf = async (token: string, variables: Record<string, unknown>
   const result = await t.gql<{
     conversations: { edges: { cursor: string; node: ConversationNode }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
   }>(CONVERSATIONS, variables, { token });
-  if (!result.data) throw new Error(JSON.stringify(result.errors));
-  return result.data.conversations;
+  return dataOf(result, 'conversations').conversations;
 };
 
 const unreadCount = async (token: string, id: string) =>
@@ -184,18 +183,11 @@ describe('conversations and conversation(id)', () => {
       await sendMessage(t, startup, id, `hello from ${startup.email}`);
     }
     const count = async (first: number) => {
-      let queries = 0;
-      // Background work of the same app (outbox polling, revocation re-sync) is not the page's.
-      onQuery = (sql) => {
-        if (!/mail_outbox|"session"/.test(sql)) queries += 1;
-      };
-      try {
+      const statements = await t.statements.during(async () => {
         const page = await conversationsOf(investor.tokens.accessToken, { first });
         expect(page.edges).toHaveLength(first);
-      } finally {
-        onQuery = undefined;
-      }
-      return queries;
+      });
+      return statements.length;
     };
     const small = await count(2);
     const large = await count(8);
@@ -214,7 +206,7 @@ describe('sendMessage and history', () => {
     expect((await sendMessage(t, investor, conversationId, emoji)).body).toBe(emoji);
     for (const body of ['a'.repeat(4001), '', '   \n\t  ']) {
       const result = await t.gql(SEND_MESSAGE, { conversationId, body }, { token: investor.tokens.accessToken });
-      expect(result.errors?.[0]?.extensions, JSON.stringify(body.slice(0, 10))).toMatchObject({ code: 'BAD_USER_INPUT', fields: { body: expect.any(String) } });
+      expect(fieldErrors(result), JSON.stringify(body.slice(0, 10))).toMatchObject({ body: expect.any(String) });
     }
     const stored = await withClient(
       t.db.url,
@@ -305,7 +297,10 @@ describe('subscriptions over SSE (GraphQL over HTTP)', () => {
     );
     try {
       let firstArrived = false;
-      const first = events.next().then((value) => ((firstArrived = true), value));
+      const first = events.next().then((value) => {
+        firstArrived = true;
+        return value;
+      });
       await whenLive(
         () => sendMessage(t, investor, conversationId, 'probe'),
         () => firstArrived,
@@ -316,7 +311,7 @@ describe('subscriptions over SSE (GraphQL over HTTP)', () => {
       while (delivered.value?.data?.messageSent.body === 'probe') delivered = await events.next();
       expect(delivered.value?.data?.messageSent.body).toBe('over SSE');
 
-      await t.gql(`mutation($r: String!) { logout(refreshToken: $r) { ok } }`, { r: startup.tokens.refreshToken }, { token: startup.tokens.accessToken });
+      await t.gql(LOGOUT, { refreshToken: startup.tokens.refreshToken }, { token: startup.tokens.accessToken });
       await sendMessage(t, investor, conversationId, 'after logout');
       const next = await events.next();
       expect(next.value?.errors?.[0]?.extensions?.code).toBe('TOKEN_REVOKED');

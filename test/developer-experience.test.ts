@@ -2,8 +2,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.js';
-import { ACTIVATE, REGISTER, registerInput } from './helpers/factories.js';
+import { ACTIVATE, REGISTER } from './helpers/graphql.js';
+import { registerInput } from './helpers/factories.js';
 import { TestInbox } from './helpers/smtp.js';
+import { eventually } from './helpers/time.js';
 
 // A front-end developer's first day: links that point at the right port, errors that help in
 // development, and mail files one can tell apart.
@@ -46,18 +48,22 @@ describe('mail written to files (SMTP_URL unset)', () => {
 
   async function mailFiles(count: number): Promise<string[]> {
     const dir = join(t.config.DATA_DIR, 'mail');
-    for (let attempt = 0; attempt < 100; attempt += 1) {
-      const files = (() => {
-        try {
-          return readdirSync(dir).filter((file) => file.endsWith('.eml'));
-        } catch {
-          return [];
-        }
-      })();
-      if (files.length >= count) return files;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new Error(`fewer than ${count} mail files in ${dir}`);
+    const files = () => {
+      try {
+        return readdirSync(dir).filter((file) => file.endsWith('.eml'));
+      } catch {
+        return [];
+      }
+    };
+    return eventually(
+      () => {
+        const found = files();
+        return found.length >= count && found;
+      },
+      `${count} mail files in ${dir}`,
+      10_000,
+      100,
+    );
   }
 
   it('links to http://localhost:<PORT> when APP_URL is unset', async () => {

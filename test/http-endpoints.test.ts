@@ -6,12 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { parseConfig } from '../src/env.js';
 import { TEST_SECRET, errorCode, gql, startTestApp, type TestApp } from './helpers/app.js';
+import { LOGOUT_ALL, ME, REQUEST_RESET, RESET } from './helpers/graphql.js';
 import { withClient } from './helpers/database.js';
 import { createActiveUser, login } from './helpers/factories.js';
 import { tokenFromMail } from './helpers/smtp.js';
-
-const REQUEST_RESET = 'mutation($e: String!) { requestPasswordReset(email: $e) { ok } }';
-const RESET = 'mutation($t: String!, $n: String!) { resetPassword(token: $t, newPassword: $n) { ok } }';
 
 describe('GET /reset-password', () => {
   let t: TestApp;
@@ -24,7 +22,7 @@ describe('GET /reset-password', () => {
 
   it('serves the page the reset email links to, whose form runs resetPassword; opening it does not use the token', async () => {
     const user = await createActiveUser(t);
-    await t.gql(REQUEST_RESET, { e: user.email });
+    await t.gql(REQUEST_RESET, { email: user.email });
     const mail = await t.inbox.waitForMail(user.email, 2);
     const link = mail.text.match(/https?:\/\/\S+\/reset-password\?token=[\w-]+/)?.[0];
     expect(link).toBeDefined();
@@ -35,8 +33,8 @@ describe('GET /reset-password', () => {
     expect(html).toContain('resetPassword(token: $token, newPassword: $newPassword)');
     expect(html).toContain('type="password"');
     // The page (as a mail scanner would) was opened; the token still works once.
-    expect((await t.gql(RESET, { t: tokenFromMail(mail), n: 'a brand new password' })).data).toEqual({ resetPassword: { ok: true } });
-    expect(errorCode(await t.gql(RESET, { t: tokenFromMail(mail), n: 'another new password' }))).toBe('INVALID_TOKEN');
+    expect((await t.gql(RESET, { token: tokenFromMail(mail), newPassword: 'a brand new password' })).data).toEqual({ resetPassword: { ok: true } });
+    expect(errorCode(await t.gql(RESET, { token: tokenFromMail(mail), newPassword: 'another new password' }))).toBe('INVALID_TOKEN');
   });
 });
 
@@ -82,7 +80,7 @@ describe.skipIf(!process.env.DATABASE_URL)('start-up order (needs DATABASE_URL: 
     const a = await startTestApp({ env: { REVOCATION_SYNC_SECONDS: '3600' } });
     const user = await createActiveUser(a);
     const tokens = await login(a, user);
-    await a.gql('mutation { logoutAll { ok } }', {}, { token: tokens.accessToken });
+    await a.gql(LOGOUT_ALL, {}, { token: tokens.accessToken });
 
     const config = parseConfig({
       NODE_ENV: 'test',
@@ -110,14 +108,14 @@ describe.skipIf(!process.env.DATABASE_URL)('start-up order (needs DATABASE_URL: 
           if (Date.now() > deadline) throw new Error('the instance never waited for the lock');
           await new Promise((resolve) => setImmediate(resolve));
         }
-        const early = await gql<{ me: { id: string } | null }>(`http://127.0.0.1:${port}`, '{ me { id } }', {}, { token: tokens.accessToken }).catch(
-          (error: Error) => ({ refused: error.message }),
-        );
+        const early = await gql<{ me: { id: string } | null }>(`http://127.0.0.1:${port}`, ME, {}, { token: tokens.accessToken }).catch((error: Error) => ({
+          refused: error.message,
+        }));
         expect(early).not.toHaveProperty('data.me.id');
         await blocker.query('rollback');
         await starting;
       });
-      const after = await gql(`http://127.0.0.1:${port}`, '{ me { id } }', {}, { token: tokens.accessToken });
+      const after = await gql(`http://127.0.0.1:${port}`, ME, {}, { token: tokens.accessToken });
       expect(errorCode(after)).toBe('TOKEN_REVOKED');
       expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
     } finally {

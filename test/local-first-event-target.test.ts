@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalFirstEventTarget } from '../src/events/local-first-event-target.js';
 import { createRedisPubSubClients } from '../src/events/pubsub.js';

@@ -2,7 +2,8 @@ import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { startTestApp } from './helpers/app.js';
 import { withClient } from './helpers/database.js';
-import { REGISTER, registerInput } from './helpers/factories.js';
+import { REGISTER } from './helpers/graphql.js';
+import { registerInput } from './helpers/factories.js';
 import { TestInbox } from './helpers/smtp.js';
 
 /** A port nothing listens on (yet): SMTP connections to it are refused. */
@@ -39,7 +40,6 @@ describe('mail outbox with one instance whose SMTP is down', () => {
       // Registered on the broken instance, which is nudged to send at once and fails.
       for (let i = 0; i < 3; i++) {
         const input = registerInput();
-        const sentAt = Date.now();
         expect((await broken.gql(REGISTER, { input })).errors).toBeUndefined();
         const answeredAt = Date.now();
         await healthy.inbox.waitForMail(input.email, 1, 10_000);

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { startTestApp } from './helpers/app.js';
-import { REGISTER, registerInput } from './helpers/factories.js';
+import { REGISTER } from './helpers/graphql.js';
+import { registerInput } from './helpers/factories.js';
 import { TestInbox } from './helpers/smtp.js';
 import { captureLogs } from './helpers/logs.js';
+import { eventually } from './helpers/time.js';
 
 /** Without SMTP, development logs emailed links with their tokens: loudly announced, never in production. */
 async function logsOf(env: Record<string, string>, act: (t: Awaited<ReturnType<typeof startTestApp>>) => Promise<void>): Promise<string> {
@@ -26,10 +28,8 @@ describe('mail without SMTP_URL', () => {
     let captured = '';
     const log = await logsOf({ NODE_ENV: 'production' }, async (t) => {
       await t.gql(REGISTER, { input: registerInput() });
-      const deadline = Date.now() + 10_000;
       // Wait until the outbox has written the email (and logged that it did).
-      while (Date.now() < deadline && !(await t.app.container.outbox.pendingCount().then((n) => n === 0)))
-        await new Promise((resolve) => setTimeout(resolve, 50));
+      await eventually(async () => (await t.app.container.outbox.pendingCount()) === 0, 'the outbox to write the email', 10_000, 50);
       captured = 'done';
     });
     expect(captured).toBe('done');

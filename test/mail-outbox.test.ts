@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { withClient } from './helpers/database.js';
-import { REGISTER, registerInput } from './helpers/factories.js';
+import { REGISTER } from './helpers/graphql.js';
+import { registerInput } from './helpers/factories.js';
 import { TestInbox, tokenFromMail } from './helpers/smtp.js';
 import { eventually } from './helpers/time.js';
 
@@ -42,11 +43,16 @@ describe('mail outbox', () => {
     const mail = await t.inbox.waitForMail(input.email, 1, 15_000);
     expect(tokenFromMail(mail)).toMatch(/^[A-Za-z0-9_-]{43}$/);
     // The SMTP server has the mail before the worker records it as sent: poll for the record.
-    let sentAt: Date | null = null;
-    for (let i = 0; i < 50 && !sentAt; i++) {
-      sentAt = await withClient(t.db.url, async (c) => (await c.query(`select sent_at from mail_outbox where recipient = $1`, [input.email])).rows[0].sent_at);
-      if (!sentAt) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const sentAt = await eventually(
+      () =>
+        withClient(
+          t.db.url,
+          async (c) => (await c.query(`select sent_at from mail_outbox where recipient = $1`, [input.email])).rows[0].sent_at as Date | null,
+        ),
+      'the outbox to record the email as sent',
+      5_000,
+      100,
+    );
     expect(sentAt).not.toBeNull();
   });
 });
@@ -59,15 +65,22 @@ describe('mail without SMTP_URL', () => {
       const input = registerInput();
       await t.gql(REGISTER, { input });
       const dir = join(t.config.DATA_DIR, 'mail');
-      let files: string[] = [];
-      for (let i = 0; i < 50 && files.length === 0; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
+      const emlFiles = () => {
         try {
-          files = readdirSync(dir).filter((f) => f.endsWith('.eml'));
+          return readdirSync(dir).filter((f) => f.endsWith('.eml'));
         } catch {
-          files = [];
+          return [];
         }
-      }
+      };
+      const files = await eventually(
+        () => {
+          const found = emlFiles();
+          return found.length > 0 && found;
+        },
+        'the .eml file',
+        5_000,
+        100,
+      );
       expect(files).toHaveLength(1);
       const eml = readFileSync(join(dir, files[0]!), 'utf8');
       expect(eml).toContain(`To: ${input.email}`);

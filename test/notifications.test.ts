@@ -6,6 +6,8 @@ import type { ReceivedMail } from './helpers/smtp.js';
 import { startAppWithCuttableRedis, type AppWithCuttableRedis } from './helpers/instances.js';
 import { redisAvailableFor } from './helpers/redis.js';
 import { connectedWs } from './helpers/ws.js';
+import { StatementLog } from './helpers/statements.js';
+import { eventually } from './helpers/time.js';
 
 const NOTIFICATION_ENV = { UNREAD_EMAIL_DELAY_SECONDS: '1', UNREAD_EMAIL_SCAN_SECONDS: '0.2', PRESENCE_GRACE_SECONDS: '0.5' };
 const SETTINGS = /* GraphQL */ `query { me { settings { emailOnUnreadMessages showPresence } } }`;
@@ -110,11 +112,7 @@ describe('unread-message emails', () => {
     await t.inbox.stop();
     try {
       await sendMessage(t, investor, conversationId, 'Sent during an SMTP outage');
-      const deadline = Date.now() + 10_000;
-      while ((await metric(t, 'forum_unread_emails_queued_total')) <= queuedBefore) {
-        if (Date.now() > deadline) throw new Error('the email was never queued');
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await eventually(async () => (await metric(t, 'forum_unread_emails_queued_total')) > queuedBefore, 'the email to be queued', 10_000, 100);
     } finally {
       await t.inbox.start();
     }
@@ -135,10 +133,11 @@ describe('unread-message emails', () => {
 });
 
 describe('the unread-email scan when nothing is due', () => {
-  const statements: string[] = [];
+  // The scan is what this measures, so its workers run (a counted app would idle them).
+  const statements = new StatementLog();
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ env: NOTIFICATION_ENV, buildOptions: { onQuery: (statement) => void statements.push(statement) } });
+    t = await startTestApp({ env: NOTIFICATION_ENV, buildOptions: { onQuery: statements.record } });
   });
   afterAll(async () => {
     await t?.stop();
@@ -147,23 +146,14 @@ describe('the unread-email scan when nothing is due', () => {
   it('costs one index probe per pass: no transaction, no lock, no write', async () => {
     const { investor, conversationId } = await chatPair(t);
     await sendMessage(t, investor, conversationId, 'Examined once');
-    const probes = () => statements.filter((s) => /from "message" "m" where \("m"\."created_at", "m"\."id"\) >/.test(s) && /limit 1$/.test(s.trim()));
-    const scanStatements = () => statements.filter((s) => /unread_email_scan|unread_email_notice/.test(s));
+    const probes = () => statements.all.filter((s) => /from "message" "m" where \("m"\."created_at", "m"\."id"\) >/.test(s) && /limit 1$/.test(s));
     // The message falls due and is examined; after that, passes find nothing.
-    await new Promise<void>((resolve, reject) => {
-      const deadline = Date.now() + 15_000;
-      const check = () => {
-        if (scanStatements().some((s) => /^update "unread_email_scan"/.test(s.trim()))) return resolve();
-        if (Date.now() > deadline) return reject(new Error('the message was never examined'));
-        setTimeout(check, 50);
-      };
-      check();
-    });
-    const afterExamined = statements.length;
+    await eventually(() => statements.matching(/^update "unread_email_scan"/).length > 0, 'the message to be examined', 15_000, 50);
+    const afterExamined = statements.all.length;
     const probesThen = probes().length;
-    while (probes().length < probesThen + 5) await new Promise((resolve) => setTimeout(resolve, 100));
-    const idle = statements.slice(afterExamined);
-    expect(idle.filter((s) => /for update|^begin|^update|^insert/i.test(s.trim()) && !/"mail_outbox"/.test(s))).toEqual([]);
+    await eventually(() => probes().length >= probesThen + 5, 'five more passes', 15_000, 100);
+    const idle = statements.all.slice(afterExamined);
+    expect(idle.filter((s) => /for update|^begin|^update|^insert/i.test(s))).toEqual([]);
   });
 });
 

@@ -7,6 +7,7 @@ import { livePresenceFeed } from './helpers/presence.js';
 import { redisAvailableFor } from './helpers/redis.js';
 import { eventually } from './helpers/time.js';
 import { connectedWs, type WsConnection } from './helpers/ws.js';
+import { dataOf } from './helpers/graphql.js';
 
 const TTL_SECONDS = 3;
 const PRESENCE_ENV = { PRESENCE_GRACE_SECONDS: '1', PRESENCE_TTL_SECONDS: String(TTL_SECONDS) };
@@ -19,8 +20,7 @@ async function onlineSeenBy(t: TestApp, viewer: SignedIn, conversationId: string
     { id: conversationId },
     { token: viewer.tokens.accessToken },
   );
-  if (result.errors) throw new Error(JSON.stringify(result.errors));
-  return result.data?.conversation.participants.find((p) => p.id === userId)?.online;
+  return dataOf(result, 'online').conversation.participants.find((p) => p.id === userId)?.online;
 }
 
 describe.skipIf(!redisAvailableFor('presence across instances'))('presence across instances sharing Redis', () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, startTestApp, type TestApp } from './helpers/app.js';
+import { startCountedApp, type CountedApp } from './helpers/statements.js';
 import { chatPair, type SignedIn } from './helpers/chat.js';
 import { signedInUser } from './helpers/factories.js';
 import { UPDATE_SETTINGS, livePresenceFeed, newPartner } from './helpers/presence.js';
@@ -23,17 +24,12 @@ interface Participant {
   lastSeenAt: string | null;
 }
 
-const writes: string[] = [];
-
 describe('presence on one instance', () => {
-  let t: TestApp;
+  let t: CountedApp;
   const open: WsConnection[] = [];
   const closers: Array<() => Promise<void>> = [];
   beforeAll(async () => {
-    t = await startTestApp({
-      env: { PRESENCE_GRACE_SECONDS: String(GRACE_SECONDS) },
-      buildOptions: { onQuery: (sql) => void (/^\s*(insert|update|delete)/i.test(sql) && writes.push(sql)) },
-    });
+    t = await startCountedApp({ env: { PRESENCE_GRACE_SECONDS: String(GRACE_SECONDS) } });
   });
   afterAll(async () => {
     await Promise.all([...open.map((connection) => connection.dispose()), ...closers.map((close) => close())]);
@@ -100,15 +96,15 @@ describe('presence on one instance', () => {
     const { investor, startup } = await chatPair(t);
     const { feed, close } = await livePresenceFeed(t, investor);
     closers.push(close);
-    writes.length = 0;
+    t.statements.clear();
     const socket = await connect(startup);
     await feed.nthAbout(startup.id, 0);
     await socket.dispose();
     const again = await connect(startup);
     await again.dispose();
     await feed.nthAbout(startup.id, 1);
-    // The outbox worker polls its own table on a timer; nothing else may write.
-    expect(writes.filter((statement) => !/"user_presence"|"mail_outbox"/.test(statement))).toEqual([]);
+    const writes = t.statements.matching(/^(insert|update|delete)\b/i);
+    expect(writes.filter((statement) => !/"user_presence"/.test(statement))).toEqual([]);
     expect(writes.filter((statement) => /"user_presence"/.test(statement))).toHaveLength(1);
   });
 

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../src/app.js';
-import { errorCode, gql, startTestApp, type GqlResult, type TestApp } from './helpers/app.js';
+import { errorCode, startTestApp, type TestApp } from './helpers/app.js';
 import { withClient } from './helpers/database.js';
-import { REGISTER, registerInput } from './helpers/factories.js';
+import { REGISTER, dataOf, fieldErrors } from './helpers/graphql.js';
+import { registerInput } from './helpers/factories.js';
+import { startCountedApp } from './helpers/statements.js';
 import {
   INVESTOR,
   INVESTORS,
@@ -26,13 +27,11 @@ afterAll(async () => {
   await t?.stop();
 });
 
-const fieldsOf = (result: GqlResult<unknown>) => result.errors?.[0]?.extensions?.fields as Record<string, string> | undefined;
 const names = (nodes: ProfileNode[]) => nodes.map((node) => node.companyName);
 
 async function startups(variables: Record<string, unknown>): Promise<Page> {
   const result = await t.gql<{ startups: Page }>(STARTUPS, variables);
-  if (!result.data) throw new Error(JSON.stringify(result.errors));
-  return result.data.startups;
+  return dataOf(result, 'startups').startups;
 }
 
 describe('me', () => {
@@ -250,7 +249,7 @@ describe('startups', () => {
     ])('rejects a malformed %s with BAD_USER_INPUT', async (field, filter) => {
       const result = await t.gql(STARTUPS, { filter });
       expect(errorCode(result)).toBe('BAD_USER_INPUT');
-      expect(Object.keys(fieldsOf(result) ?? {})).toEqual([field]);
+      expect(Object.keys(fieldErrors(result) ?? {})).toEqual([field]);
     });
   });
 
@@ -354,7 +353,7 @@ describe('startups', () => {
     it('rejects a negative first with BAD_USER_INPUT', async () => {
       const result = await t.gql(STARTUPS, { first: -1 });
       expect(errorCode(result)).toBe('BAD_USER_INPUT');
-      expect(Object.keys(fieldsOf(result) ?? {})).toEqual(['first']);
+      expect(Object.keys(fieldErrors(result) ?? {})).toEqual(['first']);
     });
 
     it.each([
@@ -366,7 +365,7 @@ describe('startups', () => {
     ])('rejects %s as a cursor with BAD_USER_INPUT', async (_name, after) => {
       const result = await t.gql(STARTUPS, { after });
       expect(errorCode(result)).toBe('BAD_USER_INPUT');
-      expect(Object.keys(fieldsOf(result) ?? {})).toEqual(['after']);
+      expect(Object.keys(fieldErrors(result) ?? {})).toEqual(['after']);
     });
   });
 });
@@ -411,7 +410,7 @@ describe('investors', () => {
 
     expect(errorCode(await t.gql(INVESTORS, { after: 'nope' }))).toBe('BAD_USER_INPUT');
     expect(errorCode(await t.gql(INVESTORS, { first: -5 }))).toBe('BAD_USER_INPUT');
-    expect(fieldsOf(await t.gql(INVESTORS, { filter: { locationId: 'x' } }))).toEqual({ 'filter.locationId': expect.any(String) });
+    expect(fieldErrors(await t.gql(INVESTORS, { filter: { locationId: 'x' } }))).toEqual({ 'filter.locationId': expect.any(String) });
   });
 
   it('caps first at 100', async () => {
@@ -499,8 +498,8 @@ describe('updateStartupProfile', () => {
     const owner = await signedInCompany(t, { companyName: 'Unchanged', industryId: '2', locationId: '2', description: 'Same.' });
     const result = await t.gql(UPDATE_STARTUP, { input }, { token: owner.tokens.accessToken });
     expect(errorCode(result)).toBe('BAD_USER_INPUT');
-    expect(Object.keys(fieldsOf(result) ?? {})).toEqual([field]);
-    expect(fieldsOf(result)?.[field]).toEqual(expect.any(String));
+    expect(Object.keys(fieldErrors(result) ?? {})).toEqual([field]);
+    expect(fieldErrors(result)?.[field]).toEqual(expect.any(String));
     expect((await t.gql(STARTUP, { id: owner.profileId })).data?.startup).toMatchObject({
       companyName: 'Unchanged',
       website: 'https://example.com',
@@ -517,7 +516,7 @@ describe('updateStartupProfile', () => {
       { input: { companyName: null, website: 'nope', industryId: 'x', locationId: '999999' } },
       { token: owner.tokens.accessToken },
     );
-    expect(Object.keys(fieldsOf(result) ?? {}).sort()).toEqual(['companyName', 'industryId', 'website']);
+    expect(Object.keys(fieldErrors(result) ?? {}).sort()).toEqual(['companyName', 'industryId', 'website']);
   });
 
   it('is FORBIDDEN for an investor, even with bad input', async () => {
@@ -569,7 +568,7 @@ describe('updateInvestorProfile', () => {
     const owner = await signedInCompany(t, { role: 'INVESTOR' });
     const result = await t.gql(UPDATE_INVESTOR, { input }, { token: owner.tokens.accessToken });
     expect(errorCode(result)).toBe('BAD_USER_INPUT');
-    expect(Object.keys(fieldsOf(result) ?? {})).toEqual([field]);
+    expect(Object.keys(fieldErrors(result) ?? {})).toEqual([field]);
   });
 
   it('has no industry to set', async () => {
@@ -589,14 +588,8 @@ describe('statement count', () => {
   it('resolves 100 startups with owner, industry and location in as few statements as 10', async () => {
     const tag = uniqueTag('Count');
     await insertProfiles(t, { role: 'STARTUP', count: 100, namePrefix: tag });
-    const statements: string[] = [];
-    // A second instance on the same database, with its background workers idle: every statement
-    // it runs during a request belongs to that request.
-    const quiet = await buildApp(
-      { ...t.config, MAIL_POLL_MS: 3_600_000, REVOCATION_SYNC_SECONDS: 3_600, TOKEN_FLUSH_INTERVAL_SECONDS: 3_600, UNREAD_EMAIL_SCAN_SECONDS: 3_600 },
-      { onQuery: (sql) => statements.push(sql) },
-    );
-    const { port } = await quiet.start(0);
+    // A second instance of the deployment: every statement it runs belongs to the measured request.
+    const quiet = await startCountedApp({ db: t.db, inbox: t.inbox });
     try {
       const query = /* GraphQL */ `
         query ($first: Int, $filter: StartupFilter) {
@@ -605,13 +598,12 @@ describe('statement count', () => {
           }
         }
       `;
-      const statementsFor = async (first: number) => {
-        statements.length = 0;
-        const result = await gql<{ startups: Page }>(`http://127.0.0.1:${port}`, query, { first, filter: { search: tag } });
-        expect(result.data?.startups.edges).toHaveLength(first);
-        return [...statements];
-      };
-      await statementsFor(100); // warms the pool and the worker's first poll up
+      const statementsFor = (first: number) =>
+        quiet.statements.during(async () => {
+          const result = await quiet.gql<{ startups: Page }>(query, { first, filter: { search: tag } });
+          expect(result.data?.startups.edges).toHaveLength(first);
+        });
+      await statementsFor(100); // warms the pool up
       const ten = await statementsFor(10);
       const hundred = await statementsFor(100);
       // The page, then one batch each for owners, their profiles, industries and locations.

@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, startTestApp, uniqueEmail, type TestApp } from './helpers/app.js';
 import { withClient } from './helpers/database.js';
-import { ACTIVATE, REGISTER, RESEND, registerInput } from './helpers/factories.js';
+import { ACTIVATE, REGISTER, RESEND, fieldErrors } from './helpers/graphql.js';
+import { registerInput } from './helpers/factories.js';
 import { tokenFromMail } from './helpers/smtp.js';
+import { sleep } from './helpers/time.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -86,7 +88,7 @@ describe('register', () => {
     const input = registerInput(overrides);
     const result = await t.gql(REGISTER, { input });
     expect(errorCode(result)).toBe('BAD_USER_INPUT');
-    const fields = result.errors?.[0]?.extensions?.fields as Record<string, string>;
+    const fields = fieldErrors(result) ?? {};
     expect(Object.keys(fields)).toEqual([field]);
     expect(fields[field]).toEqual(expect.any(String));
     expect(await countRows(`select count(*) from "user" where email = $1`, [input.email.toLowerCase()])).toBe(0);
@@ -94,7 +96,7 @@ describe('register', () => {
 
   it('reports every bad field at once', async () => {
     const result = await t.gql(REGISTER, { input: registerInput({ email: 'x', password: '1', website: 'nope' }) });
-    expect(Object.keys(result.errors?.[0]?.extensions?.fields as object).sort()).toEqual(['email', 'password', 'website']);
+    expect(Object.keys(fieldErrors(result) ?? {}).sort()).toEqual(['email', 'password', 'website']);
   });
 
   it('gives an already registered email the same answer, creates nothing and notifies the owner', async () => {
@@ -177,7 +179,7 @@ describe('activate', () => {
       const input = registerInput();
       await short.gql(REGISTER, { input });
       const token = tokenFromMail(await t.inbox.waitForMail(input.email));
-      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      await sleep(1_100); // the token must really expire
       expect(errorCode(await short.gql(ACTIVATE, { token }))).toBe('TOKEN_EXPIRED');
       expect(await countRows(`select count(*) from "user" where email = $1 and is_active`, [input.email])).toBe(0);
     } finally {
@@ -254,6 +256,6 @@ describe('resendActivation', () => {
   it('rejects a malformed email with BAD_USER_INPUT', async () => {
     const result = await t.gql(RESEND, { email: 'nope' });
     expect(errorCode(result)).toBe('BAD_USER_INPUT');
-    expect(result.errors?.[0]?.extensions?.fields).toEqual({ email: expect.any(String) });
+    expect(fieldErrors(result)).toEqual({ email: expect.any(String) });
   });
 });

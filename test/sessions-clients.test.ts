@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, startTestApp, type TestApp } from './helpers/app.js';
+import { startCountedApp, type CountedApp } from './helpers/statements.js';
 import { INBOX, chatPair, sendMessage, type MessageShape } from './helpers/chat.js';
-import { ACTIVATE, LOGIN, REGISTER, RESEND, login, registerInput, signedInUser, type Tokens } from './helpers/factories.js';
+import { ACTIVATE, LOGIN, LOGOUT, ME, REFRESH, REGISTER, REQUEST_RESET, RESEND, RESET } from './helpers/graphql.js';
+import { login, registerInput, signedInUser, type Tokens } from './helpers/factories.js';
 import { tokenFromMail } from './helpers/smtp.js';
 import { connectedWs, subscribe, wsRequest, type Subscription, type WsConnection } from './helpers/ws.js';
 import { sleep, withTimeout } from './helpers/time.js';
@@ -9,12 +11,7 @@ import { sleep, withTimeout } from './helpers/time.js';
 // How a browser client lives with short access tokens (API.md revision 2: Errors, Tokens and
 // sessions, WebSocket connections).
 
-const REFRESH =
-  'mutation Refresh($refreshToken: String!) { refreshToken(refreshToken: $refreshToken) { accessToken refreshToken accessTokenExpiresAt user { id } } }';
-const LOGOUT = 'mutation Logout($refreshToken: String!) { logout(refreshToken: $refreshToken) { ok } }';
 const RENEW = 'mutation Renew($accessToken: String!) { renewConnection(accessToken: $accessToken) }';
-const REQUEST_RESET = 'mutation Req($email: String!) { requestPasswordReset(email: $email) { ok } }';
-const RESET = 'mutation Reset($token: String!, $newPassword: String!) { resetPassword(token: $token, newPassword: $newPassword) { ok } }';
 
 /** Waits until a token's `exp` has passed (tokens carry whole seconds). */
 const untilExpired = (expiresAt: string, margin = 100) => sleep(Math.max(0, new Date(expiresAt).getTime() - Date.now() + margin));
@@ -41,7 +38,7 @@ describe('a stale Authorization header fails only the fields that depend on the 
     const result = await t.gql<{ refreshToken: Tokens }>(REFRESH, { refreshToken: user.tokens.refreshToken }, { token: user.tokens.accessToken });
     expect(result.errors).toBeUndefined();
     expect(result.data?.refreshToken.accessToken).toEqual(expect.any(String));
-    expect((await t.gql<{ me: { id: string } }>('{ me { id } }', {}, { token: result.data!.refreshToken.accessToken })).data?.me.id).toBe(user.id);
+    expect((await t.gql<{ me: { id: string } }>(ME, {}, { token: result.data!.refreshToken.accessToken })).data?.me.id).toBe(user.id);
   });
 
   it('refreshToken and login work with a malformed, a forged or a revoked token in the header', async () => {
@@ -111,10 +108,9 @@ describe('a stale Authorization header fails only the fields that depend on the 
 });
 
 describe('resolving the viewer', () => {
-  let counted: TestApp;
-  const statements: string[] = [];
+  let counted: CountedApp;
   beforeAll(async () => {
-    counted = await startTestApp({ buildOptions: { onQuery: (sql) => statements.push(sql) } });
+    counted = await startCountedApp();
   });
   afterAll(async () => {
     await counted?.stop();
@@ -122,7 +118,7 @@ describe('resolving the viewer', () => {
 
   it('reads the user once per operation however many fields ask, and not at all when none does', async () => {
     const user = await signedInUser(counted); // signing in does not warm the authentication cache
-    const userReads = () => statements.filter((sql) => /from "user" where "id" = /.test(sql)).length;
+    const userReads = () => counted.statements.matching(/from "user" where "id" = /).length;
     let before = userReads();
     expect((await counted.gql('{ industries { id } }', {}, { token: user.tokens.accessToken })).errors).toBeUndefined();
     expect(userReads() - before).toBe(0);
@@ -137,12 +133,12 @@ describe('resolving the viewer', () => {
 
   it('rotates a refresh token in one statement, without a transaction around it', async () => {
     const user = await signedInUser(counted);
-    await counted.gql('{ me { id } }', {}, { token: user.tokens.accessToken }); // warms the user cache
-    statements.length = 0;
+    await counted.gql(ME, {}, { token: user.tokens.accessToken }); // warms the user cache
+    counted.statements.clear();
     const rotated = await counted.gql<{ refreshToken: Tokens }>(REFRESH, { refreshToken: user.tokens.refreshToken });
     expect(rotated.errors).toBeUndefined();
-    expect(statements).toHaveLength(1);
-    expect(statements[0]).toMatch(/^with "s" as \(\s*update "session"/);
+    expect(counted.statements.all).toHaveLength(1);
+    expect(counted.statements.all[0]).toMatch(/^with "s" as \(\s*update "session"/);
     // The chain goes on from the successor, and the used token is now reuse.
     expect((await counted.gql(REFRESH, { refreshToken: rotated.data!.refreshToken.refreshToken })).errors).toBeUndefined();
     expect(errorCode(await counted.gql(REFRESH, { refreshToken: user.tokens.refreshToken }))).toBe('TOKEN_REVOKED');
@@ -253,7 +249,7 @@ describe('renewConnection', () => {
     const closed = await withTimeout(socket.closed, oldEnd - Date.now() + 3_000, 'the close at the old expiry');
     expect(closed).toEqual({ code: 4403, reason: 'token expired' });
     // Closed as expired while the token it was offered is still good: the renewal did not stick.
-    expect((await chat.gql('{ me { id } }', {}, { token: otherSession.accessToken })).data).toEqual({ me: { id: user.id } });
+    expect((await chat.gql(ME, {}, { token: otherSession.accessToken })).data).toEqual({ me: { id: user.id } });
   }, 15_000);
 
   it('answers BAD_REQUEST over HTTP', async () => {

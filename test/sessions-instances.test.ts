@@ -2,15 +2,13 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, startTestApp, type TestApp } from './helpers/app.js';
+import { LOGOUT, ME } from './helpers/graphql.js';
 import { withClient } from './helpers/database.js';
 import { createActiveUser, login } from './helpers/factories.js';
 import { decodeJwt } from './helpers/jwt.js';
 import { startInstancesOverRedis, type InstancePair } from './helpers/instances.js';
 import { redisAvailableFor } from './helpers/redis.js';
 import { eventually } from './helpers/time.js';
-
-const LOGOUT = 'mutation Logout($refreshToken: String!) { logout(refreshToken: $refreshToken) { ok } }';
-const ME = '{ me { id } }';
 
 /** Signs in on A, checks B accepts the token, logs out on A, and waits for B to refuse it. */
 async function expectLogoutOnARefusedOnBWithinASecond(a: TestApp, b: TestApp): Promise<void> {

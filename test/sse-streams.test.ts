@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.js';
+import { LOGOUT, LOGOUT_ALL } from './helpers/graphql.js';
 import { chatPair, sendMessage, type SignedIn } from './helpers/chat.js';
 import { login } from './helpers/factories.js';
 import { startInstancesOverRedis } from './helpers/instances.js';
@@ -60,7 +61,7 @@ describe('SSE subscriptions on one instance', () => {
       for (const stream of streams) await whenLive(t, stream, investor, conversationId);
       const countedBefore = await revokedErrorsCounted(t);
       const revokedAt = Date.now();
-      const out = await t.gql('mutation { logoutAll { ok } }', {}, { token: startup.tokens.accessToken });
+      const out = await t.gql(LOGOUT_ALL, {}, { token: startup.tokens.accessToken });
       expect(out.errors).toBeUndefined();
       for (const stream of streams) {
         const end = await withTimeout(stream.ended, 10_000, 'the end of the stream');
@@ -109,11 +110,7 @@ describe.skipIf(!redisAvailableFor('SSE streams across instances'))('SSE subscri
       try {
         await whenLive(pair.a, stream, investor, conversationId);
         const revokedAt = Date.now();
-        await pair.a.gql(
-          'mutation($r: String!) { logout(refreshToken: $r) { ok } }',
-          { r: startup.tokens.refreshToken },
-          { token: startup.tokens.accessToken },
-        );
+        await pair.a.gql(LOGOUT, { refreshToken: startup.tokens.refreshToken }, { token: startup.tokens.accessToken });
         const end = await withTimeout(stream.ended, 10_000, 'the end of the stream');
         expect(end.completed).toBe(true);
         expect(end.at - revokedAt).toBeLessThan(1_000);

@@ -3,7 +3,8 @@ import { runInNewContext } from 'node:vm';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.js';
-import { REGISTER, registerInput } from './helpers/factories.js';
+import { REGISTER } from './helpers/graphql.js';
+import { registerInput } from './helpers/factories.js';
 import { tokenFromMail } from './helpers/smtp.js';
 
 // GraphiQL is 9 MB of HTML with every asset inline; it and every other fixed page go out

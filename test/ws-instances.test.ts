@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.js';
+import { LOGOUT, ME } from './helpers/graphql.js';
 import { INBOX, MARK_READ, MESSAGE_SENT, arrival, chatPair, sendMessage, type MessageShape } from './helpers/chat.js';
 import { login } from './helpers/factories.js';
 import { startInstancesOverRedis, type InstancePair } from './helpers/instances.js';
 import { redisAvailableFor } from './helpers/redis.js';
 import { connectedWs, subscribe, wsRequest, type WsConnection } from './helpers/ws.js';
 import { whenLive, withTimeout } from './helpers/time.js';
-
-const LOGOUT = /* GraphQL */ `mutation Logout($refreshToken: String!) { logout(refreshToken: $refreshToken) { ok } }`;
 
 describe.skipIf(!redisAvailableFor('chat across two instances'))('chat across two instances sharing PostgreSQL and Redis', () => {
   let pair: InstancePair | undefined;
@@ -56,7 +55,7 @@ describe.skipIf(!redisAvailableFor('chat across two instances'))('chat across tw
     expect(await withTimeout(leaving.closed, 1_000, 'the socket on B to close')).toEqual({ code: 4403, reason: 'token revoked' });
     expect(Date.now() - startedAt).toBeLessThan(1_000);
     expect(staying.isOpen()).toBe(true);
-    expect((await wsRequest<{ me: { id: string } }>(staying.client, '{ me { id } }')).data?.me.id).toBe(startup.id);
+    expect((await wsRequest<{ me: { id: string } }>(staying.client, ME)).data?.me.id).toBe(startup.id);
   });
 });
 

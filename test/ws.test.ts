@@ -1,85 +1,77 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { buildApp, type App } from '../src/app.js';
 import { parseConfig } from '../src/env.js';
 import { MAX_OPERATIONS_PER_CONNECTION } from '../src/ws/ws-server.js';
 import { TEST_SECRET, startTestApp, type TestApp } from './helpers/app.js';
+import { LOGOUT, LOGOUT_ALL, ME } from './helpers/graphql.js';
 import { INBOX, MESSAGE_SENT, chatPair, sendMessage } from './helpers/chat.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { login, signedInUser } from './helpers/factories.js';
-import { connectWs, connectedWs, rawSocket, subscribe, wsRequest, type WsConnection } from './helpers/ws.js';
+import { test, type Sockets } from './helpers/fixtures.js';
+import { rawSocket, subscribe, wsRequest, type WsConnectOptions } from './helpers/ws.js';
 import { eventually, sleep, whenLive, withTimeout } from './helpers/time.js';
 import { captureLogs } from './helpers/logs.js';
 
-const LOGOUT = /* GraphQL */ `mutation Logout($refreshToken: String!) { logout(refreshToken: $refreshToken) { ok } }`;
-const LOGOUT_ALL = /* GraphQL */ `mutation { logoutAll { ok } }`;
-
 let t: TestApp;
-const open: WsConnection[] = [];
 beforeAll(async () => {
   t = await startTestApp();
 });
 afterAll(async () => {
-  await Promise.all(open.map((connection) => connection.dispose()));
   await t?.stop();
 });
 
-const track = (connection: WsConnection) => {
-  open.push(connection);
-  return connection;
-};
-
 /** Connects and returns how the server closed the socket (it must close it). */
-const refusal = async (url: string, options: Parameters<typeof connectWs>[1]) => {
-  const connection = track(connectWs(url, options));
+const refusal = async (sockets: Sockets, url: string, options: WsConnectOptions) => {
+  const connection = sockets.attempt(url, options);
   const acked = connection.acknowledged.then(() => 'acknowledged');
   const outcome = await withTimeout(Promise.race([connection.closed, acked]), 5_000, 'the server to close the socket');
   return outcome;
 };
 
 describe('WebSocket connection authentication', () => {
-  it('acknowledges a connection with a valid access token in ?token=', async () => {
+  test('acknowledges a connection with a valid access token in ?token=', async ({ sockets }) => {
     const user = await signedInUser(t);
-    const connection = track(await connectedWs(t.wsUrl, { token: user.tokens.accessToken }));
+    const connection = await sockets.connect(t, { token: user.tokens.accessToken });
     const me = await wsRequest<{ me: { id: string; email: string } }>(connection.client, '{ me { id email } }');
     expect(me.data?.me).toEqual({ id: user.id, email: user.email });
   });
 
-  it('acknowledges a connection with connectionParams.authorization "Bearer <token>" and no token in the URL', async () => {
+  test('acknowledges a connection with connectionParams.authorization "Bearer <token>" and no token in the URL', async ({ sockets }) => {
     const user = await signedInUser(t, { role: 'INVESTOR' });
-    const connection = track(await connectedWs(t.wsUrl, { connectionParams: { authorization: `Bearer ${user.tokens.accessToken}` } }));
-    const me = await wsRequest<{ me: { id: string } }>(connection.client, '{ me { id } }');
+    const connection = await sockets.connect(t, { connectionParams: { authorization: `Bearer ${user.tokens.accessToken}` } });
+    const me = await wsRequest<{ me: { id: string } }>(connection.client, ME);
     expect(me.data?.me.id).toBe(user.id);
   });
 
-  it('closes a connection without a token with 4403 "missing token"', async () => {
-    expect(await refusal(t.wsUrl, {})).toEqual({ code: 4403, reason: 'missing token' });
+  test('closes a connection without a token with 4403 "missing token"', async ({ sockets }) => {
+    expect(await refusal(sockets, t.wsUrl, {})).toEqual({ code: 4403, reason: 'missing token' });
   });
 
-  it.each([
+  test.for<[string, WsConnectOptions]>([
     ['garbage in ?token=', { token: 'not-a-jwt' }],
     ['garbage in connectionParams', { connectionParams: { authorization: 'Bearer not-a-jwt' } }],
     ['connectionParams.authorization without "Bearer"', { connectionParams: { authorization: 'Token abc' } }],
     ['connectionParams.authorization that is not a string', { connectionParams: { authorization: 42 } }],
-  ])('closes a connection with %s with 4403 "invalid token"', async (_label, options) => {
-    expect(await refusal(t.wsUrl, options)).toEqual({ code: 4403, reason: 'invalid token' });
+  ])('closes a connection with %s with 4403 "invalid token"', async ([, options], { sockets }) => {
+    expect(await refusal(sockets, t.wsUrl, options)).toEqual({ code: 4403, reason: 'invalid token' });
   });
 
-  it('closes a connection that presents a refresh token with 4403 "invalid token"', async () => {
+  test('closes a connection that presents a refresh token with 4403 "invalid token"', async ({ sockets }) => {
     const user = await signedInUser(t);
-    expect(await refusal(t.wsUrl, { token: user.tokens.refreshToken })).toEqual({ code: 4403, reason: 'invalid token' });
+    expect(await refusal(sockets, t.wsUrl, { token: user.tokens.refreshToken })).toEqual({ code: 4403, reason: 'invalid token' });
   });
 
-  it('closes a connection whose session was revoked with 4403 "token revoked"', async () => {
+  test('closes a connection whose session was revoked with 4403 "token revoked"', async ({ sockets }) => {
     const user = await signedInUser(t);
     const result = await t.gql(LOGOUT, { refreshToken: user.tokens.refreshToken }, { token: user.tokens.accessToken });
     expect(result.errors).toBeUndefined();
-    expect(await refusal(t.wsUrl, { token: user.tokens.accessToken })).toEqual({ code: 4403, reason: 'token revoked' });
+    expect(await refusal(sockets, t.wsUrl, { token: user.tokens.accessToken })).toEqual({ code: 4403, reason: 'token revoked' });
   });
 
-  it('closes a connection that sends no connection_init within 3 seconds with 4408', async () => {
+  test('closes a connection that sends no connection_init within 3 seconds with 4408', async () => {
     const user = await signedInUser(t);
     const raw = rawSocket(`${t.wsUrl}?token=${user.tokens.accessToken}`);
     await raw.opened;
@@ -90,10 +82,10 @@ describe('WebSocket connection authentication', () => {
     expect(raw.messages).toEqual([]);
   });
 
-  it('runs no operation before the connection is acknowledged', async () => {
+  test('runs no operation before the connection is acknowledged', async () => {
     const raw = rawSocket(t.wsUrl);
     await raw.opened;
-    raw.socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: '{ me { id } }' } }));
+    raw.socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: ME } }));
     const closed = await withTimeout(raw.closed, 5_000, 'the close');
     expect(closed.code).toBe(4401);
     expect(raw.messages).toEqual([]);
@@ -101,11 +93,11 @@ describe('WebSocket connection authentication', () => {
 });
 
 describe('WebSocket connections and sessions', () => {
-  it("closes the socket of a session within a second of its logout, and keeps the same user's other session connected", async () => {
+  test("closes the socket of a session within a second of its logout, and keeps the same user's other session connected", async ({ sockets }) => {
     const user = await signedInUser(t, { role: 'STARTUP' });
     const otherSession = await login(t, user);
-    const leaving = track(await connectedWs(t.wsUrl, { token: user.tokens.accessToken }));
-    const staying = track(await connectedWs(t.wsUrl, { token: otherSession.accessToken }));
+    const leaving = await sockets.connect(t, { token: user.tokens.accessToken });
+    const staying = await sockets.connect(t, { token: otherSession.accessToken });
 
     const startedAt = Date.now();
     const result = await t.gql(LOGOUT, { refreshToken: user.tokens.refreshToken }, { token: user.tokens.accessToken });
@@ -114,24 +106,24 @@ describe('WebSocket connections and sessions', () => {
     expect(Date.now() - startedAt).toBeLessThan(1_000);
 
     // The revocation closed `leaving` already; a round trip on `staying` after that shows it survived it.
-    const me = await wsRequest<{ me: { id: string } }>(staying.client, '{ me { id } }');
+    const me = await wsRequest<{ me: { id: string } }>(staying.client, ME);
     expect(me.data?.me.id).toBe(user.id);
     expect(staying.isOpen()).toBe(true);
   });
 
-  it('closes every socket of the user on logoutAll', async () => {
+  test('closes every socket of the user on logoutAll', async ({ sockets }) => {
     const user = await signedInUser(t);
     const second = await login(t, user);
-    const a = track(await connectedWs(t.wsUrl, { token: user.tokens.accessToken }));
-    const b = track(await connectedWs(t.wsUrl, { connectionParams: { authorization: `Bearer ${second.accessToken}` } }));
+    const a = await sockets.connect(t, { token: user.tokens.accessToken });
+    const b = await sockets.connect(t, { connectionParams: { authorization: `Bearer ${second.accessToken}` } });
     await t.gql(LOGOUT_ALL, {}, { token: second.accessToken });
     expect(await withTimeout(a.closed, 1_000, 'socket a')).toEqual({ code: 4403, reason: 'token revoked' });
     expect(await withTimeout(b.closed, 1_000, 'socket b')).toEqual({ code: 4403, reason: 'token revoked' });
   });
 
-  it(`refuses operations beyond ${MAX_OPERATIONS_PER_CONNECTION} at once on one connection, and keeps the socket open`, async () => {
+  test(`refuses operations beyond ${MAX_OPERATIONS_PER_CONNECTION} at once on one connection, and keeps the socket open`, async ({ sockets }) => {
     const { investor, startup, conversationId } = await chatPair(t);
-    const connection = track(await connectedWs(t.wsUrl, { token: startup.tokens.accessToken }));
+    const connection = await sockets.connect(t, { token: startup.tokens.accessToken });
     const subscriptions = Array.from({ length: MAX_OPERATIONS_PER_CONNECTION }, (_, i) =>
       i % 2 === 0 ? subscribe(connection.client, INBOX) : subscribe(connection.client, MESSAGE_SENT, { conversationId }),
     );
@@ -145,11 +137,11 @@ describe('WebSocket connections and sessions', () => {
     expect(connection.isOpen()).toBe(true);
     subscriptions[0]!.unsubscribe();
     // The freed slot serves the next operation once the server has processed the `complete`.
-    const me = await eventually(async () => (await wsRequest<{ me: { id: string } }>(connection.client, '{ me { id } }')).data?.me, 'a freed operation slot');
+    const me = await eventually(async () => (await wsRequest<{ me: { id: string } }>(connection.client, ME)).data?.me, 'a freed operation slot');
     expect(me.id).toBe(startup.id);
   });
 
-  it('closes a socket that sends a frame over 64 KB (1009)', async () => {
+  test('closes a socket that sends a frame over 64 KB (1009)', async () => {
     const user = await signedInUser(t);
     const raw = rawSocket(`${t.wsUrl}?token=${user.tokens.accessToken}`);
     await raw.opened;
@@ -157,9 +149,8 @@ describe('WebSocket connections and sessions', () => {
     expect((await withTimeout(raw.closed, 5_000, 'the close')).code).toBe(1009);
   });
 
-  it('refuses an upgrade on any other path with 404', async () => {
+  test('refuses an upgrade on any other path with 404', async () => {
     const raw = rawSocket(t.wsUrl.replace('/graphql', '/elsewhere'));
-    raw.socket.on('error', () => {});
     expect(await withTimeout(raw.rejectedStatus, 5_000, 'the refusal')).toBe(404);
   });
 });
@@ -173,21 +164,20 @@ describe('WebSocket access token expiry', () => {
     await short?.stop();
   });
 
-  it('closes an open socket with 4403 "token expired" when its access token expires', async () => {
+  test('closes an open socket with 4403 "token expired" when its access token expires', async ({ sockets }) => {
     const user = await signedInUser(short);
     // Tokens carry whole seconds: this one lives between 0 and 1 s from now; wait for a fresh second.
     const fresh = await login(short, user);
-    const connection = await connectWs(short.wsUrl, { token: fresh.accessToken });
-    open.push(connection);
+    const connection = sockets.attempt(short.wsUrl, { token: fresh.accessToken });
     const outcome = await withTimeout(Promise.race([connection.closed, connection.acknowledged.then(() => connection.closed)]), 3_000, 'the expiry close');
     expect(outcome).toEqual({ code: 4403, reason: 'token expired' });
     expect(Date.now()).toBeGreaterThanOrEqual(new Date(fresh.accessTokenExpiresAt).getTime() - 50);
   });
 
-  it('closes a connection that presents an expired token with 4403 "token expired"', async () => {
+  test('closes a connection that presents an expired token with 4403 "token expired"', async ({ sockets }) => {
     const user = await signedInUser(short);
     await sleep(Math.max(0, new Date(user.tokens.accessTokenExpiresAt).getTime() - Date.now()) + 1_100);
-    expect(await refusal(short.wsUrl, { token: user.tokens.accessToken })).toEqual({ code: 4403, reason: 'token expired' });
+    expect(await refusal(sockets, short.wsUrl, { token: user.tokens.accessToken })).toEqual({ code: 4403, reason: 'token expired' });
   });
 });
 
@@ -200,13 +190,12 @@ describe('WebSocket origin check', () => {
     await guarded?.stop();
   });
 
-  it('refuses an upgrade from an origin that CORS_ORIGINS does not list with HTTP 403', async () => {
+  test('refuses an upgrade from an origin that CORS_ORIGINS does not list with HTTP 403', async () => {
     const raw = rawSocket(guarded.wsUrl, { origin: 'https://evil.example.net' });
-    raw.socket.on('error', () => {});
     expect(await withTimeout(raw.rejectedStatus, 5_000, 'the refusal')).toBe(403);
   });
 
-  it('accepts an upgrade from a listed origin, and from a client that sends no Origin', async () => {
+  test('accepts an upgrade from a listed origin, and from a client that sends no Origin', async ({ sockets }) => {
     const user = await signedInUser(guarded);
     const listed = rawSocket(`${guarded.wsUrl}?token=${user.tokens.accessToken}`, { origin: 'https://app.example.com' });
     await listed.opened;
@@ -215,8 +204,7 @@ describe('WebSocket origin check', () => {
     expect(listed.messages).toEqual([{ type: 'connection_ack' }]);
     listed.socket.close();
 
-    const noOrigin = await connectedWs(guarded.wsUrl, { token: user.tokens.accessToken });
-    await noOrigin.dispose();
+    await sockets.connect(guarded, user.tokens.accessToken);
   });
 });
 
@@ -245,12 +233,11 @@ describe('WebSocket logging', () => {
     await db?.drop();
   });
 
-  it('never writes a ?token= from the connection URL to the log, accepted or refused', async () => {
+  test('never writes a ?token= from the connection URL to the log, accepted or refused', async ({ sockets }) => {
     const forged = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzZWNyZXQtbWFya2VyIn0.c2lnbmF0dXJlLW1hcmtlcg';
-    const refused = connectWs(wsUrl, { token: forged });
+    const refused = sockets.attempt(wsUrl, { token: forged });
     expect(await withTimeout(refused.closed, 5_000, 'the refusal')).toMatchObject({ code: 4403 });
     const raw = rawSocket(`${wsUrl.replace('/graphql', '/other')}?token=${forged}`);
-    raw.socket.on('error', () => {});
     await withTimeout(raw.rejectedStatus, 5_000, 'the 404');
     await eventually(() => logs.text().includes('websocket upgrade refused'), 'the refused upgrade in the log');
     const log = logs.text();

@@ -1,6 +1,7 @@
 import type { TestApp } from './app.js';
 import { signedInUser, type RegisteredUser, type Tokens } from './factories.js';
 import { eventually } from './time.js';
+import { dataOf } from './graphql.js';
 
 export type SignedIn = RegisteredUser & { tokens: Tokens };
 
@@ -59,15 +60,13 @@ export async function chatPair(t: TestApp): Promise<{ investor: SignedIn; startu
 
 export async function startConversation(t: TestApp, investor: SignedIn, startupUserId: string): Promise<string> {
   const result = await t.gql<{ startConversation: { id: string } }>(START_CONVERSATION, { userId: startupUserId }, { token: investor.tokens.accessToken });
-  if (!result.data) throw new Error(`startConversation failed: ${JSON.stringify(result.errors)}`);
-  return result.data.startConversation.id;
+  return dataOf(result, 'startConversation').startConversation.id;
 }
 
 /** Sends over HTTP; fails the test on any error. */
 export async function sendMessage(t: TestApp, sender: SignedIn, conversationId: string, body: string): Promise<MessageShape> {
   const result = await t.gql<{ sendMessage: MessageShape }>(SEND_MESSAGE, { conversationId, body }, { token: sender.tokens.accessToken });
-  if (!result.data) throw new Error(`sendMessage failed: ${JSON.stringify(result.errors)}`);
-  return result.data.sendMessage;
+  return dataOf(result, 'sendMessage').sendMessage;
 }
 
 /** A message with the selection chat clients usually ask for (no query to deliver it). */
@@ -107,8 +106,7 @@ export async function historyPage(
   args: { first?: number; after?: string | null; last?: number; before?: string | null } = {},
 ): Promise<HistoryConnection> {
   const result = await t.gql<{ conversation: { messages: HistoryConnection } }>(HISTORY_PAGE, { id, ...args }, { token: user.tokens.accessToken });
-  if (!result.data?.conversation) throw new Error(`history failed: ${JSON.stringify(result.errors)}`);
-  return result.data.conversation.messages;
+  return dataOf(result, 'history').conversation.messages;
 }
 
 /** Waits until some result so far satisfies `match`, and returns it. */

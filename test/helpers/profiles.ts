@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { GqlResult, TestApp } from './app.js';
 import { withClient } from './database.js';
 import { signedInUser, type RegisterOverrides, type RegisteredUser, type Tokens } from './factories.js';
+import { dataOf } from './graphql.js';
 
 export const PROFILE_FIELDS = /* GraphQL */ `
   id companyName website description createdAt
@@ -72,8 +73,7 @@ export async function signedInCompany(t: TestApp, overrides: CompanyOverrides = 
   const startup = user.role === 'STARTUP';
   const input = description === undefined ? {} : { description };
   const result = await t.gql<Record<string, { id: string }>>(startup ? UPDATE_STARTUP : UPDATE_INVESTOR, { input }, { token: user.tokens.accessToken });
-  const profile = result.data?.[startup ? 'updateStartupProfile' : 'updateInvestorProfile'];
-  if (!profile) throw new Error(`profile update failed: ${JSON.stringify(result.errors)}`);
+  const profile = dataOf(result, 'profile update')[startup ? 'updateStartupProfile' : 'updateInvestorProfile']!;
   return { ...user, profileId: profile.id };
 }
 
@@ -124,8 +124,7 @@ export async function allPages(t: TestApp, query: string, field: 'startups' | 'i
   let after: string | null = null;
   for (let pageNo = 0; pageNo < 1000; pageNo++) {
     const result: GqlResult<Record<string, Page>> = await t.gql<Record<string, Page>>(query, { ...variables, after });
-    const page: Page | undefined = result.data?.[field];
-    if (!page) throw new Error(`${field} failed: ${JSON.stringify(result.errors)}`);
+    const page: Page = dataOf(result, field)[field]!;
     nodes.push(...page.edges.map((edge) => edge.node));
     if (!page.pageInfo.hasNextPage) return nodes;
     after = page.pageInfo.endCursor;

@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { TcpProxy } from './tcp-proxy.js';
+import { eventually } from './time.js';
 
 export interface TestRedis {
   url: string;
@@ -36,15 +37,20 @@ export async function useRedis(): Promise<TestRedis | null> {
   const url = `redis://127.0.0.1:${port}`;
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => 50 });
   client.on('error', () => {}); // connection refusals are expected while the server boots
-  for (let i = 0; i < 100; i++) {
-    try {
-      await client.connect();
-      await client.ping();
-      break;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
+  await eventually(
+    async () => {
+      try {
+        await client.connect();
+        await client.ping();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    'redis-server to accept connections',
+    5_000,
+    50,
+  );
   client.disconnect();
   return {
     url,

@@ -146,6 +146,9 @@ export function rawSocket(wsUrl: string, headers: Record<string, string> = {}) {
     socket.once('open', () => resolve());
     socket.once('error', reject);
   });
+  // Protocol tests make the server fail sockets on purpose; an error is always followed by the
+  // 'close' that `closed` reports, so it must not also crash the test as an unhandled event.
+  socket.on('error', () => {});
   const closed = new Promise<CloseInfo>((resolve) => socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
   const rejectedStatus = new Promise<number>((resolve) => socket.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
   const messages: unknown[] = [];

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { withClient } from '../helpers/database.js';
-import { REGISTER, createActiveUser, login, registerInput } from '../helpers/factories.js';
+import { ME, REFRESH, REGISTER } from '../helpers/graphql.js';
+import { createActiveUser, login, registerInput } from '../helpers/factories.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -33,8 +34,8 @@ describe('concurrency', () => {
     const tokens = await login(t, user);
     const results = await Promise.all(
       Array.from({ length: 100 }, () =>
-        t.gql<{ refreshToken: { refreshToken: string } }>('mutation($r: String!) { refreshToken(refreshToken: $r) { refreshToken } }', {
-          r: tokens.refreshToken,
+        t.gql<{ refreshToken: { refreshToken: string } }>(REFRESH, {
+          refreshToken: tokens.refreshToken,
         }),
       ),
     );
@@ -47,7 +48,7 @@ describe('concurrency', () => {
 
 describe('/metrics', () => {
   it('exposes requests, errors by code, latency, sockets, outbox backlog and revoked-session cache in Prometheus format', async () => {
-    await t.gql('{ me { id } }', {}, { token: 'not-a-token' });
+    await t.gql(ME, {}, { token: 'not-a-token' });
     await t.gql('{ industries { id } }');
     const response = await fetch(`${t.url}/metrics`);
     expect(response.status).toBe(200);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { errorCode, startTestApp } from '../helpers/app.js';
 import { withClient } from '../helpers/database.js';
-import { LOGIN, REGISTER, registerInput } from '../helpers/factories.js';
+import { LOGIN, REGISTER } from '../helpers/graphql.js';
+import { registerInput } from '../helpers/factories.js';
 import { captureLogs } from '../helpers/logs.js';
 
 /** API.md "Errors": logs never carry statement parameters (passwords, hashes, tokens, message bodies). */

@@ -1,14 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorCode, startTestApp, type TestApp } from '../helpers/app.js';
+import { errorCode } from '../helpers/app.js';
+import { startCountedApp, type CountedApp } from '../helpers/statements.js';
 import { chatPair, sendMessage } from '../helpers/chat.js';
 import { connectedWs, wsRequest } from '../helpers/ws.js';
 
 /** API.md "Errors": every refusal before a resolver runs carries its code, over HTTP and WebSocket. */
-let t: TestApp;
-let statements = 0;
+let t: CountedApp;
 beforeAll(async () => {
-  // The statements of requests only: the outbox worker and the revocation re-sync run beside them.
-  t = await startTestApp({ buildOptions: { onQuery: (sql) => void (/mail_outbox|"session"/.test(sql) || (statements += 1)) } });
+  t = await startCountedApp();
 });
 afterAll(async () => {
   await t?.stop();
@@ -98,11 +97,12 @@ describe('query cost counts variables', () => {
       }
       for (const id of ids) for (let m = 0; m < 3; m++) await sendMessage(t, investor, id, `message ${m}`);
       void startup;
-      const before = statements;
-      const result = await t.gql<{ conversations: { edges: unknown[] } }>(INBOX_PAGES, { n: 3 }, { token: investor.tokens.accessToken });
-      expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
-      expect(result.data?.conversations.edges).toHaveLength(conversations);
-      return statements - before;
+      const statements = await t.statements.during(async () => {
+        const result = await t.gql<{ conversations: { edges: unknown[] } }>(INBOX_PAGES, { n: 3 }, { token: investor.tokens.accessToken });
+        expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
+        expect(result.data?.conversations.edges).toHaveLength(conversations);
+      });
+      return statements.length;
     };
     const one = await count(1);
     const five = await count(5);

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, startTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { LOGIN, createActiveUser, login, registerInput, REGISTER } from '../helpers/factories.js';
+import { LOGIN, LOGOUT, ME, REFRESH, REGISTER } from '../helpers/graphql.js';
+import { createActiveUser, login, registerInput } from '../helpers/factories.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { connectWs, connectedWs } from '../helpers/ws.js';
 import { startAppWithCuttableRedis, type AppWithCuttableRedis } from '../helpers/instances.js';
@@ -51,7 +52,16 @@ describe('PostgreSQL goes away under traffic and comes back', () => {
 
     proxy.restore();
     let retries = 0;
-    await eventually(async () => !(await query()).errors || (retries++, false), 'queries to succeed again', 10_000, 100);
+    await eventually(
+      async () => {
+        if (!(await query()).errors) return true;
+        retries++;
+        return false;
+      },
+      'queries to succeed again',
+      10_000,
+      100,
+    );
     expect(await health()).toBe(200);
     // Writes work again too: a registration goes through end to end.
     const input = registerInput();
@@ -77,9 +87,9 @@ describe.skipIf(!redisAvailableFor('the Redis outage'))('Redis goes away', () =>
     const user = await createActiveUser(t);
     proxy.cut();
     const tokens = await login(t, user);
-    expect((await t.gql('{ me { id } }', {}, { token: tokens.accessToken })).data).toEqual({ me: { id: user.id } });
-    await t.gql('mutation($r: String!) { logout(refreshToken: $r) { ok } }', { r: tokens.refreshToken }, { token: tokens.accessToken });
-    expect(errorCode(await t.gql('{ me { id } }', {}, { token: tokens.accessToken }))).toBe('TOKEN_REVOKED');
+    expect((await t.gql(ME, {}, { token: tokens.accessToken })).data).toEqual({ me: { id: user.id } });
+    await t.gql(LOGOUT, { refreshToken: tokens.refreshToken }, { token: tokens.accessToken });
+    expect(errorCode(await t.gql(ME, {}, { token: tokens.accessToken }))).toBe('TOKEN_REVOKED');
     for (let i = 0; i < 10; i++) await t.gql(LOGIN, { email: user.email, password: 'wrong password' });
     expect(errorCode(await t.gql(LOGIN, { email: user.email, password: user.password }))).toBe('RATE_LIMITED');
     proxy.restore();
@@ -90,10 +100,10 @@ describe.skipIf(!redisAvailableFor('the Redis outage'))('Redis goes away', () =>
     try {
       const other = await createActiveUser(t);
       const otherTokens = await login(t, other);
-      expect((await witness.gql('{ me { id } }', {}, { token: otherTokens.accessToken })).data).toEqual({ me: { id: other.id } });
-      await t.gql('mutation($r: String!) { logout(refreshToken: $r) { ok } }', { r: otherTokens.refreshToken }, { token: otherTokens.accessToken });
+      expect((await witness.gql(ME, {}, { token: otherTokens.accessToken })).data).toEqual({ me: { id: other.id } });
+      await t.gql(LOGOUT, { refreshToken: otherTokens.refreshToken }, { token: otherTokens.accessToken });
       await eventually(
-        async () => errorCode(await witness.gql('{ me { id } }', {}, { token: otherTokens.accessToken })) === 'TOKEN_REVOKED',
+        async () => errorCode(await witness.gql(ME, {}, { token: otherTokens.accessToken })) === 'TOKEN_REVOKED',
         'the revocation to reach the witness through Redis',
         15_000,
         50,
@@ -111,12 +121,9 @@ describe('logs', () => {
     try {
       const user = await createActiveUser(t);
       const tokens = await login(t, user);
-      const refreshed = await t.gql<{ refreshToken: { accessToken: string; refreshToken: string } }>(
-        'mutation($r: String!) { refreshToken(refreshToken: $r) { accessToken refreshToken } }',
-        { r: tokens.refreshToken },
-      );
-      await t.gql('{ me { id } }', {}, { token: 'garbage-token-value' });
-      await fetch(`${t.url}/graphql?token=${tokens.accessToken}&query=${encodeURIComponent('{ me { id } }')}`, {
+      const refreshed = await t.gql<{ refreshToken: { accessToken: string; refreshToken: string } }>(REFRESH, { refreshToken: tokens.refreshToken });
+      await t.gql(ME, {}, { token: 'garbage-token-value' });
+      await fetch(`${t.url}/graphql?token=${tokens.accessToken}&query=${encodeURIComponent(ME)}`, {
         headers: { authorization: `Bearer ${tokens.accessToken}`, accept: 'application/json' },
       });
       await t.gql('mutation($p: String!) { login(email: "nobody@example.com", password: $p) { accessToken } }', { p: user.password });

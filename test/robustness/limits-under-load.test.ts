@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, startTestApp, uniqueEmail, type GqlResult, type TestApp } from '../helpers/app.js';
-import { LOGIN, RESEND, createActiveUser, login, registerInput, REGISTER } from '../helpers/factories.js';
+import { CHANGE_PASSWORD, LOGIN, REGISTER, REQUEST_RESET, RESEND, RESET } from '../helpers/graphql.js';
+import { createActiveUser, login, registerInput } from '../helpers/factories.js';
 
 /** API.md "Rate limits": limits that hold under concurrency, bounded hashing, no enumeration by timing. */
-const CHANGE_PASSWORD = 'mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { accessToken } }';
-const REQUEST_RESET = 'mutation($e: String!) { requestPasswordReset(email: $e) { ok message } }';
-const RESET = 'mutation($t: String!, $n: String!) { resetPassword(token: $t, newPassword: $n) { ok } }';
 /** Well-formed (43 base64url characters) but never issued. */
 const UNKNOWN_TOKEN = 'A'.repeat(43);
 
@@ -41,7 +39,8 @@ describe('limits under concurrency', () => {
     const user = await createActiveUser(t);
     const { accessToken } = await login(t, user);
     const answers = [];
-    for (let i = 0; i < 11; i++) answers.push(errorCode(await t.gql(CHANGE_PASSWORD, { c: `guess number ${i}`, n: 'a new password' }, { token: accessToken })));
+    for (let i = 0; i < 11; i++)
+      answers.push(errorCode(await t.gql(CHANGE_PASSWORD, { currentPassword: `guess number ${i}`, newPassword: 'a new password' }, { token: accessToken })));
     expect(answers.slice(0, 10)).toEqual(Array(10).fill('INVALID_CREDENTIALS'));
     expect(answers[10]).toBe('RATE_LIMITED');
     // The same account limit: signing in is locked too.
@@ -51,7 +50,7 @@ describe('limits under concurrency', () => {
   it('limits resetPassword per IP', async () => {
     const answers = [];
     for (let i = 0; i < 4; i++) {
-      answers.push(errorCode(await t.gql(RESET, { t: UNKNOWN_TOKEN, n: 'a new password' })));
+      answers.push(errorCode(await t.gql(RESET, { token: UNKNOWN_TOKEN, newPassword: 'a new password' })));
     }
     expect(answers).toEqual(['INVALID_TOKEN', 'INVALID_TOKEN', 'INVALID_TOKEN', 'RATE_LIMITED']);
   });
@@ -70,7 +69,10 @@ describe('bounded password hashing', () => {
     const user = await createActiveUser(t);
     const flood = Array.from({ length: 30 }, () => t.gql(LOGIN, { email: uniqueEmail(), password: 'some password' }));
     // Sent while the flood fills the queue: none of these may need a hash slot.
-    const resets = await Promise.all([t.gql(RESET, { t: 'x', n: 'a new password' }), t.gql(RESET, { t: UNKNOWN_TOKEN, n: 'a new password' })]);
+    const resets = await Promise.all([
+      t.gql(RESET, { token: 'x', newPassword: 'a new password' }),
+      t.gql(RESET, { token: UNKNOWN_TOKEN, newPassword: 'a new password' }),
+    ]);
     const tally = codes(await Promise.all(flood));
     console.info('30 parallel logins with a hash queue of 2:', tally);
     expect(tally.RATE_LIMITED).toBeGreaterThan(0);
@@ -102,15 +104,15 @@ describe('emails requested per IP', () => {
     const from = (ip: string) => ({ headers: { 'x-forwarded-for': ip } });
     const answers = [
       await t.gql(RESEND, { email: inputs[0]!.email }, from('203.0.113.9')),
-      await t.gql(REQUEST_RESET, { e: active.email }, from('203.0.113.9')),
+      await t.gql(REQUEST_RESET, { email: active.email }, from('203.0.113.9')),
       await t.gql(RESEND, { email: inputs[1]!.email }, from('203.0.113.9')), // over the budget
     ];
     expect(answers[2]).toEqual(answers[0]);
     // Requests from other addresses come later; once the last one's mail is in, a mail of the
     // refused request (queued before them) would have been delivered too.
-    await t.gql(REQUEST_RESET, { e: inputs[1]!.email }, from('203.0.113.10'));
+    await t.gql(REQUEST_RESET, { email: inputs[1]!.email }, from('203.0.113.10'));
     await t.inbox.waitForMail(inputs[1]!.email, 2);
-    await t.gql(REQUEST_RESET, { e: active.email }, from('203.0.113.11'));
+    await t.gql(REQUEST_RESET, { email: active.email }, from('203.0.113.11'));
     await t.inbox.waitForMail(active.email, 3);
     await t.inbox.waitForMail(inputs[0]!.email, 2);
     expect(t.inbox.mailsTo(inputs[1]!.email)).toHaveLength(2);
@@ -159,7 +161,7 @@ describe('no account enumeration by timing', () => {
 
   it('requestPasswordReset answers in the same time for a known and an unknown address', async () => {
     const user = await createActiveUser(t);
-    const medians = await pairs(REQUEST_RESET, 'e', user.email);
+    const medians = await pairs(REQUEST_RESET, 'email', user.email);
     console.info('requestPasswordReset medians (ms):', medians);
     expect(alike(medians)).toBe(true);
   });

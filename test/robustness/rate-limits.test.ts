@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, startTestApp, uniqueEmail, type TestApp } from '../helpers/app.js';
-import { LOGIN, REGISTER, RESEND, createActiveUser, login, registerInput } from '../helpers/factories.js';
+import { LOGIN, REFRESH, REGISTER, RESEND } from '../helpers/graphql.js';
+import { createActiveUser, login, registerInput } from '../helpers/factories.js';
 import { startInstancesOverRedis, type InstancePair } from '../helpers/instances.js';
 import { redisAvailableFor } from '../helpers/redis.js';
-
-const REFRESH = 'mutation($r: String!) { refreshToken(refreshToken: $r) { refreshToken } }';
 
 describe('rate limits (in memory)', () => {
   let t: TestApp;
@@ -65,7 +64,7 @@ describe('rate limits (in memory)', () => {
 
   it('limits refreshToken per IP', async () => {
     const codes = [];
-    for (let i = 0; i < 7; i++) codes.push(errorCode(await t.gql(REFRESH, { r: 'not-a-token' })));
+    for (let i = 0; i < 7; i++) codes.push(errorCode(await t.gql(REFRESH, { refreshToken: 'not-a-token' })));
     expect(codes.slice(0, 6)).toEqual(Array(6).fill('INVALID_TOKEN'));
     expect(codes[6]).toBe('RATE_LIMITED');
   });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, startTestApp, type GqlResult, type TestApp } from '../helpers/app.js';
-import { LOGIN, createActiveUser, login, type RegisteredUser, type Tokens } from '../helpers/factories.js';
+import { CHANGE_PASSWORD, dataOf, LOGIN, LOGOUT, LOGOUT_ALL, ME, REFRESH, REQUEST_RESET, RESET, REVOKE_SESSION } from '../helpers/graphql.js';
+import { createActiveUser, login, type RegisteredUser, type Tokens } from '../helpers/factories.js';
 import { tokenFromMail } from '../helpers/smtp.js';
 
 /**
@@ -11,14 +12,6 @@ import { tokenFromMail } from '../helpers/smtp.js';
  * refresh against logout deadlocked several times (README "Security").
  */
 const ROUNDS = 40;
-
-const REFRESH = 'mutation($r: String!) { refreshToken(refreshToken: $r) { accessToken refreshToken } }';
-const LOGOUT = 'mutation($r: String!) { logout(refreshToken: $r) { ok } }';
-const LOGOUT_ALL = 'mutation { logoutAll { ok } }';
-const REVOKE_SESSION = 'mutation($id: ID!) { revokeSession(id: $id) { ok } }';
-const CHANGE_PASSWORD = 'mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { accessToken refreshToken } }';
-const REQUEST_RESET = 'mutation($e: String!) { requestPasswordReset(email: $e) { ok } }';
-const RESET = 'mutation($t: String!, $n: String!) { resetPassword(token: $t, newPassword: $n) { ok } }';
 
 type Pair = Pick<Tokens, 'accessToken' | 'refreshToken'>;
 
@@ -47,9 +40,9 @@ const internal = (...results: GqlResult<unknown>[]) => results.filter((r) => err
 /** Whether any of these pairs still works: its access token reads `me`, or its refresh token rotates. */
 async function anyAlive(app: TestApp, pairs: Pair[]): Promise<boolean> {
   for (const pair of pairs) {
-    const me = await app.gql<{ me: { id: string } | null }>('{ me { id } }', {}, { token: pair.accessToken });
+    const me = await app.gql<{ me: { id: string } | null }>(ME, {}, { token: pair.accessToken });
     if (me.data?.me) return true;
-    const refreshed = await app.gql(REFRESH, { r: pair.refreshToken });
+    const refreshed = await app.gql(REFRESH, { refreshToken: pair.refreshToken });
     if (refreshed.data) return true;
   }
   return false;
@@ -66,7 +59,10 @@ async function race(
   for (let round = 0; round < ROUNDS; round++) {
     const session = await login(app, user);
     const refreshWith = await before(session);
-    const [refreshed, revoked] = await Promise.all([app.gql<{ refreshToken: Pair }>(REFRESH, { r: refreshWith.refreshToken }), revoke(session, round)]);
+    const [refreshed, revoked] = await Promise.all([
+      app.gql<{ refreshToken: Pair }>(REFRESH, { refreshToken: refreshWith.refreshToken }),
+      revoke(session, round),
+    ]);
     outcome.internalErrors += internal(refreshed, revoked);
     if (revoked.errors && errorCode(revoked) !== 'TOKEN_REVOKED') outcome.revocationFailed += 1;
     const pairs = [session, refreshWith, ...(refreshed.data ? [refreshed.data.refreshToken] : [])];
@@ -80,7 +76,7 @@ const clean: RoundOutcome = { internalErrors: 0, revocationFailed: 0, aliveAfter
 describe(`revocation always wins a race with refreshToken (${ROUNDS} rounds each)`, () => {
   it('logout', async () => {
     const user = await createActiveUser(t);
-    const outcome = await race(t, user, (s) => t.gql(LOGOUT, { r: s.refreshToken }, { token: s.accessToken }));
+    const outcome = await race(t, user, (s) => t.gql(LOGOUT, { refreshToken: s.refreshToken }, { token: s.accessToken }));
     console.info('refresh vs logout:', outcome);
     expect(outcome).toEqual(clean);
   });
@@ -111,7 +107,7 @@ describe(`revocation always wins a race with refreshToken (${ROUNDS} rounds each
         },
       },
       async (s) => {
-        const result = await t.gql(CHANGE_PASSWORD, { c: passwords[0], n: passwords[1] }, { token: s.accessToken });
+        const result = await t.gql(CHANGE_PASSWORD, { currentPassword: passwords[0], newPassword: passwords[1] }, { token: s.accessToken });
         if (result.data) passwords.reverse();
         return result;
       },
@@ -129,10 +125,10 @@ describe(`revocation always wins a race with refreshToken (${ROUNDS} rounds each
       user,
       async () => {
         // The token is fetched before the race; only the reset itself races the refresh.
-        return t.gql(RESET, { t: pendingToken, n: user.password });
+        return t.gql(RESET, { token: pendingToken, newPassword: user.password });
       },
       async (session) => {
-        await t.gql(REQUEST_RESET, { e: user.email });
+        await t.gql(REQUEST_RESET, { email: user.email });
         mails += 1;
         pendingToken = tokenFromMail(await t.inbox.waitForMail(user.email, mails));
         return session;
@@ -149,12 +145,11 @@ describe(`revocation always wins a race with refreshToken (${ROUNDS} rounds each
       noGrace,
       user,
       // The session's first refresh token, already rotated: presenting it again is theft.
-      () => noGrace.gql(REFRESH, { r: parent!.refreshToken }),
+      () => noGrace.gql(REFRESH, { refreshToken: parent!.refreshToken }),
       async (session) => {
-        const rotated = await noGrace.gql<{ refreshToken: Pair }>(REFRESH, { r: session.refreshToken });
-        if (!rotated.data) throw new Error(`refresh failed: ${JSON.stringify(rotated.errors)}`);
+        const rotated = dataOf(await noGrace.gql<{ refreshToken: Pair }>(REFRESH, { refreshToken: session.refreshToken }), 'refresh');
         parent = session;
-        return rotated.data.refreshToken;
+        return rotated.refreshToken;
       },
     );
     console.info('refresh vs reuse detection:', outcome);
@@ -169,7 +164,7 @@ describe(`revocation always wins a race with refreshToken (${ROUNDS} rounds each
       const session = await login(t, { email: user.email, password: passwords[0]! });
       const [loggedIn, changed] = await Promise.all([
         t.gql<{ login: Pair }>(LOGIN, { email: user.email, password: passwords[0] }),
-        t.gql(CHANGE_PASSWORD, { c: passwords[0], n: passwords[1] }, { token: session.accessToken }),
+        t.gql(CHANGE_PASSWORD, { currentPassword: passwords[0], newPassword: passwords[1] }, { token: session.accessToken }),
       ]);
       tally.internalErrors += internal(loggedIn, changed);
       if (!changed.data) tally.changeFailed += 1;

@@ -1,21 +1,17 @@
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { ME } from '../helpers/graphql.js';
 import { HISTORY, MESSAGE_SENT, arrival, chatPair, sendMessage, type MessageShape } from '../helpers/chat.js';
 import { startAppWithCuttableRedis, type AppWithCuttableRedis } from '../helpers/instances.js';
 import { redisAvailableFor } from '../helpers/redis.js';
-import { connectedWs, subscribe } from '../helpers/ws.js';
+import { connectedWs, rawSocket, subscribe } from '../helpers/ws.js';
 import { eventually, whenLive, withTimeout } from '../helpers/time.js';
 
-/** A raw socket speaking graphql-transport-ws, for frames no well-behaved client sends. */
-function rawSocket(url: string): Promise<{ socket: WebSocket; closed: Promise<{ code: number; reason: string }> }> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, 'graphql-transport-ws');
-    const closed = new Promise<{ code: number; reason: string }>((done) => socket.on('close', (code, reason) => done({ code, reason: reason.toString() })));
-    socket.on('error', () => {});
-    socket.once('open', () => resolve({ socket, closed }));
-    socket.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
-  });
+/** A raw socket (frames no well-behaved client sends), open. */
+async function openRawSocket(url: string) {
+  const raw = rawSocket(url);
+  await raw.opened;
+  return raw;
 }
 
 describe('WebSocket abuse', () => {
@@ -53,7 +49,7 @@ describe('WebSocket abuse', () => {
   });
 
   it('closes a flood of 100 connections that never send connection_init (4408) and keeps serving', async () => {
-    const sockets = await Promise.all(Array.from({ length: 100 }, () => rawSocket(t.wsUrl)));
+    const sockets = await Promise.all(Array.from({ length: 100 }, () => openRawSocket(t.wsUrl)));
     const closes = await withTimeout(Promise.all(sockets.map((s) => s.closed)), 10_000, 'the flood to be closed');
     expect(new Set(closes.map((c) => c.code))).toEqual(new Set([4408]));
     expect((await t.gql('{ industries { id } }')).errors).toBeUndefined();
@@ -63,19 +59,19 @@ describe('WebSocket abuse', () => {
   it.each([
     ['invalid JSON', 'this is not json', 4400],
     ['a message of an unknown type', JSON.stringify({ type: 'launch_missiles' }), 4400],
-    ['a subscribe before connection_init', JSON.stringify({ id: '1', type: 'subscribe', payload: { query: '{ me { id } }' } }), 4401],
+    ['a subscribe before connection_init', JSON.stringify({ id: '1', type: 'subscribe', payload: { query: ME } }), 4401],
   ])('closes a socket that sends %s (%s) and keeps serving others', async (_name, frame, code) => {
-    const { socket, closed } = await rawSocket(t.wsUrl);
+    const { socket, closed } = await openRawSocket(t.wsUrl);
     socket.send(frame);
     expect((await withTimeout(closed, 5_000, 'the close')).code).toBe(code);
     expect((await t.gql('{ industries { id } }')).errors).toBeUndefined();
   });
 
   it('survives binary garbage and an oversized frame', async () => {
-    const garbage = await rawSocket(t.wsUrl);
+    const garbage = await openRawSocket(t.wsUrl);
     garbage.socket.send(Buffer.from([0xff, 0x00, 0xfe, 0x01, 0x02]));
     expect((await withTimeout(garbage.closed, 5_000, 'the close')).code).toBeGreaterThanOrEqual(1000);
-    const huge = await rawSocket(t.wsUrl);
+    const huge = await openRawSocket(t.wsUrl);
     huge.socket.send('x'.repeat(70 * 1024));
     expect((await withTimeout(huge.closed, 5_000, 'the close')).code).toBe(1009);
     expect((await t.gql('{ industries { id } }')).errors).toBeUndefined();

@@ -1,4 +1,4 @@
-import { postGraphQL } from '../graphql/http';
+import { type GraphQLResponse, postGraphQL } from '../graphql/http';
 import { RefreshFailed, TokenManager, type TokenPair } from './token-manager';
 
 const REFRESH = /* GraphQL */ `
@@ -8,7 +8,7 @@ const REFRESH = /* GraphQL */ `
 `;
 
 async function refreshTokens(refreshToken: string): Promise<TokenPair> {
-  let response;
+  let response: GraphQLResponse<{ refreshToken: TokenPair }>;
   try {
     response = await postGraphQL<{ refreshToken: TokenPair }>(REFRESH, { refreshToken });
   } catch (error) {

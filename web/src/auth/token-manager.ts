@@ -222,12 +222,15 @@ export class TokenManager {
         if (!this.inFlight) this.waitForRemoteRefresh();
         return;
       case 'tokens':
-        return this.adopt(message.pair);
+        this.adopt(message.pair);
+        return;
       case 'refresh-failed':
-        return this.settleRemote(null);
+        this.settleRemote(null);
+        return;
       case 'signed-out':
         this.clear();
-        return this.emit({ type: 'signed-out', reason: message.reason });
+        this.emit({ type: 'signed-out', reason: message.reason });
+        return;
     }
   }
 

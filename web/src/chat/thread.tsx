@@ -66,7 +66,9 @@ export function Thread({ conversationId, viewerId, partner, unreadCount }: Threa
           let after = endCursor.current;
           if (!after) return reloadHistory({ requestPolicy: 'network-only' });
           for (;;) {
-            const result: OperationResult<HistoryResult> = await client.query<HistoryResult>(HISTORY, { id: conversationId, first: CATCH_UP_PAGE, after }, { requestPolicy: 'network-only' }).toPromise();
+            const result: OperationResult<HistoryResult> = await client
+              .query<HistoryResult>(HISTORY, { id: conversationId, first: CATCH_UP_PAGE, after }, { requestPolicy: 'network-only' })
+              .toPromise();
             const page = result.data?.conversation?.messages;
             if (!page?.pageInfo.hasNextPage || !page.pageInfo.endCursor) return;
             after = page.pageInfo.endCursor;
@@ -83,6 +85,7 @@ export function Thread({ conversationId, viewerId, partner, unreadCount }: Threa
   }, [unreadCount, conversationId, markRead]);
 
   const bottom = useRef<HTMLDivElement>(null);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: messages.length is the trigger (scroll when one arrives), not an input
   useEffect(() => {
     // Braces matter: newer Chromium returns a Promise from scrollIntoView, which React would take for a cleanup.
     void bottom.current?.scrollIntoView({ block: 'end' });
@@ -100,7 +103,7 @@ export function Thread({ conversationId, viewerId, partner, unreadCount }: Threa
       </header>
       <div className="messages" role="log" aria-label="Messages">
         {connection?.pageInfo.hasPreviousPage && (
-          <button className="secondary load-older" onClick={() => setBefore(connection.pageInfo.startCursor)} disabled={history.fetching}>
+          <button type="button" className="secondary load-older" onClick={() => setBefore(connection.pageInfo.startCursor)} disabled={history.fetching}>
             Load older messages
           </button>
         )}
@@ -180,6 +183,7 @@ function MessageItem({ conversationId, message, own, seen }: { conversationId: s
     <article className={`message ${own ? 'own' : 'theirs'}${deleted ? ' deleted' : ''}`} data-testid="message" data-message-id={message.id}>
       {editing ? (
         <form onSubmit={save} className="edit">
+          {/* biome-ignore lint/a11y/noAutofocus: the box opens because the user clicked Edit; typing should go into it */}
           <input aria-label="Edit message" value={draft} onChange={(e) => setDraft(e.target.value)} autoFocus />
           <button type="submit">Save</button>
           <button type="button" className="secondary" onClick={() => setEditing(false)}>
@@ -196,10 +200,17 @@ function MessageItem({ conversationId, message, own, seen }: { conversationId: s
         {seen && <span className="seen"> · Seen</span>}
         {own && !deleted && !editing && (
           <span className="actions">
-            <button className="link" onClick={() => (setDraft(message.body), setEditing(true))}>
+            <button
+              type="button"
+              className="link"
+              onClick={() => {
+                setDraft(message.body);
+                setEditing(true);
+              }}
+            >
               Edit
             </button>
-            <button className="link" onClick={() => void onDelete()}>
+            <button type="button" className="link" onClick={() => void onDelete()}>
               Delete
             </button>
           </span>
@@ -238,7 +249,14 @@ function Composer({ conversationId }: { conversationId: string }) {
     const result = await send({ conversationId, body });
     if (result.data) {
       const message = result.data.sendMessage;
-      live.upsert(conversationId, { id: message.id, body: message.body, createdAt: message.createdAt, editedAt: null, deletedAt: null, sender: message.sender });
+      live.upsert(conversationId, {
+        id: message.id,
+        body: message.body,
+        createdAt: message.createdAt,
+        editedAt: null,
+        deletedAt: null,
+        sender: message.sender,
+      });
       setBody('');
     }
   };

@@ -7,8 +7,15 @@ import { gql } from '@urql/core';
 
 export type Role = 'STARTUP' | 'INVESTOR';
 
-export interface Industry { id: string; name: string }
-export interface Location { id: string; country: string; city: string | null }
+export interface Industry {
+  id: string;
+  name: string;
+}
+export interface Location {
+  id: string;
+  country: string;
+  city: string | null;
+}
 
 export interface UserSummary {
   id: string;
@@ -60,12 +67,17 @@ export const ME = gql`
   query Me { me { ...UserSummary email } }
   ${USER_SUMMARY}
 `;
-export interface MeResult { me: Viewer | null }
+export interface MeResult {
+  me: Viewer | null;
+}
 
 export const REFERENCE_DATA = gql`
   query ReferenceData { industries { id name } locations { id country city } }
 `;
-export interface ReferenceDataResult { industries: Industry[]; locations: Location[] }
+export interface ReferenceDataResult {
+  industries: Industry[];
+  locations: Location[];
+}
 
 export const REGISTER = gql`
   mutation Register($input: RegisterInput!) { register(input: $input) { ok message } }
@@ -99,7 +111,9 @@ export const LOGIN = gql`
   }
   ${USER_SUMMARY}
 `;
-export interface LoginResult { login: AuthPayload }
+export interface LoginResult {
+  login: AuthPayload;
+}
 
 export const LOGOUT = gql`
   mutation Logout($refreshToken: String!) { logout(refreshToken: $refreshToken) { ok } }
@@ -109,11 +123,19 @@ export const LOGOUT_ALL = gql`
   mutation LogoutAll { logoutAll { ok } }
 `;
 
-export interface Session { id: string; current: boolean; createdAt: string; lastUsedAt: string; userAgent: string | null }
+export interface Session {
+  id: string;
+  current: boolean;
+  createdAt: string;
+  lastUsedAt: string;
+  userAgent: string | null;
+}
 export const SESSIONS = gql`
   query Sessions { sessions { id current createdAt lastUsedAt userAgent } }
 `;
-export interface SessionsResult { sessions: Session[] }
+export interface SessionsResult {
+  sessions: Session[];
+}
 
 export const REVOKE_SESSION = gql`
   mutation RevokeSession($id: ID!) { revokeSession(id: $id) { ok } }
@@ -141,7 +163,9 @@ export const STARTUPS = gql`
   }
   ${USER_SUMMARY}
 `;
-export interface StartupsResult { startups: Connection<StartupCard> }
+export interface StartupsResult {
+  startups: Connection<StartupCard>;
+}
 
 export const INVESTORS = gql`
   query Investors($first: Int!, $after: String, $filter: InvestorFilter) {
@@ -152,11 +176,18 @@ export const INVESTORS = gql`
   }
   ${USER_SUMMARY}
 `;
-export interface InvestorsResult { investors: Connection<InvestorCard> }
+export interface InvestorsResult {
+  investors: Connection<InvestorCard>;
+}
 
 // ─── Chat (core) ──────────────────────────────────────────────────────────────────────────
 
-export interface LastMessage { id: string; body: string; createdAt: string; sender: { id: string } }
+export interface LastMessage {
+  id: string;
+  body: string;
+  createdAt: string;
+  sender: { id: string };
+}
 
 export interface ConversationSummary {
   id: string;
@@ -175,7 +206,9 @@ export const CONVERSATIONS = gql`
   }
   ${USER_SUMMARY}
 `;
-export interface ConversationsResult { conversations: Connection<ConversationSummary> }
+export interface ConversationsResult {
+  conversations: Connection<ConversationSummary>;
+}
 
 export const START_CONVERSATION = gql`
   mutation StartConversation($userId: ID!) { startConversation(userId: $userId) { id } }
@@ -196,7 +229,9 @@ export const SEND_MESSAGE = gql`
     }
   }
 `;
-export interface SendMessageResult { sendMessage: LiveMessage }
+export interface SendMessageResult {
+  sendMessage: LiveMessage;
+}
 
 export const MARK_READ = gql`
   mutation MarkRead($conversationId: ID!) { markConversationRead(conversationId: $conversationId) { id unreadCount } }
@@ -208,7 +243,9 @@ export const INBOX = gql`
     inbox { id body createdAt sender { id } conversation { id unreadCount lastMessage { id body createdAt } } }
   }
 `;
-export interface InboxResult { inbox: LiveMessage }
+export interface InboxResult {
+  inbox: LiveMessage;
+}
 
 // ─── Chat (revision 2: Relay history, edits, read marks, typing, presence) ───────────────
 
@@ -236,12 +273,16 @@ export const HISTORY = gql`
     }
   }
 `;
-export interface HistoryResult { conversation: { id: string; messages: Connection<HistoryMessage> } | null }
+export interface HistoryResult {
+  conversation: { id: string; messages: Connection<HistoryMessage> } | null;
+}
 
 export const READ_STATE = gql`
   query ReadState($id: ID!) { conversation(id: $id) { id peerLastReadAt } }
 `;
-export interface ReadStateResult { conversation: { id: string; peerLastReadAt: string | null } | null }
+export interface ReadStateResult {
+  conversation: { id: string; peerLastReadAt: string | null } | null;
+}
 
 export const PRESENCE_STATE = gql`
   query PresenceState($id: ID!) { conversation(id: $id) { id participants { id online lastSeenAt } } }
@@ -278,7 +319,9 @@ export type ConversationEvent =
   | { __typename: 'MessageSentEvent' | 'MessageEditedEvent' | 'MessageDeletedEvent'; message: HistoryMessage }
   | { __typename: 'TypingEvent'; conversationId: string; typing: boolean; user: { id: string } }
   | { __typename: 'ReadEvent'; conversationId: string; lastReadAt: string; user: { id: string } };
-export interface ConversationEventsResult { conversationEvents: ConversationEvent }
+export interface ConversationEventsResult {
+  conversationEvents: ConversationEvent;
+}
 
 export const PRESENCE = gql`
   subscription Presence { presence { online lastSeenAt user { id online lastSeenAt } } }

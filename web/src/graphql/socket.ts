@@ -13,8 +13,7 @@ export interface ChatSocket {
   dispose(): void;
 }
 
-const isCloseEvent = (value: unknown): value is CloseEvent =>
-  typeof value === 'object' && value !== null && 'code' in value && 'reason' in value;
+const isCloseEvent = (value: unknown): value is CloseEvent => typeof value === 'object' && value !== null && 'code' in value && 'reason' in value;
 
 /**
  * The chat's graphql-ws connection. The token goes in connectionParams (kept out of URLs and

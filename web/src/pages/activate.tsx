@@ -34,7 +34,11 @@ export function ActivatePage() {
       <h1>Activate your account</h1>
       <form onSubmit={submit}>
         <Field label="Activation code" name="token" value={token} onChange={(e) => setToken(e.target.value)} />
-        <Alert>{hasCode(result.error, 'INVALID_TOKEN', 'TOKEN_EXPIRED') ? 'This link is invalid, used or expired. Sign in to get a new one.' : errorMessage(result.error)}</Alert>
+        <Alert>
+          {hasCode(result.error, 'INVALID_TOKEN', 'TOKEN_EXPIRED')
+            ? 'This link is invalid, used or expired. Sign in to get a new one.'
+            : errorMessage(result.error)}
+        </Alert>
         <button type="submit" disabled={!token || result.fetching}>
           Activate account
         </button>

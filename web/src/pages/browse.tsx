@@ -45,6 +45,7 @@ export function BrowsePage({ viewerRole }: { viewerRole: Role }) {
     ...(kind === 'startups' && industryId ? { industryId } : {}),
   };
   // New filters start from the first page; relayPagination() merges the "load more" pages.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the filters are the trigger, not inputs of the effect
   useEffect(() => {
     setAfter(null);
   }, [kind, debouncedSearch, industryId, locationId]);
@@ -57,10 +58,10 @@ export function BrowsePage({ viewerRole }: { viewerRole: Role }) {
   return (
     <main className="page">
       <div className="tabs" role="tablist">
-        <button role="tab" aria-selected={kind === 'startups'} onClick={() => setKind('startups')}>
+        <button type="button" role="tab" aria-selected={kind === 'startups'} onClick={() => setKind('startups')}>
           Startups
         </button>
-        <button role="tab" aria-selected={kind === 'investors'} onClick={() => setKind('investors')}>
+        <button type="button" role="tab" aria-selected={kind === 'investors'} onClick={() => setKind('investors')}>
           Investors
         </button>
       </div>
@@ -90,11 +91,13 @@ export function BrowsePage({ viewerRole }: { viewerRole: Role }) {
       </div>
       <Alert>{errorMessage(result.error)}</Alert>
       <ul className="cards" aria-label={kind === 'startups' ? 'Startups' : 'Investors'}>
-        {list?.edges.map(({ node }) => <ProfileCard key={node.id} profile={node} canMessage={viewerRole === 'INVESTOR' && kind === 'startups'} />)}
+        {list?.edges.map(({ node }) => (
+          <ProfileCard key={node.id} profile={node} canMessage={viewerRole === 'INVESTOR' && kind === 'startups'} />
+        ))}
       </ul>
       {list && list.edges.length === 0 && <p className="muted">Nothing matches these filters.</p>}
       {list?.pageInfo.hasNextPage && (
-        <button className="secondary" disabled={result.fetching} onClick={() => setAfter(list.pageInfo.endCursor)}>
+        <button type="button" className="secondary" disabled={result.fetching} onClick={() => setAfter(list.pageInfo.endCursor)}>
           Load more
         </button>
       )}
@@ -120,7 +123,7 @@ function ProfileCard({ profile, canMessage }: { profile: StartupCard | InvestorC
         {profile.website}
       </a>
       {canMessage && (
-        <button onClick={message} disabled={started.fetching}>
+        <button type="button" onClick={message} disabled={started.fetching}>
           Message
         </button>
       )}

@@ -6,7 +6,17 @@ import { Link } from '../router';
 import { Alert, Field, Select } from '../ui/form';
 import { placeOf } from '../ui/names';
 
-const EMPTY: RegisterInput = { email: '', password: '', role: 'STARTUP', companyName: '', website: '', industryId: '', locationId: '', firstName: '', lastName: '' };
+const EMPTY: RegisterInput = {
+  email: '',
+  password: '',
+  role: 'STARTUP',
+  companyName: '',
+  website: '',
+  industryId: '',
+  locationId: '',
+  firstName: '',
+  lastName: '',
+};
 
 export function RegisterPage() {
   const [input, setInput] = useState<RegisterInput>(EMPTY);
@@ -50,12 +60,21 @@ export function RegisterPage() {
           <legend>I represent</legend>
           {(['STARTUP', 'INVESTOR'] as const).map((value) => (
             <label key={value}>
-              <input type="radio" name="role" value={value} checked={role === value} onChange={set('role')} /> {value === 'STARTUP' ? 'a startup' : 'an investor'}
+              <input type="radio" name="role" value={value} checked={role === value} onChange={set('role')} />{' '}
+              {value === 'STARTUP' ? 'a startup' : 'an investor'}
             </label>
           ))}
         </fieldset>
         <Field label="Email" name="email" type="email" autoComplete="email" value={input.email} onChange={set('email')} error={fields.email} />
-        <Field label="Password" name="password" type="password" autoComplete="new-password" value={input.password} onChange={set('password')} error={fields.password} />
+        <Field
+          label="Password"
+          name="password"
+          type="password"
+          autoComplete="new-password"
+          value={input.password}
+          onChange={set('password')}
+          error={fields.password}
+        />
         <Field label="Company name" name="companyName" value={input.companyName} onChange={set('companyName')} error={fields.companyName} />
         <Field label="Website" name="website" type="url" placeholder="https://" value={input.website} onChange={set('website')} error={fields.website} />
         {role === 'STARTUP' && (

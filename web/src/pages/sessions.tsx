@@ -33,11 +33,11 @@ export function SessionsPage() {
               <td>{dateTimeOf(session.lastUsedAt)}</td>
               <td>
                 {session.current ? (
-                  <button className="secondary" onClick={() => void signOut()}>
+                  <button type="button" className="secondary" onClick={() => void signOut()}>
                     Sign out
                   </button>
                 ) : (
-                  <button className="secondary" onClick={() => void revoke({ id: session.id })} disabled={revoked.fetching}>
+                  <button type="button" className="secondary" onClick={() => void revoke({ id: session.id })} disabled={revoked.fetching}>
                     Revoke
                   </button>
                 )}
@@ -46,7 +46,7 @@ export function SessionsPage() {
           ))}
         </tbody>
       </table>
-      <button className="danger" onClick={() => void signOut(true)}>
+      <button type="button" className="danger" onClick={() => void signOut(true)}>
         Sign out everywhere
       </button>
     </main>

@@ -35,8 +35,26 @@ export function SignInPage({ endedBecause }: { endedBecause: SignOutReason | nul
       <h1>Sign in</h1>
       {endedBecause && <Alert tone="info">{ENDED[endedBecause]}</Alert>}
       <form onSubmit={submit} noValidate>
-        <Field label="Email" name="email" type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} error={fields.email} required />
-        <Field label="Password" name="password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} error={fields.password} required />
+        <Field
+          label="Email"
+          name="email"
+          type="email"
+          autoComplete="username"
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+          error={fields.email}
+          required
+        />
+        <Field
+          label="Password"
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+          error={fields.password}
+          required
+        />
         {!inactive && Object.keys(fields).length === 0 && <Alert>{errorMessage(loginResult.error)}</Alert>}
         {inactive && (
           <Alert tone="info">

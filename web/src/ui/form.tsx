@@ -16,7 +16,12 @@ export function Field({ label, error, ...input }: { label: string; error?: strin
   );
 }
 
-export function Select({ label, error, children, ...select }: { label: string; error?: string | undefined; children: ReactNode } & SelectHTMLAttributes<HTMLSelectElement>) {
+export function Select({
+  label,
+  error,
+  children,
+  ...select
+}: { label: string; error?: string | undefined; children: ReactNode } & SelectHTMLAttributes<HTMLSelectElement>) {
   const id = `field-${select.name}`;
   return (
     <div className="field">
