@@ -4,6 +4,7 @@ import { DefaultLogger, MikroORM, PostgreSqlDriver, type EntityManager, type Log
 import { Migrator } from '@mikro-orm/migrations';
 import { entities } from './entities.js';
 import { migrationsList } from './migrations/index.js';
+import { run } from './typed-sql.js';
 
 export type ORM = MikroORM;
 
@@ -120,11 +121,15 @@ export async function startEmbeddedPostgres(dataDir?: string): Promise<EmbeddedP
 
 export const embeddedDataDir = (dataDir: string) => join(dataDir, 'pglite');
 
+/** Fails unless the database answers a trivial statement (the health check). */
+export async function pingDatabase(em: EntityManager): Promise<void> {
+  await run(em, 'select 1');
+}
+
 /**
- * Runs raw SQL on `em`'s transaction when it has one: the statements that must be atomic
- * (token consumption, rotation, claims) are written in SQL, and must not escape the transaction.
- * `T` is claimed, not checked: new statements use typed-sql.ts, which parses their rows; the
- * modules that still call this move there with their repositories.
+ * Runs raw SQL on `em`'s transaction when it has one. `T` is claimed, not checked: every other
+ * statement moved to typed-sql.ts, which parses its rows; only active-users.ts, which is being
+ * rewritten, still calls this, and it goes when that file stops.
  */
 export function sql<T extends object[]>(em: EntityManager, query: string, params: unknown[] = []): Promise<T> {
   return em.getConnection().execute<T>(query, params, 'all', em.getTransactionContext());

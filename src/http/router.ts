@@ -1,5 +1,5 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import type { ORM } from '../db/db.js';
+import { pingDatabase, type ORM } from '../db/db.js';
 import type { GraphQLServer } from '../graphql/yoga.js';
 import { redactUrl, type Logger } from '../logger.js';
 import { routeOf, type AppMetrics } from '../metrics.js';
@@ -119,9 +119,7 @@ async function health(orm: ORM, res: ServerResponse, isReady: () => boolean): Pr
   const ok =
     isReady() &&
     (await Promise.race([
-      orm.em
-        .getConnection()
-        .execute('select 1')
+      pingDatabase(orm.em)
         .then(() => true)
         .catch(() => false),
       new Promise<boolean>((resolve) => setTimeout(resolve, 2_000, false).unref()),

@@ -1,8 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { sql } from '../db/db.js';
 import type { Logger } from '../logger.js';
 import type { MailTransport } from './mailer.js';
 import { MailOutbox } from './mail-outbox.entity.js';
+import { claimCooldown, claimDueMail, giveBackMail, markSent, scheduleRetry, type ClaimedMail } from './outbox.repository.js';
 import type { MailContent } from './templates.js';
 
 /** Queues an email inside the caller's transaction: it exists exactly when the business change does. */
@@ -16,15 +16,7 @@ export function enqueueMail(em: EntityManager, recipient: string, content: MailC
  */
 export async function claimEmailCooldown(em: EntityManager, address: string, purpose: string, cooldownSeconds: number): Promise<boolean> {
   if (cooldownSeconds <= 0) return true;
-  const rows = await sql<{ address: string }[]>(
-    em,
-    `insert into "email_cooldown" ("address", "purpose", "sent_at") values (?, ?, now())
-     on conflict ("address", "purpose") do update set "sent_at" = excluded."sent_at"
-     where "email_cooldown"."sent_at" <= now() - make_interval(secs => ?)
-     returning "address"`,
-    [address, purpose, cooldownSeconds],
-  );
-  return rows.length > 0;
+  return claimCooldown(em, { address, purpose, cooldownSeconds });
 }
 
 export interface OutboxWorkerOptions {
@@ -38,17 +30,6 @@ export interface OutboxWorkerOptions {
   batchSize?: number;
   /** Told of every email handed to the transport (metrics count them by kind). */
   onSent?: (kind: string) => void;
-}
-
-interface ClaimedMail {
-  id: string;
-  kind: string;
-  recipient: string;
-  subject: string;
-  text: string;
-  html: string;
-  headers: Record<string, string> | null;
-  attempts: number;
 }
 
 const MAX_BACKOFF_MS = 15 * 60_000;
@@ -170,18 +151,11 @@ export class OutboxWorker {
 
   private async claim(): Promise<ClaimedMail[]> {
     const { leaseMs = 120_000, batchSize = 20 } = this.options;
-    return this.options.em.getConnection().execute<ClaimedMail[]>(
-      `update "mail_outbox" set "next_attempt_at" = now() + make_interval(secs => ?), "attempts" = "attempts" + 1
-       where "id" in (
-         select "id" from "mail_outbox" where "sent_at" is null and "next_attempt_at" <= now()
-         order by "next_attempt_at" limit ? for update skip locked)
-       returning "id", "kind", "recipient", "subject", "text", "html", "headers", "attempts"`,
-      [leaseMs / 1000, batchSize],
-    );
+    return claimDueMail(this.options.em, { leaseSeconds: leaseMs / 1000, batchSize });
   }
 
   private async deliver(mail: ClaimedMail): Promise<void> {
-    const connection = this.options.em.getConnection();
+    const { em } = this.options;
     try {
       await this.options.transport.send({
         id: mail.id,
@@ -192,7 +166,7 @@ export class OutboxWorker {
         html: mail.html,
         headers: mail.headers,
       });
-      await connection.execute(`update "mail_outbox" set "sent_at" = now(), "last_error" = null where "id" = ?`, [mail.id]);
+      await markSent(em, mail.id);
       this.options.onSent?.(mail.kind);
       this.options.logger.info({ mailId: mail.id, kind: mail.kind, attempts: mail.attempts }, 'email sent');
     } catch (error) {
@@ -200,15 +174,9 @@ export class OutboxWorker {
       if (isTransportFailure(error)) return this.giveBack(mail, message);
       const backoff = Math.min(this.options.retryBaseMs * 2 ** (mail.attempts - 1), MAX_BACKOFF_MS);
       this.options.logger.warn({ mailId: mail.id, kind: mail.kind, attempts: mail.attempts, retryInMs: backoff, err: message }, 'email not sent; will retry');
-      await connection
-        .execute(`update "mail_outbox" set "next_attempt_at" = now() + make_interval(secs => ?), "last_error" = ? where "id" = ?`, [
-          backoff / 1000,
-          message.slice(0, 1000),
-          mail.id,
-        ])
-        .catch((dbError: unknown) =>
-          this.options.logger.warn({ err: dbError, mailId: mail.id }, 'mail outbox: could not record the failure; the lease will expire'),
-        );
+      await scheduleRetry(em, { id: mail.id, backoffSeconds: backoff / 1000, error: message.slice(0, 1000) }).catch((dbError: unknown) =>
+        this.options.logger.warn({ err: dbError, mailId: mail.id }, 'mail outbox: could not record the failure; the lease will expire'),
+      );
     }
   }
 
@@ -221,15 +189,9 @@ export class OutboxWorker {
     if (this.breaker.trip()) {
       this.options.logger.warn({ err: message, retryInMs: this.breaker.waitMs }, 'mail transport failed; not claiming mail until it answers again');
     }
-    await this.options.em
-      .getConnection()
-      .execute(`update "mail_outbox" set "next_attempt_at" = now(), "attempts" = greatest("attempts" - 1, 0), "last_error" = ? where "id" = ?`, [
-        message.slice(0, 1000),
-        mail.id,
-      ])
-      .catch((dbError: unknown) =>
-        this.options.logger.warn({ err: dbError, mailId: mail.id }, 'mail outbox: could not give a mail back; the lease will expire'),
-      );
+    await giveBackMail(this.options.em, { id: mail.id, error: message.slice(0, 1000) }).catch((dbError: unknown) =>
+      this.options.logger.warn({ err: dbError, mailId: mail.id }, 'mail outbox: could not give a mail back; the lease will expire'),
+    );
   }
 
   /** Whether the transport answers again; closes the breaker when it does. */

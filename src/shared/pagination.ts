@@ -10,6 +10,12 @@ export interface KeysetCursor {
   id: string;
 }
 
+/** The forward-paging arguments of a Relay connection field. */
+export interface PageArgs {
+  first?: number | null;
+  after?: string | null;
+}
+
 /** `first` as clients send it: absent means the default; above the cap means the cap; below 1 is an error. */
 export function pageSize(first: number | null | undefined, argName = 'first'): number {
   if (first == null) return DEFAULT_PAGE_SIZE;

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { run } from '../typed-sql.js';
 
 export const INDUSTRIES = [
   'FinTech',
@@ -73,10 +74,11 @@ export const LOCATIONS: ReadonlyArray<{ country: string; city: string }> = [
 
 /** Idempotent: adds whatever reference rows are missing, so it runs at every start. */
 export async function seedReferenceData(em: EntityManager): Promise<void> {
-  const connection = em.getConnection();
-  await connection.execute(`insert into "industry" ("name") values ${INDUSTRIES.map(() => '(?)').join(', ')} on conflict ("name") do nothing`, [...INDUSTRIES]);
-  await connection.execute(
-    `insert into "location" ("country", "city") values ${LOCATIONS.map(() => '(?, ?)').join(', ')} on conflict ("country", "city") do nothing`,
-    LOCATIONS.flatMap(({ country, city }) => [country, city]),
+  // unnest keeps the lists' order, so new rows get their ids in it.
+  await run(em, `insert into "industry" ("name") select unnest(:names::text[]) on conflict ("name") do nothing`, { names: INDUSTRIES });
+  await run(
+    em,
+    `insert into "location" ("country", "city") select * from unnest(:countries::text[], :cities::text[]) on conflict ("country", "city") do nothing`,
+    { countries: LOCATIONS.map(({ country }) => country), cities: LOCATIONS.map(({ city }) => city) },
   );
 }

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { sql } from '../../db/db.js';
 import { invalidToken, tokenExpired } from '../../shared/errors.js';
 import { EmailToken, type EmailTokenPurpose } from './email-token.entity.js';
+import { consumeEmailTokenRow, isEmailTokenUsable } from './email-token.repository.js';
 
 const TOKEN_RE = /^[A-Za-z0-9_-]{43}$/;
 
@@ -32,15 +32,8 @@ export async function issueEmailToken(em: EntityManager, userId: string, purpose
 export async function consumeEmailToken(em: EntityManager, token: string, purpose: EmailTokenPurpose): Promise<string> {
   if (!TOKEN_RE.test(token)) throw invalidToken();
   const tokenHash = hashEmailToken(token);
-  const rows = await sql<{ user_id: string }[]>(
-    em,
-    `update "email_token" set "used_at" = now()
-     where "token_hash" = ? and "purpose" = ? and "used_at" is null and "expires_at" > now()
-     returning "user_id"`,
-    [tokenHash, purpose],
-  );
-  if (rows[0]) return rows[0].user_id;
-  return refuseEmailToken(em, tokenHash, purpose);
+  const userId = await consumeEmailTokenRow(em, tokenHash, purpose);
+  return userId ?? refuseEmailToken(em, tokenHash, purpose);
 }
 
 /**
@@ -51,12 +44,7 @@ export async function consumeEmailToken(em: EntityManager, token: string, purpos
 export async function checkEmailToken(em: EntityManager, token: string, purpose: EmailTokenPurpose): Promise<void> {
   if (!TOKEN_RE.test(token)) throw invalidToken();
   const tokenHash = hashEmailToken(token);
-  const [usable] = await sql<{ user_id: string }[]>(
-    em,
-    `select "user_id" from "email_token" where "token_hash" = ? and "purpose" = ? and "used_at" is null and "expires_at" > now()`,
-    [tokenHash, purpose],
-  );
-  if (!usable) await refuseEmailToken(em, tokenHash, purpose);
+  if (!(await isEmailTokenUsable(em, tokenHash, purpose))) await refuseEmailToken(em, tokenHash, purpose);
 }
 
 async function refuseEmailToken(em: EntityManager, tokenHash: string, purpose: EmailTokenPurpose): Promise<never> {

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { sql } from '../../db/db.js';
 import { isDjangoPbkdf2Hash } from './django-pbkdf2.js';
+import { rehashPassword } from './password.repository.js';
 import { hashPassword } from './passwords.js';
 
 /**
@@ -13,10 +13,5 @@ import { hashPassword } from './passwords.js';
 export async function upgradeLegacyPasswordHash(em: EntityManager, userId: string, verifiedHash: string, password: string): Promise<string> {
   if (!isDjangoPbkdf2Hash(verifiedHash)) return verifiedHash;
   const upgraded = await hashPassword(password);
-  const rows = await sql<{ id: string }[]>(em, `update "user" set "password_hash" = ? where "id" = ? and "password_hash" = ? returning "id"`, [
-    upgraded,
-    userId,
-    verifiedHash,
-  ]);
-  return rows.length > 0 ? upgraded : verifiedHash;
+  return (await rehashPassword(em, { userId, checkedHash: verifiedHash, passwordHash: upgraded })) ? upgraded : verifiedHash;
 }

@@ -3,13 +3,13 @@ import { z } from 'zod';
 import { claimEmailCooldown, enqueueMail } from '../../mail/outbox.js';
 import { passwordResetEmail } from '../../mail/templates.js';
 import { emailField, parseInput, passwordField } from '../../shared/validation.js';
-import { User, type UserEntity, type UserView } from '../user/user.entity.js';
-import { sql } from '../../db/db.js';
+import { User, type UserView } from '../user/user.entity.js';
 import { retryOnConflict } from '../../db/transaction-retry.js';
 import { invalidCredentials } from '../../shared/errors.js';
 import type { RateLimits } from '../../security/rate-limits.js';
 import { checkEmailToken, consumeEmailToken, issueEmailToken } from './email-tokens.js';
 import type { OffRequestMail } from './mail-off-request.js';
+import { changePassword, setPassword } from './password.repository.js';
 import { hashPassword } from './passwords.js';
 import type { AuthPayloadShape, ClientInfo, SessionService } from './session.service.js';
 
@@ -67,7 +67,7 @@ export class PasswordService {
     const { userId, revoked } = await retryOnConflict(() =>
       em.transactional(async (tx) => {
         const id = await consumeEmailToken(tx, token, 'password_reset');
-        await sql(tx, `update "user" set "password_hash" = ?, "password_changed_at" = now() where "id" = ?`, [passwordHash, id]);
+        await setPassword(tx, id, passwordHash);
         return { userId: id, revoked: await sessions.revokeInTransaction(tx, id, null, 'password_reset') };
       }),
     );
@@ -93,12 +93,7 @@ export class PasswordService {
     const { payload, revoked } = await retryOnConflict(() =>
       em.transactional(async (tx) => {
         // Only over the hash that was checked: a concurrent change makes this one fail.
-        const changed = await sql<{ id: string }[]>(
-          tx,
-          `update "user" set "password_hash" = ?, "password_changed_at" = now() where "id" = ? and "password_hash" = ? returning "id"`,
-          [passwordHash, viewer.id, checkedHash],
-        );
-        if (changed.length === 0) throw invalidCredentials();
+        if (!(await changePassword(tx, { userId: viewer.id, checkedHash, passwordHash }))) throw invalidCredentials();
         const revokedIds = await sessions.revokeInTransaction(tx, viewer.id, null, 'password_change');
         return { revoked: revokedIds, payload: await sessions.startSession(tx, viewer, client) };
       }),

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { sql } from '../../db/db.js';
 import type { AppPubSub, SessionRevokedEvent } from '../../events/pubsub.js';
 import type { Logger } from '../../logger.js';
+import { recentlyRevokedSessions } from './session.repository.js';
 
 export interface RevokedSessionsOptions {
   em: EntityManager;
@@ -87,15 +87,11 @@ export class RevokedSessions {
 
   private async sync(): Promise<void> {
     const windowSeconds = this.options.accessTokenTtlSeconds + 60;
-    const rows = await sql<{ id: string; user_id: string; revoked_at: Date }[]>(
-      this.options.em,
-      `select "id", "user_id", "revoked_at" from "session" where "revoked_at" > now() - make_interval(secs => ?)`,
-      [windowSeconds],
-    );
+    const rows = await recentlyRevokedSessions(this.options.em, windowSeconds);
     const horizon = Date.now() - windowSeconds * 1000;
     for (const [id, at] of this.revoked) if (at < horizon) this.revoked.delete(id);
     for (const row of rows) {
-      if (!this.revoked.has(row.id)) this.add({ userId: row.user_id, sessionIds: [row.id] });
+      if (!this.revoked.has(row.id)) this.add({ userId: row.userId, sessionIds: [row.id] });
     }
   }
 }

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { sql } from '../../db/db.js';
 import { retryOnConflict } from '../../db/transaction-retry.js';
 import { isUuid } from '../../shared/validation.js';
 import { forbidden, invalidCredentials, invalidToken, accountInactive, notFound, tokenExpired, tokenRevoked, unauthenticated } from '../../shared/errors.js';
@@ -12,6 +11,16 @@ import { verifyPassword } from './passwords.js';
 import type { RateLimits } from '../../security/rate-limits.js';
 import type { RevokedSessions } from './revoked-sessions.js';
 import { Session, type SessionEntity } from './session.entity.js';
+import { lockPasswordHash } from './password.repository.js';
+import {
+  recordRefreshToken,
+  isSessionRevoked,
+  presentedRefreshToken,
+  revokeSessionRows,
+  rotateRefreshToken,
+  unusedRefreshToken,
+  type RefreshRow,
+} from './session.repository.js';
 
 export interface SessionSettings {
   accessTokenTtl: number;
@@ -55,25 +64,6 @@ export interface VerifiedAccess {
 }
 
 export type RevokeReason = 'logout' | 'logout_all' | 'revoked_by_user' | 'refresh_token_reuse' | 'password_change' | 'password_reset';
-
-interface RefreshRow {
-  jti: string;
-  access_jti: string;
-  session_id: string;
-  issued_at: Date;
-  expires_at: Date;
-  access_expires_at: Date;
-}
-
-/** Raw SQL returns timestamps as strings (MikroORM's pg type parsers); entities get Dates. */
-type RawRefreshRow = { [K in keyof RefreshRow]: RefreshRow[K] extends Date ? string | Date : RefreshRow[K] };
-
-const fromRaw = (raw: RawRefreshRow): RefreshRow => ({
-  ...raw,
-  issued_at: new Date(raw.issued_at),
-  expires_at: new Date(raw.expires_at),
-  access_expires_at: new Date(raw.access_expires_at),
-});
 
 const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
@@ -120,9 +110,8 @@ export class SessionService {
     return claims;
   }
 
-  private async revokedInDatabase(em: EntityManager, sessionId: string): Promise<boolean> {
-    const [row] = await sql<{ revoked: boolean }[]>(em, `select "revoked_at" is not null as "revoked" from "session" where "id" = ?`, [sessionId]);
-    return !row || row.revoked;
+  private revokedInDatabase(em: EntityManager, sessionId: string): Promise<boolean> {
+    return isSessionRevoked(em, sessionId);
   }
 
   /** When a valid access token expires; a stream opened with it must end then. */
@@ -155,8 +144,7 @@ export class SessionService {
         // The row lock orders this login against a password change: a change that committed
         // since the check makes this password stale; one that comes later waits for this
         // session and then revokes it with the others.
-        const [current] = await sql<{ password_hash: string }[]>(tx, `select "password_hash" from "user" where "id" = ? for share`, [user.id]);
-        if (current?.password_hash !== verifiedHash) throw invalidCredentials();
+        if ((await lockPasswordHash(tx, user.id)) !== verifiedHash) throw invalidCredentials();
         return this.startSession(tx, user, client);
       }),
     );
@@ -190,72 +178,32 @@ export class SessionService {
     const now = Math.floor(Date.now() / 1000);
     const successor = { jti: randomUUID(), access_jti: randomUUID(), issued_at: new Date(now * 1000) };
     // One statement, its own transaction, where there were five round trips (begin, session,
-    // token, successor, commit; `npm run bench -- --cpu-prof`, W3). "session" is read first and
-    // gates the claim as a one-time filter, so the session row is locked before any token row,
-    // as before: a revocation that committed first is seen here; one that comes later waits
-    // and then revokes the successor too. An expired or revoked session claims nothing.
-    const [rotated] = await retryOnConflict(() =>
-      sql<{ revoked: boolean; token_expires_at: string | Date | null; access_expires_at: string | Date | null }[]>(
-        em,
-        `with "s" as (
-           update "session" set "last_used_at" = case when "revoked_at" is null and "expires_at" > now() then ?::timestamptz else "last_used_at" end
-           where "id" = ? returning "expires_at", "revoked_at"
-         ), "won" as (
-           update "refresh_token" set "used_at" = now(), "successor_jti" = ?
-           where "jti" = ? and "session_id" = ? and "used_at" is null and "revoked_at" is null
-             and exists (select 1 from "s" where "s"."revoked_at" is null and "s"."expires_at" > now())
-           returning "session_id"
-         ), "next" as (
-           insert into "refresh_token" ("jti", "access_jti", "session_id", "parent_jti", "issued_at", "expires_at", "access_expires_at")
-           select ?, ?, "won"."session_id", ?, ?::timestamptz,
-             least(?::timestamptz, date_trunc('second', "s"."expires_at")), least(?::timestamptz, date_trunc('second', "s"."expires_at"))
-           from "won", "s"
-           returning "expires_at", "access_expires_at"
-         )
-         select ("s"."revoked_at" is not null) as "revoked", "next"."expires_at" as "token_expires_at", "next"."access_expires_at"
-         from "s" left join "next" on true`,
-        [
-          new Date(),
-          claims.sid,
-          successor.jti,
-          claims.jti,
-          claims.sid,
-          successor.jti,
-          successor.access_jti,
-          claims.jti,
-          successor.issued_at,
-          new Date((now + this.settings.refreshTokenTtl) * 1000),
-          new Date((now + this.settings.accessTokenTtl) * 1000),
-        ],
-      ),
+    // token, successor, commit; `npm run bench -- --cpu-prof`, W3); see rotateRefreshToken.
+    const rotated = await retryOnConflict(() =>
+      rotateRefreshToken(em, {
+        sessionId: claims.sid,
+        jti: claims.jti,
+        successorJti: successor.jti,
+        successorAccessJti: successor.access_jti,
+        now: new Date(),
+        issuedAt: successor.issued_at,
+        refreshExpiresAt: new Date((now + this.settings.refreshTokenTtl) * 1000),
+        accessExpiresAt: new Date((now + this.settings.accessTokenTtl) * 1000),
+      }),
     );
     if (!rotated) throw invalidToken();
     if (rotated.revoked) throw tokenRevoked();
-    if (rotated.token_expires_at && rotated.access_expires_at) {
-      return this.payload(
-        { ...successor, session_id: claims.sid, expires_at: new Date(rotated.token_expires_at), access_expires_at: new Date(rotated.access_expires_at) },
-        user,
-      );
+    if (rotated.tokenExpiresAt && rotated.accessExpiresAt) {
+      return this.payload({ ...successor, session_id: claims.sid, expires_at: rotated.tokenExpiresAt, access_expires_at: rotated.accessExpiresAt }, user);
     }
-    const [presented] = await sql<{ used: boolean; revoked: boolean; in_grace: boolean; successor_jti: string | null }[]>(
-      em,
-      `select ("used_at" is not null) as "used", ("revoked_at" is not null) as "revoked",
-         ("used_at" > now() - make_interval(secs => ?)) as "in_grace", "successor_jti"
-       from "refresh_token" where "jti" = ? and "session_id" = ?`,
-      [this.settings.reuseGraceSeconds, claims.jti, claims.sid],
-    );
+    const presented = await presentedRefreshToken(em, { jti: claims.jti, sessionId: claims.sid, graceSeconds: this.settings.reuseGraceSeconds });
     if (!presented) throw invalidToken();
     if (presented.revoked) throw tokenRevoked();
     // Unused and unrevoked, yet not claimed: only the session's end stopped it.
     if (!presented.used) throw tokenExpired();
-    if (this.settings.reuseGraceSeconds > 0 && presented.in_grace && presented.successor_jti) {
-      const [winner] = await sql<RawRefreshRow[]>(
-        em,
-        `select "jti", "access_jti", "session_id", "issued_at", "expires_at", "access_expires_at" from "refresh_token"
-         where "jti" = ? and "used_at" is null and "revoked_at" is null`,
-        [presented.successor_jti],
-      );
-      if (winner) return this.payload(fromRaw(winner), user);
+    if (this.settings.reuseGraceSeconds > 0 && presented.inGrace && presented.successorJti) {
+      const winner = await unusedRefreshToken(em, presented.successorJti);
+      if (winner) return this.payload(winner, user);
     }
     await this.revokeSessions(em, claims.sub, [claims.sid], 'refresh_token_reuse');
     throw tokenRevoked();
@@ -316,18 +264,7 @@ export class SessionService {
   async revokeInTransaction(tx: EntityManager, userId: string, sessionIds: string[] | null, reason: RevokeReason): Promise<string[]> {
     const validIds = sessionIds?.filter(isUuid);
     if (validIds && validIds.length === 0) return [];
-    const rows = await sql<{ id: string }[]>(
-      tx,
-      `update "session" set "revoked_at" = now(), "revoke_reason" = ?
-       where "user_id" = ? and "revoked_at" is null ${validIds ? `and "id" in (${validIds.map(() => '?').join(', ')})` : ''}
-       returning "id"`,
-      [reason, userId, ...(validIds ?? [])],
-    );
-    const ids = rows.map((row) => row.id);
-    if (ids.length > 0) {
-      await sql(tx, `update "refresh_token" set "revoked_at" = now() where "revoked_at" is null and "session_id" in (${ids.map(() => '?').join(', ')})`, ids);
-    }
-    return ids;
+    return revokeSessionRows(tx, userId, validIds ?? null, reason);
   }
 
   /** Publishes committed revocations: every instance refuses their tokens and ends their streams. */
@@ -363,12 +300,7 @@ export class SessionService {
       expires_at: new Date(Math.min(now + this.settings.refreshTokenTtl, sessionEnd) * 1000),
       access_expires_at: new Date(Math.min(now + this.settings.accessTokenTtl, sessionEnd) * 1000),
     };
-    await sql(
-      em,
-      `insert into "refresh_token" ("jti", "access_jti", "session_id", "parent_jti", "issued_at", "expires_at", "access_expires_at")
-       values (?, ?, ?, ?, ?, ?, ?)`,
-      [row.jti, row.access_jti, row.session_id, parentJti, row.issued_at, row.expires_at, row.access_expires_at],
-    );
+    await recordRefreshToken(em, row, parentJti);
     return row;
   }
 

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { forbidden, notFound } from '../../shared/errors.js';
 import type { ConversationEventPayload, InboxEventPayload, MessageEventPayload } from '../../events/chat-events.js';
 import { listenNow } from '../../events/listen-now.js';
-import { decodeCursor, pageSize, toKeysetConnection } from '../../shared/pagination.js';
+import { decodeCursor, pageSize, toKeysetConnection, type PageArgs } from '../../shared/pagination.js';
 import type { AppPubSub } from '../../events/pubsub.js';
 import { CONTROL_CHARS, isUuid, parseInput } from '../../shared/validation.js';
 import { User, type UserEntity, type UserView } from '../user/user.entity.js';
@@ -36,11 +36,6 @@ const SendMessageInput = z.object({
     .refine((body) => characterCount(body) <= MESSAGE_MAX_LENGTH, `The message must be at most ${MESSAGE_MAX_LENGTH} characters.`)
     .refine((body) => !CONTROL_CHARS.test(body), 'The message contains control characters.'),
 });
-
-export interface PageArgs {
-  first?: number | null;
-  after?: string | null;
-}
 
 /** Where chat announces what happened: pub/sub, and the typing states a sent message ends. */
 export interface ChatChannels {

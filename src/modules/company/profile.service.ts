@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { badUserInput, forbidden, notFound, type FieldErrors } from '../../shared/errors.js';
-import { decodeCursor, pageSize, toConnection } from '../../shared/pagination.js';
+import { decodeCursor, pageSize, toConnection, type PageArgs } from '../../shared/pagination.js';
 import { cleanText, intIdField, isUuid, parseInput, websiteField } from '../../shared/validation.js';
 import type { UserEntity, UserView } from '../user/user.entity.js';
 import { Industry } from './industry.entity.js';
@@ -38,11 +38,6 @@ export async function findStartup(em: EntityManager, id: string): Promise<Startu
 
 export async function findInvestor(em: EntityManager, id: string): Promise<InvestorProfileEntity | null> {
   return isUuid(id) ? em.findOne(InvestorProfile, visibleWithId(id)) : null;
-}
-
-export interface PageArgs {
-  first?: number | null;
-  after?: string | null;
 }
 
 export interface StartupFilterInput {

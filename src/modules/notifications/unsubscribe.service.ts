@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { sql } from '../../db/db.js';
 import type { SettingsService } from '../user/settings.service.js';
+import { userExists } from './notifications.repository.js';
 import type { NotificationCounters } from './unread-email-scanner.js';
 import type { UnsubscribeTokens } from './unsubscribe-tokens.js';
 
@@ -24,8 +24,7 @@ export class UnsubscribeService {
     const userId = this.deps.tokens.verify(token);
     if (!userId) return false;
     // The user may have been deleted since the email: then there is nothing left to turn off.
-    const [exists] = await sql<{ id: string }[]>(em, 'select "id" from "user" where "id" = ?', [userId]);
-    if (exists) {
+    if (await userExists(em, userId)) {
       await this.deps.settings.update(em, { id: userId }, { emailOnUnreadMessages: false });
       this.deps.counters.unsubscribes.inc();
     }

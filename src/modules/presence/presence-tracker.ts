@@ -1,9 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { sql } from '../../db/db.js';
 import type { PresenceStore, ReapedUsers, ResyncedUsers } from '../../events/presence-store.js';
 import type { SocketLifecycle } from '../../events/socket-lifecycle.js';
 import type { AppPubSub } from '../../events/pubsub.js';
 import type { Logger } from '../../logger.js';
+import { presencePartners, recordLastSeen } from './presence.repository.js';
 
 export interface PresenceTrackerOptions {
   store: PresenceStore;
@@ -117,23 +117,9 @@ export class PresenceTracker {
    */
   private async announce(userId: string, online: boolean, lastSeenAt: Date | null): Promise<void> {
     const em = this.options.em.fork();
-    if (lastSeenAt) {
-      await sql(
-        em,
-        `insert into "user_presence" ("user_id", "last_seen_at") values (?, ?)
-         on conflict ("user_id") do update set "last_seen_at" = greatest("user_presence"."last_seen_at", excluded."last_seen_at")`,
-        [userId, lastSeenAt],
-      );
-    }
-    const partners = await sql<{ partner_id: string }[]>(
-      em,
-      `select case when c."investor_id" = ? then c."startup_id" else c."investor_id" end as "partner_id"
-       from "conversation" c
-       where (c."investor_id" = ? or c."startup_id" = ?)
-         and coalesce((select s."show_presence" from "user_settings" s where s."user_id" = ?), true)`,
-      [userId, userId, userId, userId],
-    );
+    if (lastSeenAt) await recordLastSeen(em, userId, lastSeenAt);
+    const partners = await presencePartners(em, userId);
     const event = { userId, online, lastSeenAt: lastSeenAt?.toISOString() ?? null };
-    for (const { partner_id } of partners) this.options.pubsub.publish('presence:partner', partner_id, event);
+    for (const partnerId of partners) this.options.pubsub.publish('presence:partner', partnerId, event);
   }
 }

@@ -1,19 +1,13 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { sql } from '../../db/db.js';
 import type { AppPubSub } from '../../events/pubsub.js';
 import type { UserEntity } from '../user/user.entity.js';
+import { presenceVisibility } from './presence.repository.js';
 import type { PresenceTracker } from './presence-tracker.js';
 
 /** What the viewer may know of a user's presence; null when they may not know anything. */
 export interface PresenceView {
   online: boolean;
   lastSeenAt: Date | null;
-}
-
-interface VisibilityRow {
-  id: string;
-  visible: boolean;
-  last_seen_at: Date | null;
 }
 
 export interface PresenceServiceDeps {
@@ -47,25 +41,12 @@ async function loadPresence(
   userIds: readonly string[],
 ): Promise<Array<PresenceView | null>> {
   if (!viewerId || userIds.length === 0) return userIds.map(() => null);
-  const rows = await sql<VisibilityRow[]>(
-    em,
-    `select v."id",
-       coalesce(s."show_presence", true) and (
-         v."id" = ?
-         or exists (select 1 from "conversation" c where c."investor_id" = ? and c."startup_id" = v."id")
-         or exists (select 1 from "conversation" c where c."startup_id" = ? and c."investor_id" = v."id")
-       ) as "visible",
-       p."last_seen_at"
-     from (values ${userIds.map(() => '(?::uuid)').join(', ')}) as v("id")
-     left join "user_settings" s on s."user_id" = v."id"
-     left join "user_presence" p on p."user_id" = v."id"`,
-    [viewerId, viewerId, viewerId, ...userIds],
-  );
+  const rows = await presenceVisibility(em, viewerId, userIds);
   const visible = new Map(rows.filter((row) => row.visible).map((row) => [row.id, row]));
   const online = await tracker.online([...visible.keys()]);
   return userIds.map((id) => {
     const row = visible.get(id);
     if (!row) return null;
-    return online.has(id) ? { online: true, lastSeenAt: null } : { online: false, lastSeenAt: row.last_seen_at ? new Date(row.last_seen_at) : null };
+    return online.has(id) ? { online: true, lastSeenAt: null } : { online: false, lastSeenAt: row.lastSeenAt };
   });
 }
