@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initORM, sql, type ORM } from '../src/db/db.js';
+import { initORM, type ORM } from '../src/db/db.js';
 import { col, queryRow, queryRows, row, RowShapeError, run } from '../src/db/typed-sql.js';
 import { createTestDatabase, withClient, type TestDatabase } from './helpers/database.js';
 
@@ -16,24 +16,6 @@ afterAll(async () => {
 });
 
 const labels = async () => (await withClient(db.url, (client) => client.query<{ label: string }>('select label from tx_probe'))).rows.map((r) => r.label);
-
-// Goes with sql<T>() once active-users.ts, its last caller, moves to typed-sql.
-describe('sql helper', () => {
-  it("runs on the entity manager's transaction: rolled back with it, committed with it", async () => {
-    await expect(
-      orm.em.fork().transactional(async (em) => {
-        await sql(em, 'insert into tx_probe (label) values (?)', ['rolled back']);
-        // Seen inside the transaction, before it ends.
-        expect(await sql<{ label: string }[]>(em, 'select label from tx_probe')).toEqual([{ label: 'rolled back' }]);
-        throw new Error('abort');
-      }),
-    ).rejects.toThrow('abort');
-    await orm.em.fork().transactional(async (em) => {
-      await sql(em, 'insert into tx_probe (label) values (?)', ['committed']);
-    });
-    expect(await labels()).toEqual(['committed']);
-  });
-});
 
 describe('typed raw SQL', () => {
   const labelRow = row({ label: col.text });

@@ -125,12 +125,3 @@ export const embeddedDataDir = (dataDir: string) => join(dataDir, 'pglite');
 export async function pingDatabase(em: EntityManager): Promise<void> {
   await run(em, 'select 1');
 }
-
-/**
- * Runs raw SQL on `em`'s transaction when it has one. `T` is claimed, not checked: every other
- * statement moved to typed-sql.ts, which parses its rows; only active-users.ts, which is being
- * rewritten, still calls this, and it goes when that file stops.
- */
-export function sql<T extends object[]>(em: EntityManager, query: string, params: unknown[] = []): Promise<T> {
-  return em.getConnection().execute<T>(query, params, 'all', em.getTransactionContext());
-}

@@ -1,33 +1,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { sql } from '../../db/db.js';
-import { ROLES, type Role, type UserView } from '../user/user.entity.js';
+import type { UserView } from '../user/user.entity.js';
+import { findUserView } from '../user/user.repository.js';
 
 /** How long a user row read for authentication serves later requests of that user. */
 export const ACTIVE_USER_CACHE_MS = 5_000;
 const MAX_ENTRIES = 10_000;
-
-interface UserRow {
-  id: string;
-  email: string;
-  role: string;
-  first_name: string | null;
-  last_name: string | null;
-  is_active: boolean;
-  created_at: string | Date;
-}
-
-function toView(row: UserRow): UserView {
-  if (!ROLES.includes(row.role as Role)) throw new Error(`user ${row.id} has an unknown role`);
-  return Object.freeze({
-    id: row.id,
-    email: row.email,
-    role: row.role as Role,
-    firstName: row.first_name,
-    lastName: row.last_name,
-    isActive: row.is_active,
-    createdAt: new Date(row.created_at),
-  });
-}
 
 /**
  * The users behind access tokens, as plain frozen values kept for a few seconds, so that a busy
@@ -45,12 +22,9 @@ export class ActiveUsers {
   async load(em: () => EntityManager, id: string): Promise<UserView | null> {
     const cached = this.users.get(id);
     if (cached && cached.until > Date.now()) return cached.user;
-    const [row] = await sql<UserRow[]>(em(), `select "id", "email", "role", "first_name", "last_name", "is_active", "created_at" from "user" where "id" = ?`, [
-      id,
-    ]);
+    const user = await findUserView(em(), id);
     this.users.delete(id);
-    if (!row) return null;
-    const user = toView(row);
+    if (!user) return null;
     // Oldest first in a Map: dropping the first key keeps the memory bounded.
     if (this.users.size >= MAX_ENTRIES) this.users.delete(this.users.keys().next().value!);
     this.users.set(id, { user, until: Date.now() + ACTIVE_USER_CACHE_MS });
