@@ -96,8 +96,8 @@ export async function importChat(
       await target.batch(
         async () => {
           try {
-            await target.copyText('message', MESSAGE_COPY_COLUMNS, copy.messages);
-            await target.copyText('import_mapping', MAPPING_COPY_COLUMNS, copy.mappings);
+            await target.copyData('message', MESSAGE_COPY_COLUMNS, copy.messages, 'binary');
+            await target.copyData('import_mapping', MAPPING_COPY_COLUMNS, copy.mappings, 'binary');
           } finally {
             batch.release();
           }

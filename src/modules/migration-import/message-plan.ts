@@ -1,4 +1,4 @@
-import { type CopyText, timeOrderedUuid } from './copy-text.js';
+import { type CopyBinary, MAPPING_COPY_COLUMNS, uuidBytes } from './copy-text.js';
 import type { ReportEntry } from './import-report.js';
 import { codePointLength, fingerprintOfJson, parseExtendedJsonTime, parseObjectId, unescapeHtml } from './normalise.js';
 
@@ -57,10 +57,10 @@ export interface PlannedBatch {
   copiedRows: number;
 }
 
-/** Where the planner writes a batch's COPY text (with `copyKind`). */
+/** Where the planner writes a batch's COPY data (with `copyKind`). */
 export interface CopyTexts {
-  messages: CopyText;
-  mappings: CopyText;
+  messages: CopyBinary;
+  mappings: CopyBinary;
 }
 
 export interface PlanEnd {
@@ -78,6 +78,10 @@ export interface PlanEnd {
 export const SPAN_FIELDS = 5;
 
 interface RoomSlot extends PlannerRoom {
+  /** The ids' bytes, for binary COPY (with `copyKind`). */
+  conversationBytes?: Buffer;
+  investorBytes?: Buffer;
+  startupBytes?: Buffer;
   investorNewestRead: number;
   investorOldestUnread: number;
   startupNewestRead: number;
@@ -102,7 +106,7 @@ export class MessagePlanner {
   private rows: PlannedMessage[] = [];
   private documents = 0;
   private texts: CopyTexts | undefined;
-  private batchNow = '';
+  private batchNow = 0;
 
   constructor(private readonly input: PlannerInput) {
     for (const room of input.rooms) {
@@ -113,6 +117,9 @@ export class MessagePlanner {
         startupNewestRead: -Infinity,
         startupOldestUnread: Infinity,
         lastMessageAt: -Infinity,
+        ...(input.copyKind
+          ? { conversationBytes: uuidBytes(room.conversationId), investorBytes: uuidBytes(room.investorId), startupBytes: uuidBytes(room.startupId) }
+          : {}),
       });
     }
     for (const roomId of input.skippedRoomIds) this.skipped.set(roomId, 0);
@@ -126,7 +133,7 @@ export class MessagePlanner {
     this.texts = texts;
     texts?.messages.reset();
     texts?.mappings.reset();
-    this.batchNow = new Date().toISOString();
+    this.batchNow = Date.now();
   }
 
   /** Plans one document of messages.jsonl (`line` is its line number, for the report). */
@@ -192,19 +199,20 @@ export class MessagePlanner {
     // name) need no escaping.
     const print = fingerprintOfJson(`["${room.conversationId}","${senderSource}",${JSON.stringify(body)},${at}]`);
     if (this.texts) {
-      const id = timeOrderedUuid();
       const { messages, mappings } = this.texts;
-      messages.plain(id);
-      messages.plain(room.conversationId);
-      messages.plain(senderId);
+      messages.row(MESSAGE_COPY_COLUMNS.length);
+      const id = messages.newUuid();
+      messages.uuid(room.conversationBytes!);
+      messages.uuid(fromInvestor ? room.investorBytes! : room.startupBytes!);
       messages.text(body);
-      messages.plain(new Date(at).toISOString(), true);
-      mappings.plain(this.input.copyKind!);
-      mappings.plain(messageId);
-      mappings.plain(id);
-      mappings.plain(print);
-      mappings.plain(this.batchNow);
-      mappings.plain(this.batchNow, true);
+      messages.timestamp(at);
+      mappings.row(MAPPING_COPY_COLUMNS.length);
+      mappings.text(this.input.copyKind!);
+      mappings.text(messageId);
+      mappings.uuid(messages.bytesAt(id, 16));
+      mappings.text(print);
+      mappings.timestamp(this.batchNow);
+      mappings.timestamp(this.batchNow);
     } else {
       this.rows.push({ sourceId: messageId, conversationId: room.conversationId, senderId, body, createdAt: at, fingerprint: print });
     }

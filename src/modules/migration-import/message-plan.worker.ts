@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { CopyText } from './copy-text.js';
+import { CopyBinary } from './copy-text.js';
 import { type CopyTexts, MessagePlanner, type PlannerInput } from './message-plan.js';
 import { PLAN_SLOTS, type PostedBatch } from './message-plan-thread.js';
 import { jsonlTextBatches } from './mongo-export.js';
@@ -14,7 +14,7 @@ const shared = (bytes: number) => Buffer.from(new SharedArrayBuffer(bytes));
 // About 150 bytes per message and 130 per mapping: a batch fits without growing.
 const slots: Array<CopyTexts | undefined> = Array.from({ length: PLAN_SLOTS }, () =>
   input.copyKind
-    ? { messages: new CopyText(Math.max(1 << 16, input.batchSize * 256), shared), mappings: new CopyText(Math.max(1 << 16, input.batchSize * 160), shared) }
+    ? { messages: new CopyBinary(Math.max(1 << 16, input.batchSize * 256), shared), mappings: new CopyBinary(Math.max(1 << 16, input.batchSize * 160), shared) }
     : undefined,
 );
 /** The memory each slot had when it was last posted: the main thread keeps it by slot. */
@@ -42,6 +42,8 @@ for await (const { lines, texts } of jsonlTextBatches(input.messagesFile, input.
   for (let i = 0; i < texts.length; i += 1) planner.plan(lines[i]!, texts[i]!);
   const batch: PostedBatch = { type: 'batch', slot, ...planner.takeBatch(), messageBytes: 0, mappingBytes: 0 };
   if (copy) {
+    copy.messages.finish();
+    copy.mappings.finish();
     batch.messageBytes = copy.messages.bytes.length;
     batch.mappingBytes = copy.mappings.bytes.length;
     const sent = posted[slot];

@@ -130,15 +130,15 @@ export class ImportTarget {
     if (rows.length === 0) return;
     const text = new CopyText();
     for (const row of rows) text.row(row);
-    await this.copyText(table, columnNames, text.bytes);
+    await this.copyData(table, columnNames, text.bytes, 'text');
   }
 
-  /** Rows already written as `COPY` text (by the message planner's thread). */
-  async copyText(table: string, columnNames: readonly string[], text: Uint8Array): Promise<void> {
-    if (text.length === 0) return;
+  /** Rows already written as `COPY` data (by the message planner's thread: `binary`). */
+  async copyData(table: string, columnNames: readonly string[], data: Uint8Array, format: 'text' | 'binary'): Promise<void> {
+    if (data.length === 0) return;
     const client = this.writing.getStore() ?? this.client;
     const columnList = columnNames.map((name) => `"${name}"`).join(', ');
-    await pipeline(Readable.from([text]), client.query(copyFrom(`copy "${table}" (${columnList}) from stdin`)));
+    await pipeline(Readable.from([data]), client.query(copyFrom(`copy "${table}" (${columnList}) from stdin with (format ${format})`)));
   }
 
   /** Mappings of source records no mapping had (see `copy`). */
