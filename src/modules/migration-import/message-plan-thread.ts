@@ -3,7 +3,7 @@ import type { PlannedBatch, PlanEnd, PlannerInput } from './message-plan.js';
 
 /**
  * Batches in the pipeline at once: ready for the main thread (2), being written on its two
- * connections (2), being planned (1). Each owns a slot of shared memory for its COPY text, handed
+ * connections (2), being planned (1). Each owns a slot of shared memory for its COPY data, handed
  * back when written: the planner never reads further ahead, and no memory is allocated per batch
  * (memory moved between threads made the main thread's collector run a full collection every
  * second or two: 3 CPU-s in a million messages).
@@ -14,7 +14,7 @@ export const PLAN_SLOTS = 5;
 export interface PostedBatch extends PlannedBatch {
   type: 'batch';
   slot: number;
-  /** Lengths of the COPY text in the slot's memory (with `copyKind`). */
+  /** Lengths of the COPY data in the slot's memory (with `copyKind`). */
   messageBytes: number;
   mappingBytes: number;
   /** The slot's memory, sent when it is first used or has grown. */
@@ -23,7 +23,7 @@ export interface PostedBatch extends PlannedBatch {
 
 /** A planned batch, for the main thread to write. */
 export interface PlanBatch extends PlannedBatch {
-  /** With `copyKind`: the COPY text of the messages and of their mappings, in shared memory. */
+  /** With `copyKind`: the binary COPY data of the messages and of their mappings, in shared memory. */
   copy?: { messages: Buffer; mappings: Buffer };
   /** Gives the batch's memory back to the planner: call it once its COPY has finished. */
   release(): void;
@@ -31,7 +31,7 @@ export interface PlanBatch extends PlannedBatch {
 
 /**
  * Plans messages.jsonl on a worker thread: JSON parsing, the fingerprint of every message and the
- * COPY text (a first import) cost the importer more CPU than anything else, and on one thread
+ * COPY data (a first import) cost the importer more CPU than anything else, and on one thread
  * they could not overlap with the main thread's writes. Yields the batches in file order, then
  * returns what the planner gathered over the whole file.
  */

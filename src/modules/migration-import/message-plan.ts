@@ -31,7 +31,7 @@ export interface PlannerInput {
   skippedRoomIds: string[];
   /**
    * Set for a first import over COPY: every message is new, so the planner also gives it its id
-   * and writes the COPY text of the messages and their mappings, under this mapping kind.
+   * and writes the binary COPY data of the messages and their mappings, under this mapping kind.
    */
   copyKind?: string;
 }
@@ -53,7 +53,7 @@ export interface PlannedBatch {
   entries: ReportEntry[];
   /** Without `copyKind`. */
   rows: PlannedMessage[];
-  /** With `copyKind`: how many messages (and mappings) the batch's COPY text holds. */
+  /** With `copyKind`: how many messages (and mappings) the batch's COPY data holds. */
   copiedRows: number;
 }
 
@@ -125,7 +125,7 @@ export class MessagePlanner {
     for (const roomId of input.skippedRoomIds) this.skipped.set(roomId, 0);
   }
 
-  /** Starts a batch; with `copyKind`, its COPY text goes into `texts`, from their start. */
+  /** Starts a batch; with `copyKind`, its COPY data goes into `texts`, from their start. */
   startBatch(texts?: CopyTexts): void {
     this.documents = 0;
     this.entries = [];
