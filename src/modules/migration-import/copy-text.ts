@@ -14,34 +14,15 @@ const NEEDS_ESCAPE = /[\\\n\r\t]/;
 /**
  * Rows of `COPY … FROM STDIN` text format, written straight into one growing buffer:
  * concatenating a string of ten pieces per row left the garbage collector a tenth of the
- * import's CPU. `reset()` starts over in the same memory.
+ * import's CPU.
  */
 export class CopyText {
-  private buffer: Buffer;
+  private buffer = Buffer.allocUnsafe(1 << 20);
   private size = 0;
-  rows = 0;
-
-  /** @param allocate where the memory comes from (shared memory, for text another thread sends) */
-  constructor(
-    initialBytes = 1 << 20,
-    private readonly allocate: (bytes: number) => Buffer = Buffer.allocUnsafe,
-  ) {
-    this.buffer = allocate(initialBytes);
-  }
-
-  /** The memory the text is in; it changes when the text outgrows it. */
-  get memory(): ArrayBufferLike {
-    return this.buffer.buffer;
-  }
 
   /** The text so far (a view, valid until the next write). */
   get bytes(): Buffer {
     return this.buffer.subarray(0, this.size);
-  }
-
-  reset(): void {
-    this.size = 0;
-    this.rows = 0;
   }
 
   /** A field that may hold anything: `\N` for null, backslash escapes for the rest. */
@@ -62,13 +43,12 @@ export class CopyText {
     // At most 3 bytes per UTF-16 unit, plus the separator.
     const room = value.length * 3 + 1;
     if (this.size + room > this.buffer.length) {
-      const grown = this.allocate(Math.max(this.buffer.length * 2, this.size + room));
+      const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.size + room));
       this.buffer.copy(grown, 0, 0, this.size);
       this.buffer = grown;
     }
     this.size += this.buffer.write(value, this.size);
     this.buffer[this.size++] = last ? 0x0a : 0x09;
-    if (last) this.rows += 1;
   }
 
   row(values: ReadonlyArray<CopyValue>): void {
@@ -83,8 +63,8 @@ const POSTGRES_EPOCH_MS = 946_684_800_000;
 
 /**
  * Rows of `COPY … FROM STDIN (FORMAT binary)`: PostgreSQL then parses no text into uuids and
- * timestamps (their input functions were a large part of its work on a million messages), and
- * nothing is escaped. One COPY per text: `reset()` writes the header, `finish()` the trailer.
+ * timestamps, and nothing is escaped (the benchmark's PostgreSQL CPU went from 31–32 s to
+ * 22–27 s with it). One COPY per buffer: `reset()` writes the header, `finish()` the trailer.
  */
 export class CopyBinary {
   private buffer: Buffer;
