@@ -4,10 +4,12 @@ import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedPostgres } from '../src/db/db.js';
 import { runDjangoImport, type DjangoImportOptions } from '../src/modules/migration-import/django-import.js';
 import type { ImportReport, ImportReportJson, Kind } from '../src/modules/migration-import/import-report.js';
+import { parseExtendedJsonDate, unescapeHtml } from '../src/modules/migration-import/normalise.js';
 import { streamProgress, type Progress } from '../src/modules/migration-import/progress.js';
 import { errorCode, startTestApp, type TestApp } from './helpers/app.js';
 import { createTestDatabase, withClient } from './helpers/database.js';
@@ -590,5 +592,74 @@ describe('import progress', () => {
       'messages: 100% 1,000/1,000 messages (100 messages/s)\n',
       'messages: 100% 1,000/1,000 messages (100 messages/s) done\n',
     ]);
+  });
+});
+
+describe('message planning shortcuts', () => {
+  // The planner reads entities and dates by hand (a million messages each); these hold it to the
+  // general forms it replaced.
+  const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0' };
+  const unescapeByRegExp = (text: string) =>
+    text.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (match, entity: string) => {
+      if (entity[0] !== '#') return NAMED[entity.toLowerCase()] ?? match;
+      const codePoint = entity[1] === 'x' || entity[1] === 'X' ? parseInt(entity.slice(2), 16) : parseInt(entity.slice(1), 10);
+      return codePoint > 0 && codePoint <= 0x10ffff ? String.fromCodePoint(codePoint) : match;
+    });
+
+  it('unescapes HTML entities exactly as the regular expression it replaces', () => {
+    const piece = fc.constantFrom(
+      '&',
+      ';',
+      '#',
+      'x',
+      'X',
+      'amp',
+      'AMP',
+      'lt',
+      'quot',
+      'nbsp',
+      'foo',
+      '1',
+      '39',
+      'fF',
+      'g',
+      '1114111',
+      '110000',
+      ' ',
+      'é',
+      'R&amp;D',
+      '&#x',
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 12 }), (pieces) => {
+        const text = pieces.join('');
+        expect(unescapeHtml(text)).toBe(unescapeByRegExp(text));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('reads mongoexport dates to the millisecond as Date does, invalid ones included', () => {
+    const valid = fc.integer({ min: 0, max: 253_402_300_799_999 }).chain((ms) => {
+      const iso = new Date(ms).toISOString();
+      return fc.constantFrom(iso, iso.replace(/\.\d+Z$/, 'Z'), `${iso.slice(0, 21)}Z`, `${iso.slice(0, 22)}Z`);
+    });
+    const odd = fc.constantFrom(
+      '2025-02-30T00:00:00Z',
+      '2025-02-29T00:00:00.000Z',
+      '2025-13-01T00:00:00Z',
+      '2025-06-01T24:00:00Z',
+      '2025-06-01T00:01:00.Z',
+      '2025-06-01T00:01:00.1234Z',
+      '2025-06-01T00:01:00+02:00',
+      'not a date',
+    );
+    fc.assert(
+      fc.property(fc.oneof(valid, odd), (text) => {
+        const expected = new Date(text).getTime();
+        expect(parseExtendedJsonDate({ $date: text })?.getTime() ?? null).toBe(Number.isNaN(expected) ? null : expected);
+      }),
+      { numRuns: 5000 },
+    );
   });
 });

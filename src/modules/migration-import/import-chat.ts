@@ -2,18 +2,16 @@ import { join } from 'node:path';
 import { deferMessageIndexes, restoreDeferredIndexes } from './deferred-indexes.js';
 import type { ImportReport, ReportEntry } from './import-report.js';
 import type { UserDirectory } from './import-users.js';
+import { MAPPING_COPY_COLUMNS, timeOrderedUuid } from './copy-text.js';
+import { MESSAGE_COPY_COLUMNS, type PlannedMessage, SPAN_FIELDS } from './message-plan.js';
+import { planMessagesOnThread } from './message-plan-thread.js';
 import { countLines, jsonlBatches } from './mongo-export.js';
-import { codePointLength, fingerprint, parseExtendedJsonDate, parseObjectId, unescapeHtml } from './normalise.js';
+import { fingerprint, parseExtendedJsonDate, parseObjectId } from './normalise.js';
 import type { Progress } from './progress.js';
-import { columns, timeOrderedUuid, type ImportTarget } from './target.js';
+import { columns, type ImportTarget } from './target.js';
 
 const ROOM_KIND = 'mongo.room';
 const MESSAGE_KIND = 'mongo.message';
-
-/** The original's serializer and consumer refused longer messages; what passed them was bleached. */
-const ORIGINAL_APP_LIMIT = 1000;
-/** `sendMessage`'s limit here; the column itself is unbounded. */
-const MESSAGE_LIMIT = 4000;
 
 /** `is_read` belongs to the recipient; per sender, the newest read and the oldest unread message. */
 interface ReadSpan {
@@ -67,24 +65,75 @@ export async function importChat(
   progress.finish();
 
   progress.start('messages', await countLines(messagesFile), 'messages');
-  done = 0;
-  const unknownRooms = new Map<string, number>();
   // Into an empty table, indexes and foreign keys are built once at the end; if this run stops
   // before, the next one builds them first.
   await deferMessageIndexes(target);
-  for await (const batch of jsonlBatches(messagesFile, batchSize)) {
-    await importMessageBatch(batch, ctx, unknownRooms);
-    done += batch.length;
+  const rooms = [...ctx.rooms.values()];
+  // A first import over COPY leaves the planner's thread everything but the writing itself.
+  const copyKind = target.canCopy && !target.dryRun && (await target.neverImported(MESSAGE_KIND)) ? MESSAGE_KIND : undefined;
+  const planned = planMessagesOnThread({
+    messagesFile,
+    batchSize,
+    rooms: rooms.map(({ roomId, conversationId, investorSource, startupSource, investorId, startupId }) => ({
+      roomId,
+      conversationId,
+      investorSource,
+      startupSource,
+      investorId,
+      startupId,
+    })),
+    skippedRoomIds: [...ctx.skippedRooms.keys()],
+    ...(copyKind ? { copyKind } : {}),
+  });
+  done = 0;
+  let step = await planned.next();
+  for (; !step.done; step = await planned.next()) {
+    const batch = step.value;
+    for (const entry of batch.entries) report.add(entry);
+    const { copy } = batch;
+    if (copy) {
+      report.count('message', 'imported', batch.copiedRows);
+      await target.batch(
+        async () => {
+          try {
+            await target.copyData('message', MESSAGE_COPY_COLUMNS, copy.messages, 'binary');
+            await target.copyData('import_mapping', MAPPING_COPY_COLUMNS, copy.mappings, 'binary');
+          } finally {
+            batch.release();
+          }
+        },
+        { parallel: true },
+      );
+    } else {
+      await importMessageBatch(batch.rows, ctx);
+    }
+    done += batch.documents;
     progress.update(done);
   }
+  const summary = step.value;
   await target.settle();
   await restoreDeferredIndexes(target);
   progress.finish();
+
+  rooms.forEach((room, i) => {
+    const [investorNewestRead, investorOldestUnread, startupNewestRead, startupOldestUnread, lastMessageAt] = summary.spans.subarray(
+      i * SPAN_FIELDS,
+      (i + 1) * SPAN_FIELDS,
+    ) as unknown as [number, number, number, number, number];
+    room.fromInvestor = { newestRead: investorNewestRead, oldestUnread: investorOldestUnread };
+    room.fromStartup = { newestRead: startupNewestRead, oldestUnread: startupOldestUnread };
+    room.lastMessageAt = Math.max(room.lastMessageAt, lastMessageAt);
+  });
+  for (const [roomId, messages] of summary.skippedRoomMessages) {
+    const entry = ctx.skippedRooms.get(roomId)!;
+    (entry.details as { messages: number }).messages += messages;
+    report.count('message', 'skipped', messages);
+  }
   for (const entry of ctx.skippedRooms.values()) {
     const { messages } = entry.details as { messages: number };
     entry.message += ` ${messages} message(s) of the room were not imported.`;
   }
-  for (const [roomId, count] of unknownRooms) {
+  for (const [roomId, count] of summary.unknownRooms) {
     report.add({
       kind: 'message',
       sourceId: `room:${roomId}`,
@@ -97,7 +146,7 @@ export async function importChat(
     report.count('message', 'skipped', count - 1); // add() counted one
   }
 
-  const states = [...ctx.rooms.values()];
+  const states = rooms;
   progress.start('read state', states.length, 'conversations');
   for (let i = 0; i < states.length; i += batchSize) {
     await importReadState(states.slice(i, i + batchSize), ctx);
@@ -129,6 +178,21 @@ async function importRoomBatch(batch: Array<{ line: number; doc: unknown }>, ctx
       if (roomId) ctx.skippedRooms.set(roomId, entry);
       continue;
     }
+    // The room's messages are counted into its entry as the message phase meets them.
+    const skipRoom = (code: string, message: string, details: Record<string, unknown> = {}) => {
+      ctx.skippedRooms.set(
+        roomId,
+        report.add({
+          kind: 'conversation',
+          sourceId: roomId,
+          severity: 'warning',
+          code,
+          action: 'skipped',
+          message,
+          details: { name, messages: 0, ...details },
+        }),
+      );
+    };
     // Membership comes from the name (investor first), not from `participants`: staff removed
     // entries from that list while the people's messages stayed.
     const [, investorSource, startupSource] = pair as unknown as [string, string, string];
@@ -141,35 +205,13 @@ async function importRoomBatch(batch: Array<{ line: number; doc: unknown }>, ctx
         const reason = ctx.users.notImported.get(id);
         return `user ${id}${label ? ` (${label})` : ''} ${reason ? `was not imported (${reason})` : 'does not exist in the Django database (deleted)'}`;
       });
-      ctx.skippedRooms.set(
-        roomId,
-        report.add({
-          kind: 'conversation',
-          sourceId: roomId,
-          severity: 'warning',
-          code: 'participant_missing',
-          action: 'skipped',
-          message: `Room "${name}": ${who.join('; ')}. The room was not imported.`,
-          details: { name, messages: 0, missing },
-        }),
-      );
+      skipRoom('participant_missing', `Room "${name}": ${who.join('; ')}. The room was not imported.`, { missing });
       continue;
     }
     const investor = ctx.users.imported.get(investorSource)!;
     const startup = ctx.users.imported.get(startupSource)!;
     if (investor.role !== 'INVESTOR' || startup.role !== 'STARTUP') {
-      ctx.skippedRooms.set(
-        roomId,
-        report.add({
-          kind: 'conversation',
-          sourceId: roomId,
-          severity: 'warning',
-          code: 'participant_roles',
-          action: 'skipped',
-          message: `Room "${name}" must join an investor and a startup; here they are ${investor.role} and ${startup.role}. Not imported.`,
-          details: { name, messages: 0 },
-        }),
-      );
+      skipRoom('participant_roles', `Room "${name}" must join an investor and a startup; here they are ${investor.role} and ${startup.role}. Not imported.`);
       continue;
     }
     const empty = (): ReadSpan => ({ newestRead: -Infinity, oldestUnread: Infinity });
@@ -236,107 +278,36 @@ async function importRoomBatch(batch: Array<{ line: number; doc: unknown }>, ctx
   });
 }
 
-interface MessageRow {
-  sourceId: string;
-  id: string;
-  conversationId: string;
-  senderId: string;
-  body: string;
-  createdAt: Date;
-  fingerprint: string;
-}
-
-async function importMessageBatch(batch: Array<{ line: number; doc: unknown }>, ctx: ChatContext, unknownRooms: Map<string, number>): Promise<void> {
+/**
+ * Writes planned messages whose mappings must be looked up first: a re-run (updates what changed,
+ * adds what is new), a dry run, or the embedded database, which takes no COPY.
+ */
+async function importMessageBatch(rows: PlannedMessage[], ctx: ChatContext): Promise<void> {
   const { report, target } = ctx;
-  const rows: MessageRow[] = [];
-  for (const { line, doc } of batch) {
-    const message = doc as { _id?: unknown; room?: unknown; sender_id?: unknown; text?: unknown; timestamp?: unknown; is_read?: unknown } | undefined;
-    const messageId = parseObjectId(message?._id);
-    const roomId = parseObjectId(message?.room);
-    const sentAt = parseExtendedJsonDate(message?.timestamp);
-    if (
-      !messageId ||
-      !roomId ||
-      !sentAt ||
-      typeof message?.text !== 'string' ||
-      (typeof message.sender_id !== 'string' && typeof message.sender_id !== 'number')
-    ) {
-      report.add({
-        kind: 'message',
-        sourceId: messageId ?? `line:${line}`,
-        severity: 'warning',
-        code: 'unreadable_message',
-        action: 'skipped',
-        message: `messages.jsonl line ${line} lacks an ObjectId, a room, a sender_id, a text or a timestamp.`,
-      });
-      continue;
-    }
-    const room = ctx.rooms.get(roomId);
-    if (!room) {
-      const skipped = ctx.skippedRooms.get(roomId);
-      if (skipped) {
-        (skipped.details as { messages: number }).messages += 1;
-        report.count('message', 'skipped');
-      } else {
-        unknownRooms.set(roomId, (unknownRooms.get(roomId) ?? 0) + 1);
-      }
-      continue;
-    }
-    // Senders are resolved by sender_id against the original's users, through the room's pair.
-    const senderSource = String(message.sender_id);
-    const fromInvestor = senderSource === room.investorSource;
-    if (!fromInvestor && senderSource !== room.startupSource) {
-      report.add({
-        kind: 'message',
-        sourceId: messageId,
-        severity: 'warning',
-        code: 'sender_not_in_room',
-        action: 'skipped',
-        message: `Sender ${senderSource} is neither the investor (${room.investorSource}) nor the startup (${room.startupSource}) of its room; not imported.`,
-      });
-      continue;
-    }
-    const body = messageBody(message.text, messageId, report);
-    const at = sentAt.getTime();
-    const span = fromInvestor ? room.fromInvestor : room.fromStartup;
-    if (message.is_read === true) span.newestRead = Math.max(span.newestRead, at);
-    else span.oldestUnread = Math.min(span.oldestUnread, at);
-    room.lastMessageAt = Math.max(room.lastMessageAt, at);
-    rows.push({
-      sourceId: messageId,
-      id: '',
-      conversationId: room.conversationId,
-      senderId: fromInvestor ? room.investorId : room.startupId,
-      body,
-      createdAt: sentAt,
-      fingerprint: fingerprint([room.conversationId, senderSource, body, at]),
-    });
-  }
-
   const mapped = await target.mappings(
     MESSAGE_KIND,
     rows.map((r) => r.sourceId),
   );
-  const added: MessageRow[] = [];
-  const changed: MessageRow[] = [];
+  const added: Array<{ row: PlannedMessage; id: string }> = [];
+  const changed: Array<{ row: PlannedMessage; id: string }> = [];
   for (const row of rows) {
     const previous = mapped.get(row.sourceId);
     report.count('message', !previous ? 'imported' : previous.fingerprint !== row.fingerprint ? 'updated' : 'unchanged');
-    row.id = previous?.targetId ?? timeOrderedUuid();
-    if (!previous && target.canCopy) added.push(row);
-    else if (!previous || previous.fingerprint !== row.fingerprint) changed.push(row);
+    const id = previous?.targetId ?? timeOrderedUuid();
+    if (!previous && target.canCopy) added.push({ row, id });
+    else if (!previous || previous.fingerprint !== row.fingerprint) changed.push({ row, id });
   }
   await target.batch(
     async () => {
       // New messages have new ids and no mapping yet: nothing to conflict with.
       await target.copy(
         'message',
-        ['id', 'conversation_id', 'sender_id', 'body', 'created_at'],
-        added.map((r) => [r.id, r.conversationId, r.senderId, r.body, r.createdAt]),
+        MESSAGE_COPY_COLUMNS,
+        added.map(({ row, id }) => [id, row.conversationId, row.senderId, row.body, new Date(row.createdAt)]),
       );
       await target.copyNewMappings(
         MESSAGE_KIND,
-        added.map((r) => ({ sourceId: r.sourceId, targetId: r.id, fingerprint: r.fingerprint })),
+        added.map(({ row, id }) => ({ sourceId: row.sourceId, targetId: id, fingerprint: row.fingerprint })),
       );
       if (changed.length === 0) return;
       await target.query(
@@ -345,55 +316,20 @@ async function importMessageBatch(batch: Array<{ line: number; doc: unknown }>, 
        on conflict ("id") do update set "conversation_id" = excluded."conversation_id", "sender_id" = excluded."sender_id",
          "body" = excluded."body", "created_at" = excluded."created_at"`,
         columns(changed, {
-          id: (r) => r.id,
-          conversation: (r) => r.conversationId,
-          sender: (r) => r.senderId,
-          body: (r) => r.body,
-          created: (r) => r.createdAt,
+          id: (c) => c.id,
+          conversation: (c) => c.row.conversationId,
+          sender: (c) => c.row.senderId,
+          body: (c) => c.row.body,
+          created: (c) => new Date(c.row.createdAt),
         }),
       );
       await target.saveMappings(
         MESSAGE_KIND,
-        changed.map((r) => ({ sourceId: r.sourceId, targetId: r.id, fingerprint: r.fingerprint })),
+        changed.map(({ row, id }) => ({ sourceId: row.sourceId, targetId: id, fingerprint: row.fingerprint })),
       );
     },
     { parallel: true },
   );
-}
-
-/**
- * What the person typed. Messages that went through the original app (at most 1000 characters,
- * its limit) were HTML-escaped by bleach and are unescaped once; longer ones were written to
- * MongoDB directly, unescaped, and stay as they are. Stored in full, even beyond sendMessage's
- * 4000: the column is unbounded, and history is not cut.
- */
-function messageBody(text: string, messageId: string, report: ImportReport): string {
-  // Code points never outnumber UTF-16 units: most messages need no counting.
-  const length = text.length <= ORIGINAL_APP_LIMIT ? text.length : codePointLength(text);
-  let body = length <= ORIGINAL_APP_LIMIT ? unescapeHtml(text) : text;
-  if (body.includes('\u0000')) {
-    body = body.replaceAll('\u0000', '');
-    report.add({
-      kind: 'message',
-      sourceId: messageId,
-      severity: 'warning',
-      code: 'nul_removed',
-      action: 'imported',
-      message: 'The text contained NUL characters, which PostgreSQL cannot store; they were removed.',
-    });
-  }
-  if (length > MESSAGE_LIMIT) {
-    report.add({
-      kind: 'message',
-      sourceId: messageId,
-      severity: 'warning',
-      code: 'over_length_limit',
-      action: 'imported',
-      message: `The message has ${length} characters, over the ${MESSAGE_LIMIT} that sendMessage accepts; it was imported in full (it cannot be edited without shortening it).`,
-      details: { length },
-    });
-  }
-  return body;
 }
 
 /**

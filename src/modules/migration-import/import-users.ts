@@ -3,7 +3,8 @@ import type { DjangoInvestorProfileRow, DjangoSource, DjangoStartupProfileRow, D
 import type { ImportReport, Kind } from './import-report.js';
 import { fingerprint, normaliseEmail, normaliseWebsite, optionalText } from './normalise.js';
 import type { Progress } from './progress.js';
-import { columns, timeOrderedUuid, type ImportTarget, type MappingRow } from './target.js';
+import { timeOrderedUuid } from './copy-text.js';
+import { columns, type ImportTarget, type MappingRow } from './target.js';
 
 export const USER_KIND = 'django.user';
 const STARTUP_PROFILE_KIND = 'django.startup_profile';

@@ -1,9 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomFillSync } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { CopyText, type CopyValue, MAPPING_COPY_COLUMNS } from './copy-text.js';
 
 export interface Mapped {
   targetId: string;
@@ -44,7 +44,7 @@ export class ImportTarget {
   }
 
   /** Kinds that earlier runs left no mappings of: a first import need not look every batch up. */
-  private readonly neverImported = new Map<string, boolean>();
+  private readonly firstImports = new Map<string, boolean>();
 
   /** Session settings for bulk work; each batch still commits atomically with its mappings. */
   async prepare(): Promise<void> {
@@ -54,16 +54,20 @@ export class ImportTarget {
     if (this.writer !== this.client) await this.writer.query('set synchronous_commit = off');
   }
 
-  /** What earlier runs made of these source records. */
-  async mappings(kind: string, sourceIds: string[]): Promise<Map<string, Mapped>> {
-    if (sourceIds.length === 0) return new Map();
-    let fresh = this.neverImported.get(kind);
+  /** Whether no earlier run left a mapping of this kind (a first import of it). */
+  async neverImported(kind: string): Promise<boolean> {
+    let fresh = this.firstImports.get(kind);
     if (fresh === undefined) {
       const { rows } = await this.client.query<{ found: boolean }>(`select exists (select 1 from "import_mapping" where "kind" = $1) as "found"`, [kind]);
       fresh = !rows[0]!.found;
-      this.neverImported.set(kind, fresh);
+      this.firstImports.set(kind, fresh);
     }
-    if (fresh) return new Map();
+    return fresh;
+  }
+
+  /** What earlier runs made of these source records. */
+  async mappings(kind: string, sourceIds: string[]): Promise<Map<string, Mapped>> {
+    if (sourceIds.length === 0 || (await this.neverImported(kind))) return new Map();
     const { rows } = await this.client.query<{ source_id: string; target_id: string; fingerprint: string }>(
       `select "source_id", "target_id", "fingerprint" from "import_mapping" where "kind" = $1 and "source_id" = any($2::text[])`,
       [kind, sourceIds],
@@ -124,26 +128,17 @@ export class ImportTarget {
    */
   async copy(table: string, columnNames: readonly string[], rows: ReadonlyArray<ReadonlyArray<CopyValue>>): Promise<void> {
     if (rows.length === 0) return;
-    // Written straight into one buffer: concatenating a string of ten pieces per row left the
-    // garbage collector a tenth of the import's CPU.
-    let buffer = Buffer.allocUnsafe(1 << 20);
-    let size = 0;
-    for (const row of rows) {
-      for (let i = 0; i < row.length; i += 1) {
-        const field = copyField(row[i]!);
-        // At most 3 bytes per UTF-16 unit, plus the separator.
-        if (size + field.length * 3 + 1 > buffer.length) {
-          const grown = Buffer.allocUnsafe(Math.max(buffer.length * 2, size + field.length * 3 + 1));
-          buffer.copy(grown, 0, 0, size);
-          buffer = grown;
-        }
-        size += buffer.write(field, size);
-        buffer[size++] = i === row.length - 1 ? 0x0a : 0x09;
-      }
-    }
+    const text = new CopyText();
+    for (const row of rows) text.row(row);
+    await this.copyData(table, columnNames, text.bytes, 'text');
+  }
+
+  /** Rows already written as `COPY` data (by the message planner's thread: `binary`). */
+  async copyData(table: string, columnNames: readonly string[], data: Uint8Array, format: 'text' | 'binary'): Promise<void> {
+    if (data.length === 0) return;
     const client = this.writing.getStore() ?? this.client;
     const columnList = columnNames.map((name) => `"${name}"`).join(', ');
-    await pipeline(Readable.from([buffer.subarray(0, size)]), client.query(copyFrom(`copy "${table}" (${columnList}) from stdin`)));
+    await pipeline(Readable.from([data]), client.query(copyFrom(`copy "${table}" (${columnList}) from stdin with (format ${format})`)));
   }
 
   /** Mappings of source records no mapping had (see `copy`). */
@@ -151,7 +146,7 @@ export class ImportTarget {
     const now = new Date().toISOString();
     await this.copy(
       'import_mapping',
-      ['kind', 'source_id', 'target_id', 'fingerprint', 'imported_at', 'updated_at'],
+      MAPPING_COPY_COLUMNS,
       rows.map((row) => [kind, row.sourceId, row.targetId, row.fingerprint, now, now]),
     );
   }
@@ -168,57 +163,7 @@ export class ImportTarget {
   }
 }
 
-export type CopyValue = string | number | boolean | Date | null;
-
-const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-
-/** One field of `COPY … FROM STDIN` text format: `\N` for null, backslash escapes for the rest. */
-function copyField(value: CopyValue): string {
-  if (value === null) return '\\N';
-  if (value instanceof Date) return value.toISOString();
-  if (typeof value !== 'string') return String(value);
-  return /[\\\n\r\t]/.test(value) ? value.replace(/[\\\n\r\t]/g, (c) => COPY_ESCAPES[c]!) : value;
-}
-
 /** Columns of a batch as arrays, one per column, for `unnest($1::type[], …)`. */
 export function columns<T, K extends string>(rows: readonly T[], pick: Record<K, (row: T) => unknown>): unknown[] {
   return Object.values<(row: T) => unknown>(pick).map((get) => rows.map(get));
-}
-
-let lastMs = 0;
-let sequence = 0;
-// Random bits drawn 64 KiB at a time: one call per id cost a tenth of the import's CPU.
-const pool = Buffer.alloc(65_536);
-let poolOffset = pool.length;
-
-/**
- * A time-ordered UUID (version 7 layout: milliseconds, then a sequence, then random bits).
- * Bulk inserts of them append to the primary key's index instead of scattering over it, and
- * messages with equal timestamps keep the order they were imported in.
- */
-export function timeOrderedUuid(): string {
-  let ms = Date.now();
-  if (ms > lastMs) {
-    lastMs = ms;
-    sequence = 0;
-  } else {
-    sequence += 1;
-    if (sequence > 0xfff) {
-      lastMs += 1;
-      sequence = 0;
-    }
-    ms = lastMs;
-  }
-  if (poolOffset + 16 > pool.length) {
-    randomFillSync(pool);
-    poolOffset = 0;
-  }
-  const bytes = Buffer.from(pool.subarray(poolOffset, poolOffset + 16));
-  poolOffset += 16;
-  bytes.writeUIntBE(ms, 0, 6);
-  bytes[6] = 0x70 | (sequence >> 8);
-  bytes[7] = sequence & 0xff;
-  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
