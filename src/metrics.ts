@@ -38,7 +38,7 @@ export class AppMetrics {
     registers: [this.registry],
   });
 
-  constructor(private readonly sources: MetricSources) {
+  constructor(sources: MetricSources) {
     collectDefaultMetrics({ register: this.registry, prefix: 'forum_' });
     const { registry } = this;
     new Gauge({

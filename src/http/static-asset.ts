@@ -80,7 +80,7 @@ export class StaticAsset {
     res.setHeader('cache-control', this.options.cacheControl);
     res.setHeader('etag', etag);
     const ifNoneMatch = req.headers['if-none-match'];
-    if (ifNoneMatch && ifNoneMatch.split(/\s*,\s*/).some((tag) => tag === etag || tag === `W/${etag}` || tag === '*')) {
+    if (ifNoneMatch?.split(/\s*,\s*/).some((tag) => tag === etag || tag === `W/${etag}` || tag === '*')) {
       res.writeHead(304);
       return void res.end();
     }

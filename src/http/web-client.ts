@@ -63,6 +63,7 @@ export function createWebClientHandler(dir: string) {
     const relative = safeDecode(path.slice(WEB_CLIENT_PATH.length + 1));
     const requested = relative === undefined ? undefined : resolve(root, relative);
     // A path that climbs out of the build directory is treated like any unknown route.
+    // biome-ignore lint/complexity/useOptionalChain: the explicit check is what narrows `requested` to a string below
     const inside = requested !== undefined && requested.startsWith(root + sep);
     const file = inside ? await fileStats(requested) : undefined;
     if (file && requested) return send(req, res, requested, file, relative!.startsWith('assets/') ? IMMUTABLE : REVALIDATE);

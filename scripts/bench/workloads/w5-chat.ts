@@ -45,7 +45,7 @@ async function setUpPairs(context: BenchContext, deliveries: Deliveries): Promis
   const investors = context.db.investors.slice(0, count);
   const startups = context.db.startups.slice(0, count);
   const [investorTokens, startupTokens] = [await context.signedIn(investors), await context.signedIn(startups)];
-  const conversationIds = await mapLimit(investors, 8, async (investor, i) => {
+  const conversationIds = await mapLimit(investors, 8, async (_investor, i) => {
     const data = await gql<{ startConversation: { id: string } }>(
       context.appUrl,
       START_CONVERSATION,

@@ -93,7 +93,7 @@ export class SessionService {
     // all an unexpired token needs; an expired one may be older than that.
     if (claims.exp * 1000 <= Date.now() && (await this.revokedInDatabase(em(), claims.sid))) throw tokenRevoked();
     const user = await this.users.load(em, claims.sub);
-    if (!user || !user.isActive) throw invalidToken();
+    if (!user?.isActive) throw invalidToken();
     return { user, sessionId: claims.sid, claims };
   }
 
@@ -174,7 +174,7 @@ export class SessionService {
     const claims = this.jwt.verify(refreshToken, 'refresh');
     // Read (usually from the cache) before claiming, so an inactive user's token stays unused.
     const user = await this.users.load(() => em, claims.sub);
-    if (!user || !user.isActive) throw invalidToken();
+    if (!user?.isActive) throw invalidToken();
     const now = Math.floor(Date.now() / 1000);
     const successor = { jti: randomUUID(), access_jti: randomUUID(), issued_at: new Date(now * 1000) };
     // One statement, its own transaction, where there were five round trips (begin, session,

@@ -33,7 +33,7 @@ function isHttpUrl(value: string): boolean {
 export const normaliseEmail = (email: string): string => email.trim().toLowerCase();
 
 /** Django stores blank names as `''`; here a missing name is null, as registration leaves it. */
-export const optionalText = (value: string | null): string | null => (value && value.trim() ? value : null);
+export const optionalText = (value: string | null): string | null => (value?.trim() ? value : null);
 
 /** Length as people (and Python's `len`, which enforced the original's limits) count it. */
 export const codePointLength = (text: string): number => {
