@@ -3,7 +3,7 @@ import { deferMessageIndexes, restoreDeferredIndexes } from './deferred-indexes.
 import type { ImportReport, ReportEntry } from './import-report.js';
 import type { UserDirectory } from './import-users.js';
 import { MAPPING_COPY_COLUMNS, timeOrderedUuid } from './copy-text.js';
-import { MESSAGE_COPY_COLUMNS, type PlannedMessage, SPAN_FIELDS } from './message-plan.js';
+import { MESSAGE_COPY_COLUMNS, type PlannedMessage, type PlannerRoom, SPAN_FIELDS } from './message-plan.js';
 import { planMessagesOnThread } from './message-plan-thread.js';
 import { countLines, jsonlBatches } from './mongo-export.js';
 import { fingerprint, parseExtendedJsonDate, parseObjectId } from './normalise.js';
@@ -19,13 +19,7 @@ interface ReadSpan {
   oldestUnread: number;
 }
 
-interface RoomState {
-  roomId: string;
-  conversationId: string;
-  investorSource: string;
-  startupSource: string;
-  investorId: string;
-  startupId: string;
+interface RoomState extends PlannerRoom {
   lastMessageAt: number;
   fromInvestor: ReadSpan;
   fromStartup: ReadSpan;

@@ -8,6 +8,11 @@ export class LiveMessages {
   private readonly byConversation = new Map<string, HistoryMessage[]>();
   private readonly listeners = new Set<() => void>();
 
+  /** A message just sent (by anyone), which by definition is neither edited nor deleted yet. */
+  addNew(conversationId: string, message: Pick<HistoryMessage, 'id' | 'body' | 'createdAt' | 'sender'>): void {
+    this.upsert(conversationId, { id: message.id, body: message.body, createdAt: message.createdAt, editedAt: null, deletedAt: null, sender: message.sender });
+  }
+
   upsert(conversationId: string, message: HistoryMessage): void {
     const list = this.byConversation.get(conversationId) ?? [];
     const index = list.findIndex((m) => m.id === message.id);

@@ -249,14 +249,7 @@ function Composer({ conversationId }: { conversationId: string }) {
     const result = await send({ conversationId, body });
     if (result.data) {
       const message = result.data.sendMessage;
-      live.upsert(conversationId, {
-        id: message.id,
-        body: message.body,
-        createdAt: message.createdAt,
-        editedAt: null,
-        deletedAt: null,
-        sender: message.sender,
-      });
+      live.addNew(conversationId, message);
       setBody('');
     }
   };

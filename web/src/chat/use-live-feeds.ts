@@ -14,14 +14,7 @@ export function useLiveFeeds(live: LiveMessages): void {
     const inbox = client.subscription<InboxResult>(INBOX, {}).subscribe((result) => {
       const message = result.data?.inbox;
       if (!message) return;
-      live.upsert(message.conversation.id, {
-        id: message.id,
-        body: message.body,
-        createdAt: message.createdAt,
-        editedAt: null,
-        deletedAt: null,
-        sender: message.sender,
-      });
+      live.addNew(message.conversation.id, message);
     });
     // Presence is an API revision 2 feature: an older server answers with an error, and the
     // client simply shows no presence.
