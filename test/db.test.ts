@@ -1,3 +1,4 @@
+import { NotNullConstraintViolationException } from '@mikro-orm/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initORM, type ORM } from '../src/db/db.js';
 import { col, queryRow, queryRows, row, RowShapeError, run } from '../src/db/typed-sql.js';
@@ -65,5 +66,22 @@ describe('typed raw SQL', () => {
     await expect(queryRows(orm.em.fork(), row({ label: col.int }), `select 'text' as label`)).rejects.toThrow(RowShapeError);
     // A column the statement does not return is no null, even where null is allowed.
     await expect(queryRows(orm.em.fork(), row({ absent: col.nullable(col.text) }), `select 'text' as label`)).rejects.toThrow(RowShapeError);
+  });
+
+  it('runs a statement outside a transaction as a named prepared statement on PostgreSQL (parsed and planned once per connection)', async () => {
+    const prepared = row({ name: col.text });
+    // The statement lists the session's prepared statements, itself among them once it is one.
+    const names = await queryRows(orm.em.fork(), prepared, `select "name" from pg_prepared_statements where :always::boolean`, { always: true });
+    const onPglite = !process.env.DATABASE_URL;
+    expect(names.some((found) => found.name.startsWith('typed_sql_'))).toBe(!onPglite);
+  });
+
+  it("fails like the ORM's own statements, with its exception classes, inside a transaction or not", async () => {
+    await expect(run(orm.em.fork(), 'insert into tx_probe (label) values (:label)', { label: null })).rejects.toBeInstanceOf(
+      NotNullConstraintViolationException,
+    );
+    await expect(orm.em.fork().transactional((em) => run(em, 'insert into tx_probe (label) values (:label)', { label: null }))).rejects.toBeInstanceOf(
+      NotNullConstraintViolationException,
+    );
   });
 });

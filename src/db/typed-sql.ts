@@ -1,4 +1,5 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
+import { DriverException, type EntityManager } from '@mikro-orm/postgresql';
+import type { Pool } from 'pg';
 
 /**
  * Raw SQL with checked rows. A statement names its parameters (`:viewerId`; a `::type` cast is
@@ -79,10 +80,17 @@ type Scalar = string | number | boolean | Date | null;
 /** Named parameters. An array binds as one PostgreSQL array: write `= any(:ids::uuid[])`. */
 export type Params = Readonly<Record<string, Scalar | readonly (string | number)[]>>;
 
-/** A statement with its `:name`s turned into `?`s, and the names in placeholder order. */
-interface Positional {
+/**
+ * A statement compiled once: for MikroORM (its transactions) with `?` placeholders, and for the
+ * driver with `$n` ones (one number per name, so a name cast once has one type everywhere) under
+ * the name of a prepared statement.
+ */
+interface Compiled {
   text: string;
   names: string[];
+  numbered: string;
+  numberedNames: string[];
+  preparedName: string;
 }
 
 // `:name`, but not the `:type` of a `::type` cast.
@@ -90,9 +98,9 @@ const NAMED_PARAMETER = /(?<!:):([A-Za-z_]\w*)/g;
 
 // Statement texts are the constants of the repositories (values never go into them), so this
 // holds a few dozen entries, and the hot path pays a lookup instead of a regular expression.
-const compiled = new Map<string, Positional>();
+const compiled = new Map<string, Compiled>();
 
-function positional(query: string): Positional {
+function compile(query: string): Compiled {
   let found = compiled.get(query);
   if (!found) {
     const names: string[] = [];
@@ -100,7 +108,12 @@ function positional(query: string): Positional {
       names.push(name);
       return '?';
     });
-    found = { text, names };
+    const numberedNames: string[] = [];
+    const numbered = query.replace(NAMED_PARAMETER, (_match, name: string) => {
+      const index = numberedNames.includes(name) ? numberedNames.indexOf(name) : numberedNames.push(name) - 1;
+      return `$${index + 1}`;
+    });
+    found = { text, names, numbered, numberedNames, preparedName: `typed_sql_${compiled.size + 1}` };
     compiled.set(query, found);
   }
   return found;
@@ -117,11 +130,55 @@ function bind(names: readonly string[], params: Params): Scalar[] {
   });
 }
 
-// On `em`'s transaction when it has one: the statements that must be atomic with the ORM's
-// writes (claims, rotations, read marks) must not escape it.
-function execute(em: EntityManager, query: string, params: Params) {
-  const { text, names } = positional(query);
-  return em.getConnection().execute<RawRow[]>(text, bind(names, params), 'all', em.getTransactionContext());
+const preparing = new WeakMap<Pool, Promise<boolean>>();
+
+/**
+ * Whether named prepared statements are safe on this pool's server: not on the embedded PGlite,
+ * whose socket server multiplexes every connection onto one backend session, where a statement
+ * one connection prepared already exists for the next. Asked of the server once per pool.
+ */
+function preparesStatements(pool: Pool): Promise<boolean> {
+  let answer = preparing.get(pool);
+  if (!answer) {
+    answer = pool.query<{ version: string }>('select version()').then(
+      (result) => !result.rows[0]?.version.includes('PGlite'),
+      (error: unknown) => {
+        preparing.delete(pool); // a database that was down is asked again next time
+        throw error;
+      },
+    );
+    preparing.set(pool, answer);
+  }
+  return answer;
+}
+
+/**
+ * On `em`'s transaction when it has one: the statements that must be atomic with the ORM's
+ * writes (claims, rotations, read marks) must not escape it. Otherwise (except on PGlite) straight
+ * to the driver's pool (the one MikroORM uses) as a prepared statement: PostgreSQL then parses and plans each
+ * statement once per connection instead of once per call, which for the chat's and the
+ * refresh's multi-CTE statements was most of their server time, and the ORM's per-call
+ * formatting of values into the text goes too. Errors are converted as the ORM converts them
+ * (retries look for its DeadlockException) on both paths, and the statement is logged like the ORM's.
+ */
+async function execute(em: EntityManager, query: string, params: Params): Promise<readonly RawRow[]> {
+  const statement = compile(query);
+  const transaction = em.getTransactionContext();
+  const pool = await em.getConnection().getNativeClient();
+  const prepared = !transaction && (await preparesStatements(pool));
+  const values = bind(prepared ? statement.numberedNames : statement.names, params);
+  try {
+    if (!prepared) return await em.getConnection().execute<RawRow[]>(statement.text, values, 'all', transaction);
+    const started = performance.now();
+    try {
+      return (await pool.query<RawRow>({ name: statement.preparedName, text: statement.numbered, values })).rows;
+    } finally {
+      em.config.getLogger().logQuery({ query: statement.text, took: Math.round(performance.now() - started), level: 'info' });
+    }
+  } catch (error) {
+    // The connection hands the driver's error on as it is; the ORM's own statements convert it.
+    throw error instanceof Error && !(error instanceof DriverException) ? em.getDriver().convertException(error) : error;
+  }
 }
 
 /** Runs a statement and parses every row it returns. */
