@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { startTestApp, type TestApp } from './helpers/app.js';
+import { describe, expect } from 'vitest';
+import type { TestApp } from './helpers/app.js';
 import { ME, fieldErrors } from './helpers/graphql.js';
 import { INBOX, MESSAGE_SENT, MARK_READ, SEND_MESSAGE, arrival, chatPair, sendMessage, type MessageShape, type SignedIn } from './helpers/chat.js';
 import { signedInUser } from './helpers/factories.js';
@@ -7,16 +7,8 @@ import { test } from './helpers/fixtures.js';
 import { subscribe, wsRequest, type Subscription } from './helpers/ws.js';
 import { whenLive, withTimeout } from './helpers/time.js';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => {
-  await t?.stop();
-});
-
 /** Probes with messages from `sender` until every subscription has received one. */
-const whenAllLive = (sender: SignedIn, conversationId: string, ...subscriptions: Subscription<unknown>[]) =>
+const whenAllLive = (t: TestApp, sender: SignedIn, conversationId: string, ...subscriptions: Subscription<unknown>[]) =>
   whenLive(
     () => sendMessage(t, sender, conversationId, 'probe'),
     () => subscriptions.every((subscription) => subscription.results.length > 0),
@@ -27,12 +19,12 @@ const messageArrival = <K extends string>(subscription: Subscription<Record<K, M
   arrival(subscription.results, (result) => result.data?.[field]?.id === id, `message ${id} on ${field}`);
 
 describe('chat over graphql-ws', () => {
-  test('delivers a message sent over HTTP to the other participant through messageSent and inbox', async ({ sockets }) => {
+  test('delivers a message sent over HTTP to the other participant through messageSent and inbox', async ({ app: t, sockets }) => {
     const { investor, startup, conversationId } = await chatPair(t);
     const socket = await sockets.connect(t, startup.tokens.accessToken);
     const conversationFeed = subscribe<{ messageSent: MessageShape }>(socket.client, MESSAGE_SENT, { conversationId });
     const inbox = subscribe<{ inbox: MessageShape }>(socket.client, INBOX);
-    await whenAllLive(investor, conversationId, conversationFeed, inbox);
+    await whenAllLive(t, investor, conversationId, conversationFeed, inbox);
     await t.gql(MARK_READ, { conversationId }, { token: startup.tokens.accessToken }); // the probes are read
 
     const sent = await sendMessage(t, investor, conversationId, '  Hello from the fund  ');
@@ -50,11 +42,11 @@ describe('chat over graphql-ws', () => {
     expect(viaInbox.data?.inbox).toMatchObject({ id: sent.id, conversation: { id: conversationId, unreadCount: 1, lastMessage: { id: sent.id } } });
   });
 
-  test('resolves every event afresh: unreadCount and lastMessage follow each new message', async ({ sockets }) => {
+  test('resolves every event afresh: unreadCount and lastMessage follow each new message', async ({ app: t, sockets }) => {
     const { investor, startup, conversationId } = await chatPair(t);
     const socket = await sockets.connect(t, startup.tokens.accessToken);
     const inbox = subscribe<{ inbox: MessageShape }>(socket.client, INBOX);
-    await whenAllLive(investor, conversationId, inbox);
+    await whenAllLive(t, investor, conversationId, inbox);
     await t.gql(MARK_READ, { conversationId }, { token: startup.tokens.accessToken });
     const first = await sendMessage(t, investor, conversationId, 'one');
     expect((await messageArrival(inbox, 'inbox', first.id)).data?.inbox.conversation).toMatchObject({ unreadCount: 1, lastMessage: { id: first.id } });
@@ -62,7 +54,7 @@ describe('chat over graphql-ws', () => {
     expect((await messageArrival(inbox, 'inbox', second.id)).data?.inbox.conversation).toMatchObject({ unreadCount: 2, lastMessage: { id: second.id } });
   });
 
-  test('refuses a subscription to a conversation the viewer is not in with an error message, and keeps the socket open', async ({ sockets }) => {
+  test('refuses a subscription to a conversation the viewer is not in with an error message, and keeps the socket open', async ({ app: t, sockets }) => {
     const { investor, conversationId } = await chatPair(t);
     const outsider = await signedInUser(t, { role: 'STARTUP' });
     const socket = await sockets.connect(t, outsider.tokens.accessToken);
@@ -79,7 +71,7 @@ describe('chat over graphql-ws', () => {
     const own = await chatPair(t);
     const ownSocket = await sockets.connect(t, own.startup.tokens.accessToken);
     const feed = subscribe<{ messageSent: MessageShape }>(ownSocket.client, MESSAGE_SENT, { conversationId: own.conversationId });
-    await whenAllLive(own.investor, own.conversationId, feed);
+    await whenAllLive(t, own.investor, own.conversationId, feed);
     const stillHere = await sendMessage(t, own.investor, own.conversationId, 'still here');
     expect((await messageArrival(feed, 'messageSent', stillHere.id)).data?.messageSent.body).toBe('still here');
 
@@ -92,7 +84,7 @@ describe('chat over graphql-ws', () => {
     expect(refused.results).toEqual([]);
   });
 
-  test('gives NOT_FOUND for a subscription to an unknown conversation', async ({ sockets }) => {
+  test('gives NOT_FOUND for a subscription to an unknown conversation', async ({ app: t, sockets }) => {
     const user = await signedInUser(t, { role: 'STARTUP' });
     const socket = await sockets.connect(t, user.tokens.accessToken);
     const refused = subscribe(socket.client, MESSAGE_SENT, { conversationId: '00000000-0000-4000-8000-000000000000' });
@@ -100,13 +92,13 @@ describe('chat over graphql-ws', () => {
     expect(socket.isOpen()).toBe(true);
   });
 
-  test('runs queries and mutations over the socket too, and the sender gets their own message in inbox', async ({ sockets }) => {
+  test('runs queries and mutations over the socket too, and the sender gets their own message in inbox', async ({ app: t, sockets }) => {
     const { investor, startup, conversationId } = await chatPair(t);
     const investorSocket = await sockets.connect(t, investor.tokens.accessToken);
     const startupSocket = await sockets.connect(t, startup.tokens.accessToken);
     const investorInbox = subscribe<{ inbox: MessageShape }>(investorSocket.client, INBOX);
     const startupFeed = subscribe<{ messageSent: MessageShape }>(startupSocket.client, MESSAGE_SENT, { conversationId });
-    await whenAllLive(investor, conversationId, investorInbox, startupFeed);
+    await whenAllLive(t, investor, conversationId, investorInbox, startupFeed);
 
     const sent = await wsRequest<{ sendMessage: MessageShape }>(investorSocket.client, SEND_MESSAGE, { conversationId, body: 'over the socket' });
     expect(sent.errors).toBeUndefined();
@@ -118,7 +110,7 @@ describe('chat over graphql-ws', () => {
     expect(read.data?.markConversationRead.unreadCount).toBe(0);
   });
 
-  test('applies validation and masking over the socket like over HTTP', async ({ sockets }) => {
+  test('applies validation and masking over the socket like over HTTP', async ({ app: t, sockets }) => {
     const { investor, conversationId } = await chatPair(t);
     const socket = await sockets.connect(t, investor.tokens.accessToken);
     const blank = await wsRequest(socket.client, SEND_MESSAGE, { conversationId, body: '   ' });

@@ -15,14 +15,6 @@ import { rawSocket, subscribe, wsRequest, type WsConnectOptions } from './helper
 import { eventually, sleep, whenLive, withTimeout } from './helpers/time.js';
 import { captureLogs } from './helpers/logs.js';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => {
-  await t?.stop();
-});
-
 /** Connects and returns how the server closed the socket (it must close it). */
 const refusal = async (sockets: Sockets, url: string, options: WsConnectOptions) => {
   const connection = sockets.attempt(url, options);
@@ -32,21 +24,21 @@ const refusal = async (sockets: Sockets, url: string, options: WsConnectOptions)
 };
 
 describe('WebSocket connection authentication', () => {
-  test('acknowledges a connection with a valid access token in ?token=', async ({ sockets }) => {
+  test('acknowledges a connection with a valid access token in ?token=', async ({ app: t, sockets }) => {
     const user = await signedInUser(t);
     const connection = await sockets.connect(t, { token: user.tokens.accessToken });
     const me = await wsRequest<{ me: { id: string; email: string } }>(connection.client, '{ me { id email } }');
     expect(me.data?.me).toEqual({ id: user.id, email: user.email });
   });
 
-  test('acknowledges a connection with connectionParams.authorization "Bearer <token>" and no token in the URL', async ({ sockets }) => {
+  test('acknowledges a connection with connectionParams.authorization "Bearer <token>" and no token in the URL', async ({ app: t, sockets }) => {
     const user = await signedInUser(t, { role: 'INVESTOR' });
     const connection = await sockets.connect(t, { connectionParams: { authorization: `Bearer ${user.tokens.accessToken}` } });
     const me = await wsRequest<{ me: { id: string } }>(connection.client, ME);
     expect(me.data?.me.id).toBe(user.id);
   });
 
-  test('closes a connection without a token with 4403 "missing token"', async ({ sockets }) => {
+  test('closes a connection without a token with 4403 "missing token"', async ({ app: t, sockets }) => {
     expect(await refusal(sockets, t.wsUrl, {})).toEqual({ code: 4403, reason: 'missing token' });
   });
 
@@ -55,23 +47,23 @@ describe('WebSocket connection authentication', () => {
     ['garbage in connectionParams', { connectionParams: { authorization: 'Bearer not-a-jwt' } }],
     ['connectionParams.authorization without "Bearer"', { connectionParams: { authorization: 'Token abc' } }],
     ['connectionParams.authorization that is not a string', { connectionParams: { authorization: 42 } }],
-  ])('closes a connection with %s with 4403 "invalid token"', async ([, options], { sockets }) => {
+  ])('closes a connection with %s with 4403 "invalid token"', async ([, options], { app: t, sockets }) => {
     expect(await refusal(sockets, t.wsUrl, options)).toEqual({ code: 4403, reason: 'invalid token' });
   });
 
-  test('closes a connection that presents a refresh token with 4403 "invalid token"', async ({ sockets }) => {
+  test('closes a connection that presents a refresh token with 4403 "invalid token"', async ({ app: t, sockets }) => {
     const user = await signedInUser(t);
     expect(await refusal(sockets, t.wsUrl, { token: user.tokens.refreshToken })).toEqual({ code: 4403, reason: 'invalid token' });
   });
 
-  test('closes a connection whose session was revoked with 4403 "token revoked"', async ({ sockets }) => {
+  test('closes a connection whose session was revoked with 4403 "token revoked"', async ({ app: t, sockets }) => {
     const user = await signedInUser(t);
     const result = await t.gql(LOGOUT, { refreshToken: user.tokens.refreshToken }, { token: user.tokens.accessToken });
     expect(result.errors).toBeUndefined();
     expect(await refusal(sockets, t.wsUrl, { token: user.tokens.accessToken })).toEqual({ code: 4403, reason: 'token revoked' });
   });
 
-  test('closes a connection that sends no connection_init within 3 seconds with 4408', async () => {
+  test('closes a connection that sends no connection_init within 3 seconds with 4408', async ({ app: t }) => {
     const user = await signedInUser(t);
     const raw = rawSocket(`${t.wsUrl}?token=${user.tokens.accessToken}`);
     await raw.opened;
@@ -82,7 +74,7 @@ describe('WebSocket connection authentication', () => {
     expect(raw.messages).toEqual([]);
   });
 
-  test('runs no operation before the connection is acknowledged', async () => {
+  test('runs no operation before the connection is acknowledged', async ({ app: t }) => {
     const raw = rawSocket(t.wsUrl);
     await raw.opened;
     raw.socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: ME } }));
@@ -93,7 +85,7 @@ describe('WebSocket connection authentication', () => {
 });
 
 describe('WebSocket connections and sessions', () => {
-  test("closes the socket of a session within a second of its logout, and keeps the same user's other session connected", async ({ sockets }) => {
+  test("closes the socket of a session within a second of its logout, and keeps the same user's other session connected", async ({ app: t, sockets }) => {
     const user = await signedInUser(t, { role: 'STARTUP' });
     const otherSession = await login(t, user);
     const leaving = await sockets.connect(t, { token: user.tokens.accessToken });
@@ -111,7 +103,7 @@ describe('WebSocket connections and sessions', () => {
     expect(staying.isOpen()).toBe(true);
   });
 
-  test('closes every socket of the user on logoutAll', async ({ sockets }) => {
+  test('closes every socket of the user on logoutAll', async ({ app: t, sockets }) => {
     const user = await signedInUser(t);
     const second = await login(t, user);
     const a = await sockets.connect(t, { token: user.tokens.accessToken });
@@ -121,7 +113,7 @@ describe('WebSocket connections and sessions', () => {
     expect(await withTimeout(b.closed, 1_000, 'socket b')).toEqual({ code: 4403, reason: 'token revoked' });
   });
 
-  test(`refuses operations beyond ${MAX_OPERATIONS_PER_CONNECTION} at once on one connection, and keeps the socket open`, async ({ sockets }) => {
+  test(`refuses operations beyond ${MAX_OPERATIONS_PER_CONNECTION} at once on one connection, and keeps the socket open`, async ({ app: t, sockets }) => {
     const { investor, startup, conversationId } = await chatPair(t);
     const connection = await sockets.connect(t, { token: startup.tokens.accessToken });
     const subscriptions = Array.from({ length: MAX_OPERATIONS_PER_CONNECTION }, (_, i) =>
@@ -141,7 +133,7 @@ describe('WebSocket connections and sessions', () => {
     expect(me.id).toBe(startup.id);
   });
 
-  test('closes a socket that sends a frame over 64 KB (1009)', async () => {
+  test('closes a socket that sends a frame over 64 KB (1009)', async ({ app: t }) => {
     const user = await signedInUser(t);
     const raw = rawSocket(`${t.wsUrl}?token=${user.tokens.accessToken}`);
     await raw.opened;
@@ -149,7 +141,7 @@ describe('WebSocket connections and sessions', () => {
     expect((await withTimeout(raw.closed, 5_000, 'the close')).code).toBe(1009);
   });
 
-  test('refuses an upgrade on any other path with 404', async () => {
+  test('refuses an upgrade on any other path with 404', async ({ app: t }) => {
     const raw = rawSocket(t.wsUrl.replace('/graphql', '/elsewhere'));
     expect(await withTimeout(raw.rejectedStatus, 5_000, 'the refusal')).toBe(404);
   });
@@ -164,7 +156,7 @@ describe('WebSocket access token expiry', () => {
     await short?.stop();
   });
 
-  test('closes an open socket with 4403 "token expired" when its access token expires', async ({ sockets }) => {
+  test('closes an open socket with 4403 "token expired" when its access token expires', async ({ app: t, sockets }) => {
     const user = await signedInUser(short);
     // Tokens carry whole seconds: this one lives between 0 and 1 s from now; wait for a fresh second.
     const fresh = await login(short, user);
@@ -174,7 +166,7 @@ describe('WebSocket access token expiry', () => {
     expect(Date.now()).toBeGreaterThanOrEqual(new Date(fresh.accessTokenExpiresAt).getTime() - 50);
   });
 
-  test('closes a connection that presents an expired token with 4403 "token expired"', async ({ sockets }) => {
+  test('closes a connection that presents an expired token with 4403 "token expired"', async ({ app: t, sockets }) => {
     const user = await signedInUser(short);
     await sleep(Math.max(0, new Date(user.tokens.accessTokenExpiresAt).getTime() - Date.now()) + 1_100);
     expect(await refusal(sockets, short.wsUrl, { token: user.tokens.accessToken })).toEqual({ code: 4403, reason: 'token expired' });
@@ -190,12 +182,12 @@ describe('WebSocket origin check', () => {
     await guarded?.stop();
   });
 
-  test('refuses an upgrade from an origin that CORS_ORIGINS does not list with HTTP 403', async () => {
+  test('refuses an upgrade from an origin that CORS_ORIGINS does not list with HTTP 403', async ({ app: t }) => {
     const raw = rawSocket(guarded.wsUrl, { origin: 'https://evil.example.net' });
     expect(await withTimeout(raw.rejectedStatus, 5_000, 'the refusal')).toBe(403);
   });
 
-  test('accepts an upgrade from a listed origin, and from a client that sends no Origin', async ({ sockets }) => {
+  test('accepts an upgrade from a listed origin, and from a client that sends no Origin', async ({ app: t, sockets }) => {
     const user = await signedInUser(guarded);
     const listed = rawSocket(`${guarded.wsUrl}?token=${user.tokens.accessToken}`, { origin: 'https://app.example.com' });
     await listed.opened;
@@ -233,7 +225,7 @@ describe('WebSocket logging', () => {
     await db?.drop();
   });
 
-  test('never writes a ?token= from the connection URL to the log, accepted or refused', async ({ sockets }) => {
+  test('never writes a ?token= from the connection URL to the log, accepted or refused', async ({ app: t, sockets }) => {
     const forged = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzZWNyZXQtbWFya2VyIn0.c2lnbmF0dXJlLW1hcmtlcg';
     const refused = sockets.attempt(wsUrl, { token: forged });
     expect(await withTimeout(refused.closed, 5_000, 'the refusal')).toMatchObject({ code: 4403 });
