@@ -17,7 +17,9 @@ import { PasswordService } from './modules/auth/password.service.js';
 import { RegistrationService } from './modules/auth/registration.service.js';
 import { RevokedSessions } from './modules/auth/revoked-sessions.js';
 import { SessionService } from './modules/auth/session.service.js';
+import { ChatService } from './modules/chat/chat.service.js';
 import { TypingService } from './modules/chat/typing.service.js';
+import { ProfileService } from './modules/company/profile.service.js';
 import { NotificationCounters, UnreadEmailScanner } from './modules/notifications/unread-email-scanner.js';
 import { UnsubscribeService } from './modules/notifications/unsubscribe.service.js';
 import { UnsubscribeTokens } from './modules/notifications/unsubscribe-tokens.js';
@@ -36,11 +38,8 @@ export interface DomainServices {
   settings: SettingsService;
   presence: PresenceService;
   typing: TypingService;
-  /**
-   * @deprecated Chat publishes from its resolvers until phase B of issue 13 moves that into a
-   * chat service; nothing else may use it.
-   */
-  pubsub: AppPubSub;
+  chat: ChatService;
+  profiles: ProfileService;
 }
 
 /** Every long-lived service of one app instance, built once with its settings and ports. */
@@ -116,7 +115,7 @@ function buildTyping(config: Config, logger: Logger, deps: { pubsub: AppPubSub; 
         logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'typing state check failed'),
       )
     : new MemoryTypingStore(timeoutMs, onExpired);
-  const typing: TypingService = new TypingService(store, deps.pubsub, deps.rateLimits, logger, deps.lifecycle);
+  const typing: TypingService = new TypingService({ store, pubsub: deps.pubsub, rateLimits: deps.rateLimits, logger, sockets: deps.lifecycle });
   return {
     typing,
     close: () => {
@@ -227,7 +226,8 @@ export function createContainer(config: Config, orm: ORM, logger: Logger): Conta
       settings,
       presence: new PresenceService({ tracker: presenceTracker, pubsub }),
       typing: typing.typing,
-      pubsub,
+      chat: new ChatService({ pubsub, typing: typing.typing }),
+      profiles: new ProfileService(),
     },
     fork,
     async close() {

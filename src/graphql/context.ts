@@ -3,8 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { DomainServices } from '../container.js';
 import type { Logger } from '../logger.js';
 import type { Authenticated, ClientInfo } from '../modules/auth/session.service.js';
-import type { UserEntity, UserView } from '../modules/user/user.entity.js';
-import { unauthenticated } from '../shared/errors.js';
+import type { UserView } from '../modules/user/user.entity.js';
 
 export interface RequestInfo {
   requestId: string;
@@ -150,14 +149,4 @@ export async function signInContext(context: Context): Promise<boolean> {
   const viewer = await context.auth.viewer();
   if (viewer) Object.assign(context, { viewer } satisfies Pick<SignedInContext, 'viewer'>);
   return viewer !== null;
-}
-
-/**
- * @deprecated For chat and company until phase B of issue 13 moves them to `t.withAuth` and
- * `SignedInContext.viewer`: the signed-in caller of a field behind the `loggedIn` scope.
- */
-export async function signedInViewer(context: Pick<Context, 'auth'>): Promise<UserView> {
-  const viewer = await context.auth.viewer();
-  if (!viewer) throw unauthenticated();
-  return viewer;
 }

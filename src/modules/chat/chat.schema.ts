@@ -1,32 +1,25 @@
 import type { InboxEventPayload, MessageEventPayload } from '../../events/chat-events.js';
 import { builder } from '../../graphql/builder.js';
-import { signedInViewer } from '../../graphql/context.js';
+import type { Context, SignedInContext } from '../../graphql/context.js';
 import { idOrReference } from '../../graphql/selection.js';
+import { unauthenticated } from '../../shared/errors.js';
 import { UserRef } from '../user/user.schema.js';
 import type { UserEntity } from '../user/user.entity.js';
-import {
-  MESSAGE_MAX_LENGTH,
-  deleteMessage,
-  editMessage,
-  findConversation,
-  listConversationMessages,
-  listConversations,
-  loadLastMessages,
-  loadPeerReadMarks,
-  loadUnreadCounts,
-  markConversationRead,
-  participantIds,
-  publishedMessage,
-  sendMessage,
-  startConversation,
-  subscribeToInbox,
-  subscribeToMessages,
-} from './chat.service.js';
+import { MESSAGE_MAX_LENGTH, participantIds, publishedMessage } from './chat.service.js';
 import { Conversation, type ConversationEntity } from './conversation.entity.js';
 import { messageCursor } from './message-history.js';
 import type { MessageView } from './message-view.js';
 
 export const MessageRef = builder.objectRef<MessageView>('Message');
+
+/**
+ * The context of a loader behind the `loggedIn` scope. Pothos types a loader's context as the
+ * plain one, but the loader runs from the field's resolver, after the scope recorded the viewer.
+ */
+function signedIn(context: Context): SignedInContext {
+  if (!('viewer' in context)) throw unauthenticated();
+  return context as SignedInContext;
+}
 
 export const ConversationRef = builder.loadableObject('Conversation', {
   description: 'An investor and a startup talking; only the two of them can see it.',
@@ -44,22 +37,22 @@ export const ConversationRef = builder.loadableObject('Conversation', {
       type: MessageRef,
       nullable: true,
       description: 'The newest message; null before the first one.',
-      load: (ids: string[], context) => loadLastMessages(context.em, ids),
+      load: (ids: string[], context) => context.services.chat.lastMessages(context.em, ids),
       sort: (message) => message.conversationId,
       resolve: (conversation) => conversation.id,
     }),
-    unreadCount: t.loadable({
+    unreadCount: t.withAuth({ loggedIn: true }).loadable({
       type: 'Int',
       description: 'Messages from the other participant that the viewer has not read (see markConversationRead).',
-      load: async (ids: string[], context) => loadUnreadCounts(context.em, await signedInViewer(context), ids),
+      load: (ids: string[], context) => context.services.chat.unreadCounts(context.em, signedIn(context).viewer, ids),
       resolve: (conversation) => conversation.id,
     }),
-    peerLastReadAt: t.loadable({
+    peerLastReadAt: t.withAuth({ loggedIn: true }).loadable({
       type: 'DateTime',
       nullable: true,
       description:
         "The other participant's read mark: they have seen every message with createdAt up to it. Null until they first read or write. Live changes arrive as ReadEvent in conversationEvents.",
-      load: async (ids: string[], context) => loadPeerReadMarks(context.em, await signedInViewer(context), ids),
+      load: (ids: string[], context) => context.services.chat.peerReadMarks(context.em, signedIn(context).viewer, ids),
       resolve: (conversation) => conversation.id,
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
@@ -67,7 +60,7 @@ export const ConversationRef = builder.loadableObject('Conversation', {
       type: 'DateTime',
       description: 'When the newest message was sent, or when the conversation started; conversations are listed by it.',
     }),
-    messages: t.loadable({
+    messages: t.withAuth({ loggedIn: true }).loadable({
       type: MessageConnection,
       // One loader per field of the document (its arguments are the same for every parent).
       byPath: true,
@@ -79,8 +72,8 @@ export const ConversationRef = builder.loadableObject('Conversation', {
         last: t.arg.int({ description: 'The newest messages before `before` (or of all): 20 when neither first nor last is given, at most 100.' }),
         before: t.arg.string({ description: 'Only messages older than this cursor (a Message.cursor or an edge cursor of this conversation).' }),
       },
-      load: async (conversations: ConversationEntity[], context, args) =>
-        listConversationMessages(context.em, await signedInViewer(context), conversations, args),
+      load: (conversations: ConversationEntity[], context, args) =>
+        context.services.chat.messagePages(context.em, signedIn(context).viewer, conversations, args),
       resolve: (conversation) => conversation,
     }),
   }),
@@ -110,98 +103,80 @@ MessageRef.implement({
   }),
 });
 
-// Non-null edges and nodes: Apollo and urql clients then need no null checks per row.
-const ConversationConnection = builder.connectionObject(
-  { type: ConversationRef, name: 'ConversationConnection', edgesNullable: { list: false, items: false }, nodeNullable: false },
-  { name: 'ConversationEdge' },
-);
+const ConversationConnection = builder.connectionObject({ type: ConversationRef, name: 'ConversationConnection' }, { name: 'ConversationEdge' });
 
-const MessageConnection = builder.connectionObject(
-  { type: MessageRef, name: 'MessageConnection', edgesNullable: { list: false, items: false }, nodeNullable: false },
-  { name: 'MessageEdge' },
-);
+const MessageConnection = builder.connectionObject({ type: MessageRef, name: 'MessageConnection' }, { name: 'MessageEdge' });
 
 builder.queryFields((t) => ({
-  conversations: t.field({
+  conversations: t.withAuth({ loggedIn: true }).field({
     type: ConversationConnection,
-    authScopes: { loggedIn: true },
     description: "The viewer's conversations, most recent activity first.",
     args: {
       first: t.arg.int({ description: 'Page size: 20 when absent, at most 100.' }),
       after: t.arg.string({ description: 'The endCursor of the previous page.' }),
     },
-    resolve: async (_root, args, context) => listConversations(context.em, await signedInViewer(context), args),
+    resolve: (_root, args, context) => context.services.chat.conversations(context.em, context.viewer, args),
   }),
-  conversation: t.field({
+  conversation: t.withAuth({ loggedIn: true }).field({
     type: ConversationRef,
     nullable: true,
-    authScopes: { loggedIn: true },
     description: "A conversation of the viewer's; null when there is none with this id, FORBIDDEN when it is someone else's.",
     args: { id: t.arg.id({ required: true }) },
-    resolve: async (_root, { id }, context) => findConversation(context.em, await signedInViewer(context), String(id)),
+    resolve: (_root, { id }, context) => context.services.chat.conversation(context.em, context.viewer, String(id)),
   }),
 }));
 
 builder.mutationFields((t) => ({
-  startConversation: t.field({
+  startConversation: t.withAuth({ loggedIn: true }).field({
     type: ConversationRef,
-    authScopes: { loggedIn: true },
     description: 'Opens the conversation between the viewing investor and a startup user; the same pair always gets the same one.',
     args: { userId: t.arg.id({ required: true, description: "The startup user's id (User.id, not the profile's)." }) },
-    resolve: async (_root, { userId }, context) => startConversation(context.em, await signedInViewer(context), String(userId)),
+    resolve: (_root, { userId }, context) => context.services.chat.start(context.em, context.viewer, String(userId)),
   }),
-  sendMessage: t.field({
+  sendMessage: t.withAuth({ loggedIn: true }).field({
     type: MessageRef,
-    authScopes: { loggedIn: true },
     description: `Stores a message (1 to ${MESSAGE_MAX_LENGTH} characters after trimming), then delivers it to subscribers.`,
     args: { conversationId: t.arg.id({ required: true }), body: t.arg.string({ required: true }) },
-    resolve: async (_root, { conversationId, body }, context) =>
-      sendMessage(context.em, context.services, await signedInViewer(context), String(conversationId), body),
+    resolve: (_root, { conversationId, body }, context) =>
+      context.services.chat.send(context.em, context.viewer, { conversationId: String(conversationId), body }),
   }),
-  markConversationRead: t.field({
+  markConversationRead: t.withAuth({ loggedIn: true }).field({
     type: ConversationRef,
-    authScopes: { loggedIn: true },
     description:
       "Moves the viewer's read mark to the newest message (its createdAt); the conversation's unreadCount becomes 0. The other participant sees the mark as peerLastReadAt, and a ReadEvent when it moved.",
     args: { conversationId: t.arg.id({ required: true }) },
-    resolve: async (_root, { conversationId }, context) =>
-      markConversationRead(context.em, context.services.pubsub, await signedInViewer(context), String(conversationId)),
+    resolve: (_root, { conversationId }, context) => context.services.chat.markRead(context.em, context.viewer, String(conversationId)),
   }),
-  editMessage: t.field({
+  editMessage: t.withAuth({ loggedIn: true }).field({
     type: MessageRef,
-    authScopes: { loggedIn: true },
     description: `Changes the body of one of the viewer's own messages (1 to ${MESSAGE_MAX_LENGTH} characters after trimming) and sets editedAt. Someone else's or a deleted message: FORBIDDEN.`,
     args: {
       id: t.arg.id({ required: true, description: 'The message.' }),
       body: t.arg.string({ required: true, description: `The new body: 1 to ${MESSAGE_MAX_LENGTH} characters after trimming.` }),
     },
-    resolve: async (_root, { id, body }, context) => editMessage(context.em, context.services.pubsub, await signedInViewer(context), String(id), body),
+    resolve: (_root, { id, body }, context) => context.services.chat.edit(context.em, context.viewer, { messageId: String(id), body }),
   }),
-  deleteMessage: t.field({
+  deleteMessage: t.withAuth({ loggedIn: true }).field({
     type: MessageRef,
-    authScopes: { loggedIn: true },
     description:
       'Deletes one of the viewer\'s own messages: it stays in history as a tombstone (body "", deletedAt set) and no longer counts as unread. Deleting again returns the same tombstone.',
     args: { id: t.arg.id({ required: true, description: 'The message.' }) },
-    resolve: async (_root, { id }, context) => deleteMessage(context.em, context.services.pubsub, await signedInViewer(context), String(id)),
+    resolve: (_root, { id }, context) => context.services.chat.delete(context.em, context.viewer, String(id)),
   }),
 }));
 
 builder.subscriptionFields((t) => ({
-  messageSent: t.field({
+  messageSent: t.withAuth({ loggedIn: true }).field({
     type: MessageRef,
-    authScopes: { loggedIn: true },
     description: 'Every new message of a conversation the viewer takes part in.',
     args: { conversationId: t.arg.id({ required: true }) },
-    subscribe: async (_root, { conversationId }, context) =>
-      subscribeToMessages(context.em, context.services.pubsub, await signedInViewer(context), String(conversationId)),
+    subscribe: (_root, { conversationId }, context) => context.services.chat.subscribeToMessages(context.em, context.viewer, String(conversationId)),
     resolve: (event: MessageEventPayload) => publishedMessage(event),
   }),
-  inbox: t.field({
+  inbox: t.withAuth({ loggedIn: true }).field({
     type: MessageRef,
-    authScopes: { loggedIn: true },
     description: "Every new message in any of the viewer's conversations, the viewer's own included (other devices stay in sync).",
-    subscribe: async (_root, _args, context) => subscribeToInbox(context.services.pubsub, await signedInViewer(context)),
+    subscribe: (_root, _args, context) => context.services.chat.subscribeToInbox(context.viewer),
     resolve: (event: InboxEventPayload) => publishedMessage(event),
   }),
 }));

@@ -7,7 +7,7 @@ import { listenNow } from '../../events/listen-now.js';
 import { decodeCursor, pageSize, toKeysetConnection, type PageArgs } from '../../shared/pagination.js';
 import type { AppPubSub } from '../../events/pubsub.js';
 import { CONTROL_CHARS, isUuid, parseInput } from '../../shared/validation.js';
-import { User, type UserEntity, type UserView } from '../user/user.entity.js';
+import { User, type UserView } from '../user/user.entity.js';
 import { Conversation, type ConversationEntity } from './conversation.entity.js';
 import { listMessagePages, type HistoryArgs, type HistoryPage } from './message-history.js';
 import { messageFromRecord, messageRecord, type MessageView } from './message-view.js';
@@ -37,9 +37,9 @@ const SendMessageInput = z.object({
     .refine((body) => !CONTROL_CHARS.test(body), 'The message contains control characters.'),
 });
 
-/** Where chat announces what happened: pub/sub, and the typing states a sent message ends. */
-export interface ChatChannels {
+export interface ChatServiceDeps {
   pubsub: AppPubSub;
+  /** A sent message ends its sender's typing state there. */
   typing: { messageSent(conversationId: string, userId: string): void };
 }
 
@@ -65,58 +65,6 @@ export async function requireConversation(em: EntityManager, viewer: UserView, i
   return assertParticipant(conversation, viewer);
 }
 
-/** Like `requireConversation`, but an unknown id is null: the `conversation(id)` query is nullable. */
-export async function findConversation(em: EntityManager, viewer: UserView, id: string): Promise<ConversationEntity | null> {
-  const conversation = isUuid(id) ? await em.findOne(Conversation, id) : null;
-  return conversation ? assertParticipant(conversation, viewer) : null;
-}
-
-/**
- * Opens (or reopens) the conversation between the viewing investor and a startup user. The
- * unique pair decides concurrent calls: every caller ends up with the one row.
- */
-export async function startConversation(em: EntityManager, viewer: UserView, userId: string): Promise<ConversationEntity> {
-  if (viewer.role !== 'INVESTOR') throw forbidden('Only investors start conversations; a startup replies in one an investor started.');
-  const other = isUuid(userId) ? await em.findOne(User, userId) : null;
-  if (!other?.isActive) throw notFound('User');
-  if (other.role !== 'STARTUP') throw forbidden('A conversation joins an investor and a startup.');
-  await insertConversationIfAbsent(em, { id: randomUUID(), investorId: viewer.id, startupId: other.id, at: new Date() });
-  return em.findOneOrFail(Conversation, { investor: viewer.id, startup: other.id });
-}
-
-/** The viewer's conversations, most recent activity first. */
-export async function listConversations(em: EntityManager, viewer: UserView, args: PageArgs) {
-  const limit = pageSize(args.first);
-  const after = decodeCursor(args.after);
-  // A user has one role, so their conversations are all on one side: one index range scan.
-  const side = viewer.role === 'INVESTOR' ? 'investor' : 'startup';
-  const rows = await em.find(
-    Conversation,
-    {
-      [side]: viewer.id,
-      ...(after ? { $or: [{ lastActivityAt: { $lt: after.createdAt } }, { lastActivityAt: after.createdAt, id: { $lt: after.id } }] } : {}),
-    },
-    { orderBy: { lastActivityAt: 'desc', id: 'desc' }, limit: limit + 1 },
-  );
-  return toKeysetConnection(rows, limit, (conversation) => ({ createdAt: conversation.lastActivityAt, id: conversation.id }));
-}
-
-/**
- * History pages of several conversations at once (see message-history.ts), for the viewer: a
- * conversation they do not take part in gets FORBIDDEN, the others their page.
- */
-export async function listConversationMessages(em: EntityManager, viewer: UserView, conversations: readonly ConversationEntity[], args: HistoryArgs) {
-  const readable = conversations.filter((conversation) => isParticipant(conversation, viewer));
-  const pages = new Map<string, HistoryPage | Error>();
-  const loaded = await listMessagePages(
-    em,
-    readable.map((conversation) => conversation.id),
-    args,
-  );
-  readable.forEach((conversation, index) => pages.set(conversation.id, loaded[index]!));
-  return conversations.map((conversation) => pages.get(conversation.id) ?? notParticipant());
-}
-
 const readEvent = (conversationId: string, userId: string, lastReadAt: Date): ConversationEventPayload => ({
   kind: 'read',
   conversationId,
@@ -124,110 +72,178 @@ const readEvent = (conversationId: string, userId: string, lastReadAt: Date): Co
   lastReadAt: lastReadAt.toISOString(),
 });
 
-/**
- * Stores a message, then tells the conversation's subscribers and both participants' inboxes.
- * Publishing only after the commit means a subscriber never hears of a message it cannot load.
- * Writing also marks the conversation read for the sender: a reply answers what came before.
- */
-export async function sendMessage(em: EntityManager, channels: ChatChannels, viewer: UserView, conversationId: string, body: string): Promise<MessageView> {
-  const input = parseInput(SendMessageInput, { body });
-  if (!isUuid(conversationId)) throw notFound('Conversation');
-  const stored = await storeMessage(em, { id: randomUUID(), conversationId, senderId: viewer.id, body: input.body, createdAt: new Date() });
-  if (!stored) throw notFound('Conversation');
-  const { message } = stored;
-  if (!message) throw notParticipant();
-  const record = messageRecord(message);
-  const { pubsub } = channels;
-  pubsub.publish('chat:conversation', message.conversationId, { kind: 'sent', message: record });
-  for (const userId of [stored.investorId, stored.startupId]) pubsub.publish('chat:inbox', userId, { message: record });
-  // Replying reads the other participant's messages: that is a read receipt they can see.
-  if (stored.readPeerMessages && stored.readMark) {
-    pubsub.publish('chat:conversation', message.conversationId, readEvent(message.conversationId, viewer.id, stored.readMark));
-  }
-  channels.typing.messageSent(message.conversationId, viewer.id);
-  return message;
-}
-
-/**
- * Edits one of the viewer's own messages. One statement when allowed; the refusals (unknown,
- * someone else's, deleted) cost a second look.
- */
-export async function editMessage(em: EntityManager, pubsub: AppPubSub, viewer: UserView, messageId: string, body: string): Promise<MessageView> {
-  const input = parseInput(SendMessageInput, { body });
-  if (!isUuid(messageId)) throw notFound('Message');
-  const edited = await updateMessageBody(em, { messageId, senderId: viewer.id, body: input.body, editedAt: new Date() });
-  if (!edited) {
-    const existing = await findMessage(em, messageId);
-    if (!existing) throw notFound('Message');
-    if (existing.senderId !== viewer.id) throw forbidden('Only the sender edits a message.');
-    throw forbidden('A deleted message cannot be edited.');
-  }
-  pubsub.publish('chat:conversation', edited.conversationId, { kind: 'edited', message: messageRecord(edited) });
-  return edited;
-}
-
-/**
- * Deletes one of the viewer's own messages: it stays in history as a tombstone (body "",
- * deletedAt set), so cursors and positions hold, and it no longer counts as unread. Deleting
- * again returns the same tombstone and announces nothing.
- */
-export async function deleteMessage(em: EntityManager, pubsub: AppPubSub, viewer: UserView, messageId: string): Promise<MessageView> {
-  if (!isUuid(messageId)) throw notFound('Message');
-  const deleted = await tombstoneMessage(em, { messageId, senderId: viewer.id, deletedAt: new Date() });
-  if (!deleted) {
-    const existing = await findMessage(em, messageId);
-    if (!existing) throw notFound('Message');
-    if (existing.senderId !== viewer.id) throw forbidden('Only the sender deletes a message.');
-    return existing;
-  }
-  pubsub.publish('chat:conversation', deleted.conversationId, { kind: 'deleted', message: messageRecord(deleted) });
-  return deleted;
-}
-
-/**
- * Marks everything in the conversation as read by the viewer, up to its newest message (or the
- * conversation's start when it has none). The mark only moves forward, whatever order
- * concurrent calls commit in, and only a move is announced (`ReadEvent`).
- */
-export async function markConversationRead(em: EntityManager, pubsub: AppPubSub, viewer: UserView, conversationId: string): Promise<ConversationEntity> {
-  const conversation = await requireConversation(em, viewer, conversationId);
-  const moved = await moveReadMark(em, { userId: viewer.id, conversationId: conversation.id, floor: conversation.createdAt });
-  if (moved) pubsub.publish('chat:conversation', conversation.id, readEvent(conversation.id, viewer.id, moved));
-  return conversation;
-}
-
-/** Checks that the viewer may follow the conversation, then listens to its new messages. */
-export async function subscribeToMessages(em: EntityManager, pubsub: AppPubSub, viewer: UserView, conversationId: string) {
-  const conversation = await requireConversation(em, viewer, conversationId);
-  return listenNow(pubsub.subscribe('chat:conversation', conversation.id), (event): event is MessageEventPayload => event.kind === 'sent');
-}
-
-/** Everything that happens in the conversation, but the viewer's own typing. */
-export async function subscribeToConversationEvents(em: EntityManager, pubsub: AppPubSub, viewer: UserView, conversationId: string) {
-  const conversation = await requireConversation(em, viewer, conversationId);
-  return listenNow(pubsub.subscribe('chat:conversation', conversation.id), (event) => !(event.kind === 'typing' && event.userId === viewer.id));
-}
-
-export const subscribeToInbox = (pubsub: AppPubSub, viewer: UserView) => listenNow(pubsub.subscribe('chat:inbox', viewer.id));
-
 /** The message an event carries, as the API shows it. */
 export const publishedMessage = (event: MessageEventPayload | InboxEventPayload): MessageView => messageFromRecord(event.message);
 
-/** The other participant's read mark per conversation, in key order (the viewer takes part in each). */
-export async function loadPeerReadMarks(em: EntityManager, viewer: UserView, conversationIds: readonly string[]): Promise<(Date | null)[]> {
-  if (conversationIds.length === 0) return [];
-  const marks = new Map((await peerReadMarks(em, viewer.id, conversationIds)).map((mark) => [mark.conversationId, mark.lastReadAt]));
-  return conversationIds.map((id) => marks.get(id) ?? null);
-}
+/**
+ * Conversations between an investor and a startup, and their messages. Every change is published
+ * only after its statement committed, so a subscriber never hears of something it cannot load.
+ */
+export class ChatService {
+  private readonly pubsub: AppPubSub;
+  private readonly typing: ChatServiceDeps['typing'];
 
-/** The newest message of each conversation, for the `lastMessage` loader. */
-export async function loadLastMessages(em: EntityManager, conversationIds: readonly string[]): Promise<MessageView[]> {
-  return conversationIds.length === 0 ? [] : lastMessages(em, conversationIds);
-}
+  constructor({ pubsub, typing }: ChatServiceDeps) {
+    this.pubsub = pubsub;
+    this.typing = typing;
+  }
 
-/** The viewer's unread messages per conversation, in key order. */
-export async function loadUnreadCounts(em: EntityManager, viewer: UserView, conversationIds: readonly string[]): Promise<number[]> {
-  if (conversationIds.length === 0) return [];
-  const counts = new Map((await unreadCounts(em, viewer.id, conversationIds)).map((row) => [row.conversationId, row.unread]));
-  return conversationIds.map((id) => counts.get(id) ?? 0);
+  /** Like `requireConversation`, but an unknown id is null: the `conversation(id)` query is nullable. */
+  async conversation(em: EntityManager, viewer: UserView, id: string): Promise<ConversationEntity | null> {
+    const conversation = isUuid(id) ? await em.findOne(Conversation, id) : null;
+    return conversation ? assertParticipant(conversation, viewer) : null;
+  }
+
+  /** The viewer's conversations, most recent activity first. */
+  async conversations(em: EntityManager, viewer: UserView, args: PageArgs) {
+    const limit = pageSize(args.first);
+    const after = decodeCursor(args.after);
+    // A user has one role, so their conversations are all on one side: one index range scan.
+    const side = viewer.role === 'INVESTOR' ? 'investor' : 'startup';
+    const rows = await em.find(
+      Conversation,
+      {
+        [side]: viewer.id,
+        ...(after ? { $or: [{ lastActivityAt: { $lt: after.createdAt } }, { lastActivityAt: after.createdAt, id: { $lt: after.id } }] } : {}),
+      },
+      { orderBy: { lastActivityAt: 'desc', id: 'desc' }, limit: limit + 1 },
+    );
+    return toKeysetConnection(rows, limit, (conversation) => ({ createdAt: conversation.lastActivityAt, id: conversation.id }));
+  }
+
+  /**
+   * Opens (or reopens) the conversation between the viewing investor and a startup user. The
+   * unique pair decides concurrent calls: every caller ends up with the one row.
+   */
+  async start(em: EntityManager, viewer: UserView, userId: string): Promise<ConversationEntity> {
+    if (viewer.role !== 'INVESTOR') throw forbidden('Only investors start conversations; a startup replies in one an investor started.');
+    const other = isUuid(userId) ? await em.findOne(User, userId) : null;
+    if (!other?.isActive) throw notFound('User');
+    if (other.role !== 'STARTUP') throw forbidden('A conversation joins an investor and a startup.');
+    await insertConversationIfAbsent(em, { id: randomUUID(), investorId: viewer.id, startupId: other.id, at: new Date() });
+    return em.findOneOrFail(Conversation, { investor: viewer.id, startup: other.id });
+  }
+
+  /**
+   * Stores a message, then tells the conversation's subscribers and both participants' inboxes.
+   * Writing also marks the conversation read for the sender: a reply answers what came before.
+   */
+  async send(em: EntityManager, viewer: UserView, { conversationId, body }: { conversationId: string; body: string }): Promise<MessageView> {
+    const input = parseInput(SendMessageInput, { body });
+    if (!isUuid(conversationId)) throw notFound('Conversation');
+    const stored = await storeMessage(em, { id: randomUUID(), conversationId, senderId: viewer.id, body: input.body, createdAt: new Date() });
+    if (!stored) throw notFound('Conversation');
+    const { message } = stored;
+    if (!message) throw notParticipant();
+    const record = messageRecord(message);
+    this.pubsub.publish('chat:conversation', message.conversationId, { kind: 'sent', message: record });
+    for (const userId of [stored.investorId, stored.startupId]) this.pubsub.publish('chat:inbox', userId, { message: record });
+    // Replying reads the other participant's messages: that is a read receipt they can see.
+    if (stored.readPeerMessages && stored.readMark) {
+      this.pubsub.publish('chat:conversation', message.conversationId, readEvent(message.conversationId, viewer.id, stored.readMark));
+    }
+    this.typing.messageSent(message.conversationId, viewer.id);
+    return message;
+  }
+
+  /**
+   * Edits one of the viewer's own messages. One statement when allowed; the refusals (unknown,
+   * someone else's, deleted) cost a second look.
+   */
+  async edit(em: EntityManager, viewer: UserView, { messageId, body }: { messageId: string; body: string }): Promise<MessageView> {
+    const input = parseInput(SendMessageInput, { body });
+    if (!isUuid(messageId)) throw notFound('Message');
+    const edited = await updateMessageBody(em, { messageId, senderId: viewer.id, body: input.body, editedAt: new Date() });
+    if (!edited) {
+      const existing = await findMessage(em, messageId);
+      if (!existing) throw notFound('Message');
+      if (existing.senderId !== viewer.id) throw forbidden('Only the sender edits a message.');
+      throw forbidden('A deleted message cannot be edited.');
+    }
+    this.pubsub.publish('chat:conversation', edited.conversationId, { kind: 'edited', message: messageRecord(edited) });
+    return edited;
+  }
+
+  /**
+   * Deletes one of the viewer's own messages: it stays in history as a tombstone (body "",
+   * deletedAt set), so cursors and positions hold, and it no longer counts as unread. Deleting
+   * again returns the same tombstone and announces nothing.
+   */
+  async delete(em: EntityManager, viewer: UserView, messageId: string): Promise<MessageView> {
+    if (!isUuid(messageId)) throw notFound('Message');
+    const deleted = await tombstoneMessage(em, { messageId, senderId: viewer.id, deletedAt: new Date() });
+    if (!deleted) {
+      const existing = await findMessage(em, messageId);
+      if (!existing) throw notFound('Message');
+      if (existing.senderId !== viewer.id) throw forbidden('Only the sender deletes a message.');
+      return existing;
+    }
+    this.pubsub.publish('chat:conversation', deleted.conversationId, { kind: 'deleted', message: messageRecord(deleted) });
+    return deleted;
+  }
+
+  /**
+   * Marks everything in the conversation as read by the viewer, up to its newest message (or the
+   * conversation's start when it has none). The mark only moves forward, whatever order
+   * concurrent calls commit in, and only a move is announced (`ReadEvent`).
+   */
+  async markRead(em: EntityManager, viewer: UserView, conversationId: string): Promise<ConversationEntity> {
+    const conversation = await requireConversation(em, viewer, conversationId);
+    const moved = await moveReadMark(em, { userId: viewer.id, conversationId: conversation.id, floor: conversation.createdAt });
+    if (moved) this.pubsub.publish('chat:conversation', conversation.id, readEvent(conversation.id, viewer.id, moved));
+    return conversation;
+  }
+
+  /** Checks that the viewer may follow the conversation, then listens to its new messages. */
+  async subscribeToMessages(em: EntityManager, viewer: UserView, conversationId: string) {
+    const conversation = await requireConversation(em, viewer, conversationId);
+    return listenNow(this.pubsub.subscribe('chat:conversation', conversation.id), (event): event is MessageEventPayload => event.kind === 'sent');
+  }
+
+  /** Everything that happens in the conversation, but the viewer's own typing. */
+  async subscribeToEvents(em: EntityManager, viewer: UserView, conversationId: string) {
+    const conversation = await requireConversation(em, viewer, conversationId);
+    return listenNow(this.pubsub.subscribe('chat:conversation', conversation.id), (event) => !(event.kind === 'typing' && event.userId === viewer.id));
+  }
+
+  subscribeToInbox(viewer: UserView) {
+    return listenNow(this.pubsub.subscribe('chat:inbox', viewer.id));
+  }
+
+  // Loaders: batches of keys, answers in key order.
+
+  /**
+   * History pages of several conversations at once (see message-history.ts), for the viewer: a
+   * conversation they do not take part in gets FORBIDDEN, the others their page.
+   */
+  async messagePages(em: EntityManager, viewer: UserView, conversations: readonly ConversationEntity[], args: HistoryArgs) {
+    const readable = conversations.filter((conversation) => isParticipant(conversation, viewer));
+    const pages = new Map<string, HistoryPage | Error>();
+    const loaded = await listMessagePages(
+      em,
+      readable.map((conversation) => conversation.id),
+      args,
+    );
+    readable.forEach((conversation, index) => pages.set(conversation.id, loaded[index]!));
+    return conversations.map((conversation) => pages.get(conversation.id) ?? notParticipant());
+  }
+
+  /** The other participant's read mark per conversation (the viewer takes part in each). */
+  async peerReadMarks(em: EntityManager, viewer: UserView, conversationIds: readonly string[]): Promise<(Date | null)[]> {
+    if (conversationIds.length === 0) return [];
+    const marks = new Map((await peerReadMarks(em, viewer.id, conversationIds)).map((mark) => [mark.conversationId, mark.lastReadAt]));
+    return conversationIds.map((id) => marks.get(id) ?? null);
+  }
+
+  /** The newest message of each conversation. */
+  async lastMessages(em: EntityManager, conversationIds: readonly string[]): Promise<MessageView[]> {
+    return conversationIds.length === 0 ? [] : lastMessages(em, conversationIds);
+  }
+
+  /** The viewer's unread messages per conversation. */
+  async unreadCounts(em: EntityManager, viewer: UserView, conversationIds: readonly string[]): Promise<number[]> {
+    if (conversationIds.length === 0) return [];
+    const counts = new Map((await unreadCounts(em, viewer.id, conversationIds)).map((row) => [row.conversationId, row.unread]));
+    return conversationIds.map((id) => counts.get(id) ?? 0);
+  }
 }

@@ -1,10 +1,8 @@
 import type { ConversationEventPayload, MessageEventPayload } from '../../events/chat-events.js';
 import { builder } from '../../graphql/builder.js';
-import { signedInViewer } from '../../graphql/context.js';
 import { idOrReference } from '../../graphql/selection.js';
 import type { UserEntity } from '../user/user.entity.js';
 import { UserRef } from '../user/user.schema.js';
-import { subscribeToConversationEvents } from './chat.service.js';
 import { MessageRef } from './chat.schema.js';
 import { messageFromRecord } from './message-view.js';
 
@@ -76,28 +74,24 @@ const ConversationEvent = builder.unionType('ConversationEvent', {
 });
 
 builder.subscriptionField('conversationEvents', (t) =>
-  t.field({
+  t.withAuth({ loggedIn: true }).field({
     type: ConversationEvent,
-    authScopes: { loggedIn: true },
     description:
       'Everything that happens in one conversation the viewer takes part in, in order: messages sent, edited and deleted, read marks moving, and the other participant typing.',
     args: { conversationId: t.arg.id({ required: true, description: 'A conversation the viewer takes part in.' }) },
-    subscribe: async (_root, { conversationId }, context) =>
-      subscribeToConversationEvents(context.em, context.services.pubsub, await signedInViewer(context), String(conversationId)),
+    subscribe: (_root, { conversationId }, context) => context.services.chat.subscribeToEvents(context.em, context.viewer, String(conversationId)),
     resolve: (event: ConversationEventPayload) => event,
   }),
 );
 
 builder.mutationField('setTyping', (t) =>
-  t.boolean({
-    authScopes: { loggedIn: true },
+  t.withAuth({ loggedIn: true }).boolean({
     description:
       "Starts (true) or ends (false) the viewer's typing state in a conversation. A state lasts TYPING_TIMEOUT_SECONDS (default 5); calling again renews it without a new event. At most 10 calls a second per user (RATE_LIMITED beyond). Answers `typing`.",
     args: {
       conversationId: t.arg.id({ required: true, description: 'A conversation the viewer takes part in.' }),
       typing: t.arg.boolean({ required: true, description: 'True while the viewer types; false when they stop.' }),
     },
-    resolve: async (_root, { conversationId, typing }, context) =>
-      context.services.typing.set(context.em, await signedInViewer(context), String(conversationId), typing),
+    resolve: (_root, { conversationId, typing }, context) => context.services.typing.set(context.em, context.viewer, String(conversationId), typing),
   }),
 );

@@ -4,8 +4,17 @@ import type { TypingStore } from '../../events/typing-store.js';
 import type { AppPubSub } from '../../events/pubsub.js';
 import type { Logger } from '../../logger.js';
 import type { RateLimits } from '../../security/rate-limits.js';
-import type { UserEntity, UserView } from '../user/user.entity.js';
+import type { UserView } from '../user/user.entity.js';
 import { requireConversation } from './chat.service.js';
+
+export interface TypingServiceDeps {
+  store: TypingStore;
+  pubsub: AppPubSub;
+  rateLimits: Pick<RateLimits, 'beforeSetTyping'>;
+  logger: Logger;
+  /** A user's last socket on this instance closing ends their typing states. */
+  sockets: SocketLifecycle;
+}
 
 /**
  * Typing indicators (API.md Chat → Typing): one `TypingEvent { typing: true }` when a state
@@ -13,15 +22,17 @@ import { requireConversation } from './chat.service.js';
  * the timeout (the store's), or the typist's last socket on this instance closing.
  */
 export class TypingService {
+  private readonly store: TypingStore;
+  private readonly pubsub: AppPubSub;
+  private readonly rateLimits: Pick<RateLimits, 'beforeSetTyping'>;
+  private readonly logger: Logger;
   private readonly stopListening: () => void;
 
-  constructor(
-    private readonly store: TypingStore,
-    private readonly pubsub: AppPubSub,
-    private readonly rateLimits: RateLimits,
-    private readonly logger: Logger,
-    sockets: SocketLifecycle,
-  ) {
+  constructor({ store, pubsub, rateLimits, logger, sockets }: TypingServiceDeps) {
+    this.store = store;
+    this.pubsub = pubsub;
+    this.rateLimits = rateLimits;
+    this.logger = logger;
     this.stopListening = sockets.listen({
       closed: ({ userId, lastOfUser }) => {
         if (lastOfUser) this.userLeft(userId);

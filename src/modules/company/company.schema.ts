@@ -1,22 +1,12 @@
 import type { ObjectRef } from '@pothos/core';
 import { builder } from '../../graphql/builder.js';
-import { signedInViewer } from '../../graphql/context.js';
 import { UserRef } from '../user/user.schema.js';
-import type { UserEntity, UserView } from '../user/user.entity.js';
+import type { UserView } from '../user/user.entity.js';
 import { loadIndustries, loadInvestorsByOwner, loadLocations, loadStartupsByOwner } from './company.loaders.js';
-import { Industry, type IndustryEntity } from './industry.entity.js';
+import type { IndustryEntity } from './industry.entity.js';
 import type { InvestorProfileEntity } from './investor-profile.entity.js';
-import { Location, type LocationEntity } from './location.entity.js';
-import {
-  DESCRIPTION_MAX_LENGTH,
-  SEARCH_MAX_LENGTH,
-  findInvestor,
-  findStartup,
-  listInvestors,
-  listStartups,
-  updateInvestorProfile,
-  updateStartupProfile,
-} from './profile.service.js';
+import type { LocationEntity } from './location.entity.js';
+import { DESCRIPTION_MAX_LENGTH, SEARCH_MAX_LENGTH } from './profile.service.js';
 import type { StartupProfileEntity } from './startup-profile.entity.js';
 
 export const IndustryRef = builder.loadableObject('Industry', {
@@ -89,18 +79,17 @@ builder.queryFields((t) => ({
   industries: t.field({
     type: [IndustryRef],
     description: 'Every industry, by name.',
-    resolve: (_root, _args, context) => context.em.find(Industry, {}, { orderBy: { name: 'asc' } }),
+    resolve: (_root, _args, context) => context.services.profiles.industries(context.em),
   }),
   locations: t.field({
     type: [LocationRef],
     description: 'Every location, by country and city.',
-    resolve: (_root, _args, context) => context.em.find(Location, {}, { orderBy: { country: 'asc', city: 'asc' } }),
+    resolve: (_root, _args, context) => context.services.profiles.locations(context.em),
   }),
 }));
 
-// Non-null edges and nodes: Apollo and urql clients then need no null checks per row.
 const profileConnection = <P extends StartupProfileEntity | InvestorProfileEntity>(type: ObjectRef<Types, P>, name: 'StartupProfile' | 'InvestorProfile') =>
-  builder.connectionObject({ type, name: `${name}Connection`, edgesNullable: { list: false, items: false }, nodeNullable: false }, { name: `${name}Edge` });
+  builder.connectionObject({ type, name: `${name}Connection` }, { name: `${name}Edge` });
 
 const StartupProfileConnection = profileConnection(StartupProfileRef, 'StartupProfile');
 const InvestorProfileConnection = profileConnection(InvestorProfileRef, 'InvestorProfile');
@@ -156,42 +145,40 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'A startup by id; null when there is none.',
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, context) => findStartup(context.em, String(id)),
+    resolve: (_root, { id }, context) => context.services.profiles.startup(context.em, String(id)),
   }),
   investor: t.field({
     type: InvestorProfileRef,
     nullable: true,
     description: 'An investor by id; null when there is none.',
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, context) => findInvestor(context.em, String(id)),
+    resolve: (_root, { id }, context) => context.services.profiles.investor(context.em, String(id)),
   }),
   startups: t.field({
     type: StartupProfileConnection,
     description: 'Startups, newest first.',
     args: { ...pageArgs(t), filter: t.arg({ type: StartupFilter }) },
-    resolve: (_root, args, context) => listStartups(context.em, args),
+    resolve: (_root, args, context) => context.services.profiles.startups(context.em, args),
   }),
   investors: t.field({
     type: InvestorProfileConnection,
     description: 'Investors, newest first.',
     args: { ...pageArgs(t), filter: t.arg({ type: InvestorFilter }) },
-    resolve: (_root, args, context) => listInvestors(context.em, args),
+    resolve: (_root, args, context) => context.services.profiles.investors(context.em, args),
   }),
 }));
 
 builder.mutationFields((t) => ({
-  updateStartupProfile: t.field({
+  updateStartupProfile: t.withAuth({ loggedIn: true }).field({
     type: StartupProfileRef,
-    authScopes: { loggedIn: true },
     description: "Edits the viewer's own startup profile; only STARTUP accounts have one.",
     args: { input: t.arg({ type: UpdateStartupProfileInput, required: true }) },
-    resolve: async (_root, { input }, context) => updateStartupProfile(context.em, await signedInViewer(context), input),
+    resolve: (_root, { input }, context) => context.services.profiles.updateStartup(context.em, context.viewer, input),
   }),
-  updateInvestorProfile: t.field({
+  updateInvestorProfile: t.withAuth({ loggedIn: true }).field({
     type: InvestorProfileRef,
-    authScopes: { loggedIn: true },
     description: "Edits the viewer's own investor profile; only INVESTOR accounts have one.",
     args: { input: t.arg({ type: UpdateInvestorProfileInput, required: true }) },
-    resolve: async (_root, { input }, context) => updateInvestorProfile(context.em, await signedInViewer(context), input),
+    resolve: (_root, { input }, context) => context.services.profiles.updateInvestor(context.em, context.viewer, input),
   }),
 }));

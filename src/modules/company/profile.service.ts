@@ -3,10 +3,10 @@ import { z } from 'zod';
 import { badUserInput, forbidden, notFound, type FieldErrors } from '../../shared/errors.js';
 import { decodeCursor, pageSize, toConnection, type PageArgs } from '../../shared/pagination.js';
 import { cleanText, intIdField, isUuid, parseInput, websiteField } from '../../shared/validation.js';
-import type { UserEntity, UserView } from '../user/user.entity.js';
-import { Industry } from './industry.entity.js';
+import type { UserView } from '../user/user.entity.js';
+import { Industry, type IndustryEntity } from './industry.entity.js';
 import { InvestorProfile, type InvestorProfileEntity } from './investor-profile.entity.js';
-import { Location } from './location.entity.js';
+import { Location, type LocationEntity } from './location.entity.js';
 import { investorPage, startupPage } from './profile.repository.js';
 import { StartupProfile, type StartupProfileEntity } from './startup-profile.entity.js';
 
@@ -24,21 +24,8 @@ export async function checkReferences(em: EntityManager, ids: { industryId?: num
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-// Profiles of accounts that never activated stay hidden (see findStartup).
+// Profiles of accounts that never activated stay hidden (see ProfileService.startup).
 const visibleWithId = (id: string) => ({ id, owner: { isActive: true } });
-
-/**
- * A profile by id, or null. Profiles of accounts that never activated stay hidden: anyone can
- * register with any address, and an unconfirmed company should not appear to investors.
- * Malformed ids are simply not found; a lookup by id never fails.
- */
-export async function findStartup(em: EntityManager, id: string): Promise<StartupProfileEntity | null> {
-  return isUuid(id) ? em.findOne(StartupProfile, visibleWithId(id)) : null;
-}
-
-export async function findInvestor(em: EntityManager, id: string): Promise<InvestorProfileEntity | null> {
-  return isUuid(id) ? em.findOne(InvestorProfile, visibleWithId(id)) : null;
-}
 
 export interface StartupFilterInput {
   industryId?: string | null;
@@ -61,20 +48,6 @@ const investorFilterSchema = z.object({
 
 // Paging arguments are checked before the filter, so their errors come first.
 const pageOf = (args: PageArgs) => ({ limit: pageSize(args.first), after: decodeCursor(args.after) });
-
-/** Startups newest first, narrowed by every filter given; a Relay connection. */
-export async function listStartups(em: EntityManager, args: PageArgs & { filter?: StartupFilterInput | null }) {
-  const page = pageOf(args);
-  const { filter } = parseInput(startupFilterSchema, { filter: args.filter });
-  return toConnection(await startupPage(em, { ...filter, terms: filter?.search ?? [] }, page), page.limit);
-}
-
-/** Investors newest first, narrowed by every filter given; a Relay connection. */
-export async function listInvestors(em: EntityManager, args: PageArgs & { filter?: InvestorFilterInput | null }) {
-  const page = pageOf(args);
-  const { filter } = parseInput(investorFilterSchema, { filter: args.filter });
-  return toConnection(await investorPage(em, { ...filter, terms: filter?.search ?? [] }, page), page.limit);
-}
 
 /** Whitespace-separated words of a search, without repeats; blank searches filter nothing. */
 function searchTerms(search: string): string[] {
@@ -108,31 +81,6 @@ export interface UpdateStartupProfileInput {
 
 export type UpdateInvestorProfileInput = Omit<UpdateStartupProfileInput, 'industryId'>;
 
-/** Changes the viewer's startup profile: absent fields stay, null clears the nullable ones. */
-export async function updateStartupProfile(em: EntityManager, viewer: UserView, raw: UpdateStartupProfileInput): Promise<StartupProfileEntity> {
-  if (viewer.role !== 'STARTUP') throw forbidden('Only a STARTUP account has a startup profile.');
-  const input = await parseUpdate(em, updateStartupSchema, raw);
-  const profile = await em.findOne(StartupProfile, { owner: viewer.id });
-  if (!profile) throw notFound('Startup profile');
-  em.assign(profile, {
-    ...commonChanges(input),
-    ...(input.industryId !== undefined ? { industry: input.industryId } : {}),
-  });
-  await em.flush();
-  return profile;
-}
-
-/** Changes the viewer's investor profile: absent fields stay, null clears the nullable ones. */
-export async function updateInvestorProfile(em: EntityManager, viewer: UserView, raw: UpdateInvestorProfileInput): Promise<InvestorProfileEntity> {
-  if (viewer.role !== 'INVESTOR') throw forbidden('Only an INVESTOR account has an investor profile.');
-  const input = await parseUpdate(em, updateInvestorSchema, raw);
-  const profile = await em.findOne(InvestorProfile, { owner: viewer.id });
-  if (!profile) throw notFound('Investor profile');
-  em.assign(profile, commonChanges(input));
-  await em.flush();
-  return profile;
-}
-
 /** The changes as parsed, with the references they name checked. */
 async function parseUpdate<S extends z.ZodType<ParsedCommonFields & { industryId?: number | null }>>(
   em: EntityManager,
@@ -159,4 +107,69 @@ function commonChanges(input: ParsedCommonFields) {
     ...(input.description !== undefined ? { description: input.description } : {}),
     ...(input.locationId !== undefined ? { location: input.locationId } : {}),
   };
+}
+
+/** Startup and investor profiles: the same reads and updates, each with its own extra field and role. */
+export class ProfileService {
+  /** Every industry, by name. */
+  industries(em: EntityManager): Promise<IndustryEntity[]> {
+    return em.find(Industry, {}, { orderBy: { name: 'asc' } });
+  }
+
+  /** Every location, by country and city. */
+  locations(em: EntityManager): Promise<LocationEntity[]> {
+    return em.find(Location, {}, { orderBy: { country: 'asc', city: 'asc' } });
+  }
+
+  /**
+   * A profile by id, or null. Profiles of accounts that never activated stay hidden: anyone can
+   * register with any address, and an unconfirmed company should not appear to investors.
+   * Malformed ids are simply not found; a lookup by id never fails.
+   */
+  async startup(em: EntityManager, id: string): Promise<StartupProfileEntity | null> {
+    return isUuid(id) ? em.findOne(StartupProfile, visibleWithId(id)) : null;
+  }
+
+  async investor(em: EntityManager, id: string): Promise<InvestorProfileEntity | null> {
+    return isUuid(id) ? em.findOne(InvestorProfile, visibleWithId(id)) : null;
+  }
+
+  /** Startups newest first, narrowed by every filter given; a Relay connection. */
+  async startups(em: EntityManager, args: PageArgs & { filter?: StartupFilterInput | null }) {
+    const page = pageOf(args);
+    const { filter } = parseInput(startupFilterSchema, { filter: args.filter });
+    return toConnection(await startupPage(em, { ...filter, terms: filter?.search ?? [] }, page), page.limit);
+  }
+
+  /** Investors newest first, narrowed by every filter given; a Relay connection. */
+  async investors(em: EntityManager, args: PageArgs & { filter?: InvestorFilterInput | null }) {
+    const page = pageOf(args);
+    const { filter } = parseInput(investorFilterSchema, { filter: args.filter });
+    return toConnection(await investorPage(em, { ...filter, terms: filter?.search ?? [] }, page), page.limit);
+  }
+
+  /** Changes the viewer's startup profile: absent fields stay, null clears the nullable ones. */
+  async updateStartup(em: EntityManager, viewer: UserView, raw: UpdateStartupProfileInput): Promise<StartupProfileEntity> {
+    if (viewer.role !== 'STARTUP') throw forbidden('Only a STARTUP account has a startup profile.');
+    const input = await parseUpdate(em, updateStartupSchema, raw);
+    const profile = await em.findOne(StartupProfile, { owner: viewer.id });
+    if (!profile) throw notFound('Startup profile');
+    em.assign(profile, {
+      ...commonChanges(input),
+      ...(input.industryId !== undefined ? { industry: input.industryId } : {}),
+    });
+    await em.flush();
+    return profile;
+  }
+
+  /** Changes the viewer's investor profile: absent fields stay, null clears the nullable ones. */
+  async updateInvestor(em: EntityManager, viewer: UserView, raw: UpdateInvestorProfileInput): Promise<InvestorProfileEntity> {
+    if (viewer.role !== 'INVESTOR') throw forbidden('Only an INVESTOR account has an investor profile.');
+    const input = await parseUpdate(em, updateInvestorSchema, raw);
+    const profile = await em.findOne(InvestorProfile, { owner: viewer.id });
+    if (!profile) throw notFound('Investor profile');
+    em.assign(profile, commonChanges(input));
+    await em.flush();
+    return profile;
+  }
 }
