@@ -156,7 +156,7 @@ describe('WebSocket access token expiry', () => {
     await short?.stop();
   });
 
-  test('closes an open socket with 4403 "token expired" when its access token expires', async ({ app: t, sockets }) => {
+  test('closes an open socket with 4403 "token expired" when its access token expires', async ({ sockets }) => {
     const user = await signedInUser(short);
     // Tokens carry whole seconds: this one lives between 0 and 1 s from now; wait for a fresh second.
     const fresh = await login(short, user);
@@ -166,7 +166,7 @@ describe('WebSocket access token expiry', () => {
     expect(Date.now()).toBeGreaterThanOrEqual(new Date(fresh.accessTokenExpiresAt).getTime() - 50);
   });
 
-  test('closes a connection that presents an expired token with 4403 "token expired"', async ({ app: t, sockets }) => {
+  test('closes a connection that presents an expired token with 4403 "token expired"', async ({ sockets }) => {
     const user = await signedInUser(short);
     await sleep(Math.max(0, new Date(user.tokens.accessTokenExpiresAt).getTime() - Date.now()) + 1_100);
     expect(await refusal(sockets, short.wsUrl, { token: user.tokens.accessToken })).toEqual({ code: 4403, reason: 'token expired' });
@@ -182,12 +182,12 @@ describe('WebSocket origin check', () => {
     await guarded?.stop();
   });
 
-  test('refuses an upgrade from an origin that CORS_ORIGINS does not list with HTTP 403', async ({ app: t }) => {
+  test('refuses an upgrade from an origin that CORS_ORIGINS does not list with HTTP 403', async () => {
     const raw = rawSocket(guarded.wsUrl, { origin: 'https://evil.example.net' });
     expect(await withTimeout(raw.rejectedStatus, 5_000, 'the refusal')).toBe(403);
   });
 
-  test('accepts an upgrade from a listed origin, and from a client that sends no Origin', async ({ app: t, sockets }) => {
+  test('accepts an upgrade from a listed origin, and from a client that sends no Origin', async ({ sockets }) => {
     const user = await signedInUser(guarded);
     const listed = rawSocket(`${guarded.wsUrl}?token=${user.tokens.accessToken}`, { origin: 'https://app.example.com' });
     await listed.opened;
@@ -225,7 +225,7 @@ describe('WebSocket logging', () => {
     await db?.drop();
   });
 
-  test('never writes a ?token= from the connection URL to the log, accepted or refused', async ({ app: t, sockets }) => {
+  test('never writes a ?token= from the connection URL to the log, accepted or refused', async ({ sockets }) => {
     const forged = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzZWNyZXQtbWFya2VyIn0.c2lnbmF0dXJlLW1hcmtlcg';
     const refused = sockets.attempt(wsUrl, { token: forged });
     expect(await withTimeout(refused.closed, 5_000, 'the refusal')).toMatchObject({ code: 4403 });
