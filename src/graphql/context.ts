@@ -142,8 +142,8 @@ export function eventContext(base: Context, fork: () => EntityManager): Context 
 /**
  * The `loggedIn` scope: resolves the caller (once per operation, only for fields that ask) and
  * records it on the context as `viewer`, which the fields behind the scope read (AuthContexts).
- * The record is made here rather than when the context is built, because Yoga copies the
- * context's properties into its own object, and because most operations never need the viewer.
+ * The record is made here rather than when the context is built because most operations never
+ * need the viewer, and resolving it there would fail every field of a stale token's operation.
  */
 export async function signInContext(context: Context): Promise<boolean> {
   const viewer = await context.auth.viewer();
