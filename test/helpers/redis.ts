@@ -35,23 +35,21 @@ export async function useRedis(): Promise<TestRedis | null> {
     stdio: 'ignore',
   });
   const url = `redis://127.0.0.1:${port}`;
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => 50 });
-  client.on('error', () => {}); // connection refusals are expected while the server boots
-  await eventually(
-    async () => {
-      try {
-        await client.connect();
-        await client.ping();
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    'redis-server to accept connections',
-    5_000,
-    50,
-  );
-  client.disconnect();
+  // A fresh connection per attempt: one that failed keeps reconnecting on its own, and a second
+  // connect() on it throws without ever trying, so it would never see the server come up.
+  const accepts = async () => {
+    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => {}); // connection refusals are expected while the server boots
+    try {
+      await probe.connect();
+      return (await probe.ping()) === 'PONG';
+    } catch {
+      return false;
+    } finally {
+      probe.disconnect();
+    }
+  };
+  await eventually(accepts, 'redis-server to accept connections', 5_000, 50);
   return {
     url,
     owned: true,
