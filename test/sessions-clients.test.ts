@@ -3,7 +3,7 @@ import { errorCode, startTestApp, type TestApp } from './helpers/app.js';
 import { startCountedApp, type CountedApp } from './helpers/statements.js';
 import { INBOX, chatPair, sendMessage, type MessageShape } from './helpers/chat.js';
 import { ACTIVATE, LOGIN, LOGOUT, ME, REFRESH, REGISTER, REQUEST_RESET, RESEND, RESET } from './helpers/graphql.js';
-import { login, registerInput, signedInUser, type Tokens } from './helpers/factories.js';
+import { login, registerInput, signedInUser, untilAccessExpired, type Tokens } from './helpers/factories.js';
 import { tokenFromMail } from './helpers/smtp.js';
 import { connectedWs, subscribe, wsRequest, type Subscription, type WsConnection } from './helpers/ws.js';
 import { sleep, withTimeout } from './helpers/time.js';
@@ -12,9 +12,6 @@ import { sleep, withTimeout } from './helpers/time.js';
 // sessions, WebSocket connections).
 
 const RENEW = 'mutation Renew($accessToken: String!) { renewConnection(accessToken: $accessToken) }';
-
-/** Waits until a token's `exp` has passed (tokens carry whole seconds). */
-const untilExpired = (expiresAt: string, margin = 100) => sleep(Math.max(0, new Date(expiresAt).getTime() - Date.now() + margin));
 
 let t: TestApp;
 beforeAll(async () => {
@@ -28,7 +25,7 @@ afterAll(async () => {
 /** A signed-in user whose access token has expired (its session is alive). */
 async function idleTab() {
   const user = await signedInUser(t);
-  await untilExpired(user.tokens.accessTokenExpiresAt);
+  await untilAccessExpired(t, user.tokens.accessToken);
   return user;
 }
 
@@ -168,7 +165,7 @@ describe('logout from an idle tab', () => {
     // step that needed a live 1-second token could find it expired on a loaded machine.
     const ended = await t.gql(LOGOUT, { refreshToken: user.tokens.refreshToken }, { token: user.tokens.accessToken });
     expect(ended).toMatchObject({ data: { logout: { ok: true } } });
-    await untilExpired(user.tokens.accessTokenExpiresAt);
+    await untilAccessExpired(t, user.tokens.accessToken);
     const revoked = await t.gql(LOGOUT, { refreshToken: second.refreshToken }, { token: user.tokens.accessToken });
     expect(errorCode(revoked)).toBe('TOKEN_REVOKED');
     const forged = `${user.tokens.accessToken.slice(0, -4)}AAAA`;
@@ -221,7 +218,7 @@ describe('renewConnection', () => {
     expect(newEnd).toBeGreaterThan(oldEnd);
     expect(await wsRequest(socket.client, RENEW, { accessToken: second.accessToken })).toEqual({ data: { renewConnection: true } });
 
-    await sleep(Math.max(0, oldEnd - Date.now()) + 300);
+    await untilAccessExpired(chat, first.accessToken); // the server itself refuses the old token now
     expect(socket.isOpen()).toBe(true);
     const seen = inbox.results.length;
     const late = await sendMessage(chat, { ...investor, tokens: await login(chat, investor) }, conversationId, 'after the old expiry');

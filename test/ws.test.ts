@@ -9,10 +9,10 @@ import { TEST_SECRET, startTestApp, type TestApp } from './helpers/app.js';
 import { LOGOUT, LOGOUT_ALL, ME } from './helpers/graphql.js';
 import { INBOX, MESSAGE_SENT, chatPair, sendMessage } from './helpers/chat.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
-import { login, signedInUser } from './helpers/factories.js';
+import { login, signedInUser, untilAccessExpired } from './helpers/factories.js';
 import { test, type Sockets } from './helpers/fixtures.js';
 import { rawSocket, subscribe, wsRequest, type WsConnectOptions } from './helpers/ws.js';
-import { eventually, sleep, whenLive, withTimeout } from './helpers/time.js';
+import { eventually, whenLive, withTimeout } from './helpers/time.js';
 import { captureLogs } from './helpers/logs.js';
 
 /** Connects and returns how the server closed the socket (it must close it). */
@@ -168,7 +168,7 @@ describe('WebSocket access token expiry', () => {
 
   test('closes a connection that presents an expired token with 4403 "token expired"', async ({ sockets }) => {
     const user = await signedInUser(short);
-    await sleep(Math.max(0, new Date(user.tokens.accessTokenExpiresAt).getTime() - Date.now()) + 1_100);
+    await untilAccessExpired(short, user.tokens.accessToken);
     expect(await refusal(sockets, short.wsUrl, { token: user.tokens.accessToken })).toEqual({ code: 4403, reason: 'token expired' });
   });
 });

@@ -1,6 +1,7 @@
 import type { TestApp } from './app.js';
-import { uniqueEmail } from './app.js';
-import { ACTIVATE, LOGIN, REGISTER, dataOf } from './graphql.js';
+import { errorCode, uniqueEmail } from './app.js';
+import { ACTIVATE, LOGIN, ME, REGISTER, dataOf } from './graphql.js';
+import { eventually } from './time.js';
 import { tokenFromMail } from './smtp.js';
 
 // test/django-import.test.ts (another task's file) still imports LOGIN from here; the documents live in graphql.ts.
@@ -68,4 +69,13 @@ export async function login(t: TestApp, user: Pick<RegisteredUser, 'email' | 'pa
 export async function signedInUser(t: TestApp, overrides: RegisterOverrides = {}): Promise<RegisteredUser & { tokens: Tokens }> {
   const user = await createActiveUser(t, overrides);
   return { ...user, tokens: await login(t, user) };
+}
+
+/**
+ * Waits until the server refuses `accessToken` as expired, asking `me` (which changes nothing)
+ * until it says TOKEN_EXPIRED: the expiry is the server's to decide, and tokens carry whole
+ * seconds, so no client-side clock arithmetic can say when it has come.
+ */
+export async function untilAccessExpired(t: TestApp, accessToken: string): Promise<void> {
+  await eventually(async () => errorCode(await t.gql(ME, {}, { token: accessToken })) === 'TOKEN_EXPIRED', 'the access token to expire', 5_000, 50);
 }
