@@ -1,5 +1,5 @@
 import { type GraphQLResponse, postGraphQL } from '../graphql/http';
-import { RefreshFailed, TokenManager, type TokenPair } from './token-manager';
+import { RefreshFailed, TokenManager, type TokenPair, webLock } from './token-manager';
 
 const REFRESH = /* GraphQL */ `
   mutation Refresh($refreshToken: String!) {
@@ -25,4 +25,5 @@ export const tokens = new TokenManager({
   refresh: refreshTokens,
   storage: window.localStorage,
   channel: typeof BroadcastChannel === 'function' ? new BroadcastChannel('forum-auth') : null,
+  exclusive: navigator.locks ? webLock(navigator.locks, 'forum-auth-refresh') : undefined,
 });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { RefreshFailed, REFRESH_TOKEN_KEY, TokenManager, type KeyValueStorage, type TokenEvent, type TokenPair } from './token-manager';
+import { RefreshFailed, REFRESH_TOKEN_KEY, TokenManager, type KeyValueStorage, type TokenEvent, type TokenPair, webLock } from './token-manager';
 
 /** localStorage as the tabs of one origin share it. */
 class SharedStorage implements KeyValueStorage {
@@ -52,6 +52,8 @@ afterEach(() => {
   vi.useRealTimers();
 });
 const channel = () => new BroadcastChannel(channelName);
+/** A Web Lock per test, as navigator.locks gives the tabs of one origin (Node has the same API). */
+const exclusive = <T>(work: () => Promise<T>): Promise<T> => webLock(navigator.locks, `${channelName}-refresh`)(work);
 
 describe('token manager in one tab', () => {
   it('gives concurrent callers one refresh when the access token has expired', async () => {
@@ -164,6 +166,36 @@ describe('token manager across tabs', () => {
     expect(await fromB).toBe(next.accessToken);
     expect(server.calls).toEqual([signedIn.refreshToken]);
     expect(b.currentAccessToken()).toBe(next.accessToken);
+  });
+
+  it('rotates once when two tabs start a refresh in the same instant, before either hears the other', async () => {
+    const storage = new SharedStorage();
+    const server = controlledRefresh();
+    const a = tab({ refresh: server.refresh, storage, channel: channel(), exclusive });
+    const b = tab({ refresh: server.refresh, storage, channel: channel(), exclusive });
+    const signedIn = pairExpiringIn(300_000);
+    a.signIn(signedIn);
+    await vi.waitFor(() => expect(b.signedIn).toBe(true));
+    expireInBothTabs(a, b);
+
+    // Same tick: neither tab has heard the other's "refreshing" yet.
+    const fromA = a.getAccessToken();
+    const fromB = b.getAccessToken();
+    await vi.waitFor(() => expect(server.calls).toHaveLength(1));
+    const next = pairExpiringIn(300_000);
+    server.answer(next);
+
+    expect(await fromA).toBe(next.accessToken);
+    expect(await fromB).toBe(next.accessToken);
+    // The refresh token was used once: with no reuse grace the API would have revoked the session.
+    expect(server.calls).toEqual([signedIn.refreshToken]);
+    // And the next rotation, by either tab, uses the successor.
+    expireInBothTabs(a, b);
+    const again = b.getAccessToken();
+    await vi.waitFor(() => expect(server.calls).toHaveLength(2));
+    server.answer(pairExpiringIn(300_000));
+    await again;
+    expect(server.calls[1]).toBe(next.refreshToken);
   });
 
   it('refreshes itself when the refreshing tab reports a failure', async () => {

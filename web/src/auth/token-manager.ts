@@ -3,8 +3,10 @@
  * shared storage (see README "Web client" for why). One refresh at a time per tab, and one
  * across tabs: a tab that starts a refresh says so on a BroadcastChannel, the others wait for
  * the pair it posts instead of rotating the same refresh token themselves. Two tabs that start
- * in the same instant both rotate; the API answers the second with the very same successor
- * pair (REFRESH_REUSE_GRACE_SECONDS), so they still agree.
+ * in the same instant are kept apart by a Web Lock (navigator.locks): the second one gets the
+ * lock after the first has rotated, sees that it did, and takes the pair it posted. Without
+ * Web Locks both rotate, and only the API's REFRESH_REUSE_GRACE_SECONDS (the very same
+ * successor pair for the second) keeps them signed in.
  *
  * Framework-free so it is unit-tested in Node with a real BroadcastChannel.
  */
@@ -53,6 +55,11 @@ export interface TokenManagerOptions {
   storage: KeyValueStorage;
   /** Shared by the tabs of one origin; null for a single tab. */
   channel: MessageChannelLike | null;
+  /**
+   * Runs `work` while no other tab of the origin runs it (`navigator.locks.request(name, work)`);
+   * absent where Web Locks are not available.
+   */
+  exclusive?: <T>(work: () => Promise<T>) => Promise<T>;
   /** Refresh this long before the access token expires (default 30 s, at most a third of its life). */
   refreshAheadMs?: number;
   /** How long to wait for another tab's refresh before refreshing here (default 10 s). */
@@ -70,6 +77,14 @@ type ChannelMessage =
 
 export const REFRESH_TOKEN_KEY = 'forum.refreshToken';
 
+/** `exclusive` through the Web Locks API: the lock named `name` is held until `work` settles. */
+export function webLock(locks: LockManager, name: string): <T>(work: () => Promise<T>) => Promise<T> {
+  return (work) =>
+    new Promise((resolve, reject) => {
+      locks.request(name, () => work().then(resolve, reject)).catch(reject);
+    });
+}
+
 /** Answers that mean the session is over; anything else (network, 5xx, rate limit) is retried later. */
 const SESSION_ENDED: Record<string, SignOutReason> = {
   TOKEN_REVOKED: 'revoked',
@@ -77,6 +92,12 @@ const SESSION_ENDED: Record<string, SignOutReason> = {
   UNAUTHENTICATED: 'revoked',
   TOKEN_EXPIRED: 'expired',
 };
+
+/**
+ * How long a tab that got the refresh lock after another tab rotated waits for that tab's pair
+ * on the channel. The pair was posted before the lock was released, so it is normally there.
+ */
+const PAIR_AFTER_LOCK_MS = 2_000;
 
 /** A token this close to its expiry (at most a fifth of its life) is not sent any more: it could expire on the way. */
 const EXPIRY_SAFETY_MS = 5_000;
@@ -88,6 +109,9 @@ export class TokenManager {
   private session: boolean;
   private inFlight: Promise<string | null> | null = null;
   private remote: { settle(token: string | null): void; promise: Promise<string | null> } | null = null;
+  /** Counted so that a tab which waited for the refresh lock can tell whether another tab rotated meanwhile. */
+  private refreshesHeard = 0;
+  private pairsAdopted = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly listeners = new Set<(event: TokenEvent) => void>();
   private readonly now: () => number;
@@ -170,6 +194,24 @@ export class TokenManager {
       const fromOtherTab = await this.remote.promise;
       if (fromOtherTab) return fromOtherTab;
     }
+    const { exclusive } = this.options;
+    if (!exclusive) return this.rotateStored();
+    const before = { stored: this.storedRefreshToken(), heard: this.refreshesHeard, adopted: this.pairsAdopted };
+    return exclusive(async () => {
+      if (this.pairsAdopted !== before.adopted) {
+        // Another tab rotated (or signed in) while this one waited, and its pair is here already.
+        const adopted = this.currentAccessToken();
+        if (adopted) return adopted;
+      } else if (this.refreshesHeard !== before.heard || this.storedRefreshToken() !== before.stored) {
+        // Another tab rotated while this one waited; rotating again would reuse the old token.
+        const fromOtherTab = await this.pairFromOtherTab(PAIR_AFTER_LOCK_MS);
+        if (fromOtherTab) return fromOtherTab;
+      }
+      return this.rotateStored();
+    });
+  }
+
+  private async rotateStored(): Promise<string | null> {
     const refreshToken = this.storedRefreshToken();
     if (!refreshToken) return null;
     this.post({ type: 'refreshing', tab: this.tab });
@@ -192,6 +234,7 @@ export class TokenManager {
   private adopt(pair: TokenPair): void {
     const wasSignedOut = !this.session;
     this.session = true;
+    this.pairsAdopted += 1;
     this.options.storage.setItem(REFRESH_TOKEN_KEY, pair.refreshToken);
     const expiresAt = Date.parse(pair.accessTokenExpiresAt);
     this.access = { token: pair.accessToken, expiresAt, safetyMs: Math.max(0, Math.min(EXPIRY_SAFETY_MS, (expiresAt - this.now()) / 5)) };
@@ -219,7 +262,8 @@ export class TokenManager {
     if (message.tab === this.tab) return;
     switch (message.type) {
       case 'refreshing':
-        if (!this.inFlight) this.waitForRemoteRefresh();
+        this.refreshesHeard += 1;
+        if (!this.inFlight) this.pairFromOtherTab(this.options.remoteRefreshTimeoutMs ?? 10_000);
         return;
       case 'tokens':
         this.adopt(message.pair);
@@ -234,18 +278,20 @@ export class TokenManager {
     }
   }
 
-  private waitForRemoteRefresh(): void {
-    if (this.remote) return;
+  /** Waits for the pair another tab is rotating; null when it failed or did not answer in time. */
+  private pairFromOtherTab(timeoutMs: number): Promise<string | null> {
+    if (this.remote) return this.remote.promise;
     let settle: (token: string | null) => void = () => {};
     const promise = new Promise<string | null>((resolve) => {
       // The other tab may have closed mid-refresh: then this tab refreshes itself.
-      const timeout = setTimeout(() => this.settleRemote(null), this.options.remoteRefreshTimeoutMs ?? 10_000);
+      const timeout = setTimeout(() => this.settleRemote(null), timeoutMs);
       settle = (token) => {
         clearTimeout(timeout);
         resolve(token);
       };
     });
     this.remote = { settle, promise };
+    return promise;
   }
 
   private settleRemote(token: string | null): void {
