@@ -1,7 +1,7 @@
 // The server as a user runs it: `npm start` (compiled dist/, plain node), stopped by a signal to
 // npm's PID or to node's, started on a wrong Node, or on a database whose migration fails.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -119,9 +119,11 @@ describe('npm start', () => {
       // npm's script execs node: no shell stands between npm and the server.
       expect(below).toHaveLength(1);
       const nodePid = below[0]!;
-      // With a young generation of 8 MiB semi-spaces: V8's default (32 MiB on this machine) held
-      // ~25 MiB more RSS idle and doubled RSS per idle socket (README, Performance).
-      expect(execFileSync('ps', ['-o', 'args=', '-p', String(nodePid)], { encoding: 'utf8' }).trim()).toMatch(/node --max-semi-space-size=8 dist\/main\.js$/);
+      // With a young generation of 2 MiB semi-spaces (V8's default, 32 MiB on this machine, held
+      // ~25 MiB more RSS idle and doubled RSS per idle socket) and two malloc arenas, as
+      // README Performance measured them.
+      expect(execFileSync('ps', ['-o', 'args=', '-p', String(nodePid)], { encoding: 'utf8' }).trim()).toMatch(/node --max-semi-space-size=2 dist\/main\.js$/);
+      expect(readFileSync(`/proc/${nodePid}/environ`, 'utf8').split('\0')).toContain('MALLOC_ARENA_MAX=2');
 
       const socket = await connectedWs(`ws://127.0.0.1:${port}/graphql`, { token: user.tokens.accessToken });
       process.kill(to === 'npm' ? npmPid : nodePid, signal);

@@ -14,12 +14,16 @@ function buildChild(): void {
   if (result.status !== 0) throw new Error('could not build the bench server child (node scripts/build.mjs bench)');
 }
 
-/** The V8 flags of package.json's start script, so the app under test runs as `npm start` runs it. */
-function startScriptNodeFlags(): string[] {
+/**
+ * The environment variables and V8 flags of package.json's start script
+ * (`exec [env VAR=value …] node [flags] dist/main.js`), so the app under test runs as `npm start` runs it.
+ */
+function startScriptRuntime(): { env: Record<string, string>; flags: string[] } {
   const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
-  const flags = /exec node ((?:--\S+ )*)dist\/main\.js/.exec(scripts.start ?? '')?.[1];
-  if (flags === undefined) throw new Error('package.json start script no longer reads `exec node [flags] dist/main.js`');
-  return flags.split(' ').filter(Boolean);
+  const match = /exec (?:env ((?:\w+=\S+ )*))?node ((?:--\S+ )*)dist\/main\.js/.exec(scripts.start ?? '');
+  if (!match) throw new Error('package.json start script no longer reads `exec [env VAR=value …] node [flags] dist/main.js`');
+  const env = Object.fromEntries((match[1] ?? '').split(' ').filter(Boolean).map((pair) => pair.split('=', 2) as [string, string]));
+  return { env, flags: (match[2] ?? '').split(' ').filter(Boolean) };
 }
 type Request = ParentMessage extends infer M ? (M extends { id: number } ? Omit<M, 'id'> : never) : never;
 
@@ -56,11 +60,12 @@ export class ServerProcess {
 
   static async spawn(options: SpawnOptions): Promise<ServerProcess> {
     buildChild();
-    // The baselines run with the app's flags too, so they differ from it in code only.
-    const execArgv = [...startScriptNodeFlags(), '--expose-gc'];
+    // The baselines run with the app's flags and allocator settings too, so they differ from it in code only.
+    const runtime = startScriptRuntime();
+    const execArgv = [...runtime.flags, '--expose-gc'];
     // One directory per server: a profile per thread.
     if (options.cpuProfileDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${join(options.cpuProfileDir, options.label)}`);
-    const env: NodeJS.ProcessEnv = { ...process.env, BENCH_MODE: options.mode, BENCH_APP_ENV: JSON.stringify(options.appEnv ?? {}) };
+    const env: NodeJS.ProcessEnv = { ...process.env, ...runtime.env, BENCH_MODE: options.mode, BENCH_APP_ENV: JSON.stringify(options.appEnv ?? {}) };
     // The thread pool is sized when libuv starts it, so it can only come from the environment.
     if (options.threadpoolSize !== undefined) env.UV_THREADPOOL_SIZE = String(options.threadpoolSize);
     const child = fork(CHILD_ENTRY, [], { execArgv, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
