@@ -119,10 +119,10 @@ describe('npm start', () => {
       // npm's script execs node: no shell stands between npm and the server.
       expect(below).toHaveLength(1);
       const nodePid = below[0]!;
-      // With a young generation of 2 MiB semi-spaces (V8's default, 32 MiB on this machine, held
+      // With a young generation of 4 MiB semi-spaces (V8's default, 32 MiB on this machine, held
       // ~25 MiB more RSS idle and doubled RSS per idle socket) and two malloc arenas, as
       // README Performance measured them.
-      expect(execFileSync('ps', ['-o', 'args=', '-p', String(nodePid)], { encoding: 'utf8' }).trim()).toMatch(/node --max-semi-space-size=2 dist\/main\.js$/);
+      expect(execFileSync('ps', ['-o', 'args=', '-p', String(nodePid)], { encoding: 'utf8' }).trim()).toMatch(/node --max-semi-space-size=4 dist\/main\.js$/);
       expect(readFileSync(`/proc/${nodePid}/environ`, 'utf8').split('\0')).toContain('MALLOC_ARENA_MAX=2');
 
       const socket = await connectedWs(`ws://127.0.0.1:${port}/graphql`, { token: user.tokens.accessToken });
