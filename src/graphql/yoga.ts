@@ -75,6 +75,11 @@ export function createGraphQLServer(container: Container, metrics: AppMetrics): 
     healthCheckEndpoint: '/yoga-health',
     landingPage: false,
     batching: false,
+    // The router enforces MAX_BODY_BYTES on every body, declared or chunked (http/router.ts); Yoga's
+    // own check would pipe each request body through a TransformStream again, whose stream
+    // pipeline builds an AbortController and a DOMException per request (3.5 % of the CPU of a
+    // refresh in `npm run bench -- --only W3 --cpu-prof`).
+    maxRequestBodySize: false,
     logging: logger.child({ component: 'yoga' }),
     graphiql: false, // served by the router, compressed (http/pages.ts)
     cors: false, // answered by the router (http/cors.ts), with the same policy as WebSocket upgrades

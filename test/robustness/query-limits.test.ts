@@ -67,6 +67,32 @@ describe('transport abuse', () => {
     expect(response.status).toBe(413);
   });
 
+  it('refuses a chunked body (no Content-Length) once it passes the size limit, with 413', async () => {
+    const body = JSON.stringify({ query: '{ industries { id } }', variables: { pad: 'x'.repeat(200_000) } });
+    const chunks = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let at = 0; at < body.length; at += 16_384) controller.enqueue(new TextEncoder().encode(body.slice(at, at + 16_384)));
+        controller.close();
+      },
+    });
+    const response = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: chunks, duplex: 'half' } as RequestInit);
+    expect(response.status).toBe(413);
+  });
+
+  it('answers a chunked body under the size limit as usual', async () => {
+    const body = JSON.stringify({ query: '{ industries { id } }' });
+    const chunks = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(body.slice(0, 10)));
+        controller.enqueue(new TextEncoder().encode(body.slice(10)));
+        controller.close();
+      },
+    });
+    const response = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: chunks, duplex: 'half' } as RequestInit);
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { data?: { industries?: unknown[] } }).data?.industries).toBeInstanceOf(Array);
+  });
+
   it.each([
     ['malformed JSON', '{"query": "{ industries { id } }"', { 'content-type': 'application/json' }],
     ['JSON that is not an object', '42', { 'content-type': 'application/json' }],
