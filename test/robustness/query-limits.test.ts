@@ -13,6 +13,18 @@ afterAll(async () => {
 const post = (body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
   fetch(`${t.url}/graphql`, { method: 'POST', headers, body });
 
+/** A body sent in these chunks with Transfer-Encoding: chunked, so without a Content-Length. */
+const postChunked = (parts: string[]) => {
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (const part of parts) controller.enqueue(new TextEncoder().encode(part));
+      controller.close();
+    },
+  });
+  const init = { method: 'POST', headers: { 'content-type': 'application/json' }, body, duplex: 'half' };
+  return fetch(`${t.url}/graphql`, init as RequestInit);
+};
+
 /** Every refusal here must be a clean 4xx or a GraphQL error, never a 500 and never a crash. */
 async function expectRefused(response: Response): Promise<Record<string, unknown>> {
   expect(response.status).toBeLessThan(500);
@@ -69,26 +81,13 @@ describe('transport abuse', () => {
 
   it('refuses a chunked body (no Content-Length) once it passes the size limit, with 413', async () => {
     const body = JSON.stringify({ query: '{ industries { id } }', variables: { pad: 'x'.repeat(200_000) } });
-    const chunks = new ReadableStream<Uint8Array>({
-      start(controller) {
-        for (let at = 0; at < body.length; at += 16_384) controller.enqueue(new TextEncoder().encode(body.slice(at, at + 16_384)));
-        controller.close();
-      },
-    });
-    const response = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: chunks, duplex: 'half' } as RequestInit);
+    const response = await postChunked(Array.from({ length: Math.ceil(body.length / 16_384) }, (_, i) => body.slice(i * 16_384, (i + 1) * 16_384)));
     expect(response.status).toBe(413);
   });
 
   it('answers a chunked body under the size limit as usual', async () => {
     const body = JSON.stringify({ query: '{ industries { id } }' });
-    const chunks = new ReadableStream<Uint8Array>({
-      start(controller) {
-        controller.enqueue(new TextEncoder().encode(body.slice(0, 10)));
-        controller.enqueue(new TextEncoder().encode(body.slice(10)));
-        controller.close();
-      },
-    });
-    const response = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: chunks, duplex: 'half' } as RequestInit);
+    const response = await postChunked([body.slice(0, 10), body.slice(10)]);
     expect(response.status).toBe(200);
     expect(((await response.json()) as { data?: { industries?: unknown[] } }).data?.industries).toBeInstanceOf(Array);
   });
