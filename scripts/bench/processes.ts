@@ -22,7 +22,12 @@ function startScriptRuntime(): { env: Record<string, string>; flags: string[] } 
   const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
   const match = /exec (?:env ((?:\w+=\S+ )*))?node ((?:--\S+ )*)dist\/main\.js/.exec(scripts.start ?? '');
   if (!match) throw new Error('package.json start script no longer reads `exec [env VAR=value …] node [flags] dist/main.js`');
-  const env = Object.fromEntries((match[1] ?? '').split(' ').filter(Boolean).map((pair) => pair.split('=', 2) as [string, string]));
+  const env = Object.fromEntries(
+    (match[1] ?? '')
+      .split(' ')
+      .filter(Boolean)
+      .map((pair) => pair.split('=', 2) as [string, string]),
+  );
   return { env, flags: (match[2] ?? '').split(' ').filter(Boolean) };
 }
 type Request = ParentMessage extends infer M ? (M extends { id: number } ? Omit<M, 'id'> : never) : never;
