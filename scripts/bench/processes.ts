@@ -26,7 +26,7 @@ function startScriptRuntime(): { env: Record<string, string>; flags: string[] } 
     (match[1] ?? '')
       .split(' ')
       .filter(Boolean)
-      .map((pair) => pair.split('=', 2) as [string, string]),
+      .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
   );
   return { env, flags: (match[2] ?? '').split(' ').filter(Boolean) };
 }

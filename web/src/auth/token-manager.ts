@@ -263,7 +263,8 @@ export class TokenManager {
     switch (message.type) {
       case 'refreshing':
         this.refreshesHeard += 1;
-        if (!this.inFlight) this.pairFromOtherTab(this.options.remoteRefreshTimeoutMs ?? 10_000);
+        // Waiting starts now, so that a token needed meanwhile waits for this pair (see rotate).
+        if (!this.inFlight) void this.pairFromOtherTab(this.options.remoteRefreshTimeoutMs ?? 10_000);
         return;
       case 'tokens':
         this.adopt(message.pair);
