@@ -86,6 +86,73 @@ export function storeMessage(
   );
 }
 
+export interface MessageToStore {
+  id: string;
+  conversationId: string;
+  senderId: string;
+  body: string;
+  createdAt: Date;
+}
+
+const storedInBatch: RowParser<StoredMessage & { inputId: string }> = (raw) => ({ ...storedMessage(raw), inputId: col.uuid(raw.inputId, 'inputId') });
+
+/**
+ * `storeMessage` for several messages in one round trip and one commit, each in a different
+ * conversation: what one statement does for one message, it does here per row, and rows of
+ * different conversations share nothing (read marks, activity and the peer-message check are all
+ * per conversation), so each outcome is what `storeMessage` would have given. The conversations
+ * are locked first, in id order, so two batches that share conversations (from two instances)
+ * queue instead of deadlocking. The outcomes come back in the order of `messages`; null where
+ * the conversation does not exist.
+ */
+export async function storeMessages(em: EntityManager, messages: readonly MessageToStore[]): Promise<(StoredMessage | null)[]> {
+  const rows = await queryRows(
+    em,
+    storedInBatch,
+    `with "locked" as (
+       select "id", "investor_id", "startup_id" from "conversation" where "id" = any(:conversationIds::uuid[]) order by "id" for no key update
+     ), "target" as (
+       select i."id" as "input_id", i."conversation_id", i."sender_id", i."body", i."created_at", c."investor_id", c."startup_id",
+         i."sender_id" in (c."investor_id", c."startup_id") as "allowed"
+       from unnest(:ids::uuid[], :conversationIds::uuid[], :senderIds::uuid[], :bodies::text[], :createdAts::timestamptz[])
+         as i("id", "conversation_id", "sender_id", "body", "created_at")
+       join "locked" c on c."id" = i."conversation_id"
+     ), "previous_mark" as (
+       select t."conversation_id", r."last_read_at" from "target" t
+       join "conversation_read" r on r."user_id" = t."sender_id" and r."conversation_id" = t."conversation_id"
+     ), "stored" as (
+       insert into "message" ("id", "conversation_id", "sender_id", "body", "created_at")
+       select "input_id", "conversation_id", "sender_id", "body", "created_at" from "target" where "allowed"
+       returning ${MESSAGE_COLUMNS}
+     ), "activity" as (
+       update "conversation" c set "last_activity_at" = greatest(c."last_activity_at", s."createdAt") from "stored" s where c."id" = s."conversationId"
+     ), "read_mark" as (
+       insert into "conversation_read" ("user_id", "conversation_id", "last_read_at")
+       select s."senderId", s."conversationId", greatest(s."createdAt", (select max("created_at") from "message" where "conversation_id" = s."conversationId")) from "stored" s
+       on conflict ("user_id", "conversation_id") do update set "last_read_at" = greatest("conversation_read"."last_read_at", excluded."last_read_at")
+       returning "conversation_id", "last_read_at"
+     )
+     select t."input_id" as "inputId", t."investor_id" as "investorId", t."startup_id" as "startupId", t."allowed", s.*, rm."last_read_at" as "readMark",
+       exists (
+         select 1 from "message" m where m."conversation_id" = t."conversation_id" and m."sender_id" <> t."sender_id" and m."deleted_at" is null
+           and m."created_at" > coalesce(pm."last_read_at", '-infinity')
+       ) as "readPeerMessages"
+     from "target" t
+     left join "stored" s on s."id" = t."input_id"
+     left join "read_mark" rm on rm."conversation_id" = t."conversation_id"
+     left join "previous_mark" pm on pm."conversation_id" = t."conversation_id"`,
+    {
+      ids: messages.map((message) => message.id),
+      conversationIds: messages.map((message) => message.conversationId),
+      senderIds: messages.map((message) => message.senderId),
+      bodies: messages.map((message) => message.body),
+      createdAts: messages.map((message) => message.createdAt.toISOString()),
+    },
+  );
+  const byInput = new Map(rows.map(({ inputId, ...outcome }) => [inputId, outcome]));
+  return messages.map((message) => byInput.get(message.id) ?? null);
+}
+
 /** Replaces the body of the sender's message unless it is deleted; null when nothing matched. */
 export function updateMessageBody(
   em: EntityManager,

@@ -10,6 +10,7 @@ import { CONTROL_CHARS, isUuid, parseInput } from '../../shared/validation.js';
 import { User, type UserView } from '../user/user.entity.js';
 import { Conversation, type ConversationEntity } from './conversation.entity.js';
 import { listMessagePages, type HistoryArgs, type HistoryPage } from './message-history.js';
+import { MessageWriter } from './message-writer.js';
 import { messageFromRecord, messageRecord, type MessageView } from './message-view.js';
 import {
   findMessage,
@@ -17,7 +18,6 @@ import {
   lastMessages,
   moveReadMark,
   peerReadMarks,
-  storeMessage,
   tombstoneMessage,
   unreadCounts,
   updateMessageBody,
@@ -82,6 +82,7 @@ export const publishedMessage = (event: MessageEventPayload | InboxEventPayload)
 export class ChatService {
   private readonly pubsub: AppPubSub;
   private readonly typing: ChatServiceDeps['typing'];
+  private readonly writer = new MessageWriter();
 
   constructor({ pubsub, typing }: ChatServiceDeps) {
     this.pubsub = pubsub;
@@ -131,7 +132,7 @@ export class ChatService {
   async send(em: EntityManager, viewer: UserView, { conversationId, body }: { conversationId: string; body: string }): Promise<MessageView> {
     const input = parseInput(SendMessageInput, { body });
     if (!isUuid(conversationId)) throw notFound('Conversation');
-    const stored = await storeMessage(em, { id: randomUUID(), conversationId, senderId: viewer.id, body: input.body, createdAt: new Date() });
+    const stored = await this.writer.store(em, { id: randomUUID(), conversationId, senderId: viewer.id, body: input.body, createdAt: new Date() });
     if (!stored) throw notFound('Conversation');
     const { message } = stored;
     if (!message) throw notParticipant();
