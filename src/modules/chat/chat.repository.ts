@@ -46,46 +46,6 @@ export type StoredMessage = ReturnType<typeof sendOutcome> & { message: MessageV
 // The message columns are null (left join) when the sender may not write there.
 const storedMessage: RowParser<StoredMessage> = (raw) => ({ ...sendOutcome(raw), message: raw.allowed === true ? messageRow(raw) : null });
 
-/**
- * Stores a message in one round trip (DESIGN.md "Chat's hot path"): the participation check, the
- * insert, the conversation's activity and the sender's read mark. Its sub-statements share one
- * snapshot, so the read mark is taken to at least this message explicitly (`greatest`), as
- * `moveReadMark` does, and `readPeerMessages` sees the mark as it was before. Null when the
- * conversation does not exist; `message` null when the sender does not take part in it.
- */
-export function storeMessage(
-  em: EntityManager,
-  values: { id: string; conversationId: string; senderId: string; body: string; createdAt: Date },
-): Promise<StoredMessage | null> {
-  return queryRow(
-    em,
-    storedMessage,
-    `with "target" as (
-       select "id", "investor_id", "startup_id", :senderId::uuid in ("investor_id", "startup_id") as "allowed" from "conversation" where "id" = :conversationId
-     ), "previous_mark" as (
-       select "last_read_at" from "conversation_read" where "user_id" = :senderId and "conversation_id" = :conversationId
-     ), "stored" as (
-       insert into "message" ("id", "conversation_id", "sender_id", "body", "created_at")
-       select :id::uuid, "id", :senderId::uuid, :body::text, :createdAt::timestamptz from "target" where "allowed"
-       returning ${MESSAGE_COLUMNS}
-     ), "activity" as (
-       update "conversation" set "last_activity_at" = greatest("last_activity_at", :createdAt) where "id" in (select "conversationId" from "stored")
-     ), "read_mark" as (
-       insert into "conversation_read" ("user_id", "conversation_id", "last_read_at")
-       select :senderId, s."conversationId", greatest(:createdAt::timestamptz, (select max("created_at") from "message" where "conversation_id" = s."conversationId")) from "stored" s
-       on conflict ("user_id", "conversation_id") do update set "last_read_at" = greatest("conversation_read"."last_read_at", excluded."last_read_at")
-       returning "last_read_at"
-     )
-     select t."investor_id" as "investorId", t."startup_id" as "startupId", t."allowed", s.*, (select "last_read_at" from "read_mark") as "readMark",
-       exists (
-         select 1 from "message" m where m."conversation_id" = t."id" and m."sender_id" <> :senderId and m."deleted_at" is null
-           and m."created_at" > coalesce((select "last_read_at" from "previous_mark"), '-infinity')
-       ) as "readPeerMessages"
-     from "target" t left join "stored" s on true`,
-    values,
-  );
-}
-
 export interface MessageToStore {
   id: string;
   conversationId: string;
@@ -97,13 +57,16 @@ export interface MessageToStore {
 const storedInBatch: RowParser<StoredMessage & { inputId: string }> = (raw) => ({ ...storedMessage(raw), inputId: col.uuid(raw.inputId, 'inputId') });
 
 /**
- * `storeMessage` for several messages in one round trip and one commit, each in a different
- * conversation: what one statement does for one message, it does here per row, and rows of
- * different conversations share nothing (read marks, activity and the peer-message check are all
- * per conversation), so each outcome is what `storeMessage` would have given. The conversations
- * are locked first, in id order, so two batches that share conversations (from two instances)
- * queue instead of deadlocking. The outcomes come back in the order of `messages`; null where
- * the conversation does not exist.
+ * Stores messages in one round trip and one commit (DESIGN.md "Chat's hot path"), each in a
+ * different conversation: per message the participation check, the insert, the conversation's
+ * activity and the sender's read mark. Rows of different conversations share nothing (read
+ * marks, activity and the peer-message check are all per conversation), so each outcome is what
+ * a statement of its own would give. The sub-statements share one snapshot, so a read mark is
+ * taken to at least its message explicitly (`greatest`), as `moveReadMark` does, and
+ * `readPeerMessages` sees the mark as it was before. The conversations are locked first, in id
+ * order, so two batches that share conversations (from two instances) queue instead of
+ * deadlocking. The outcomes come back in the order of `messages`: null where the conversation
+ * does not exist, `message` null where the sender does not take part in it.
  */
 export async function storeMessages(em: EntityManager, messages: readonly MessageToStore[]): Promise<(StoredMessage | null)[]> {
   const rows = await queryRows(

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { storeMessage, storeMessages, type MessageToStore, type StoredMessage } from './chat.repository.js';
+import { storeMessages, type MessageToStore, type StoredMessage } from './chat.repository.js';
 
 interface Pending {
   em: EntityManager;
@@ -33,7 +33,7 @@ export class MessageWriter {
   private readonly writing = new Set<string>();
 
   store(em: EntityManager, message: MessageToStore): Promise<StoredMessage | null> {
-    if (em.isInTransaction()) return storeMessage(em, message);
+    if (em.isInTransaction()) return storeOne(em, message);
     return new Promise((resolve, reject) => {
       this.queue.push({ em, message, resolve, reject });
       this.scheduleFlush();
@@ -86,6 +86,11 @@ export class MessageWriter {
         // Fall through: each message alone, so each sender gets its own outcome.
       }
     }
-    await Promise.all(batch.map((item) => storeMessage(item.em, item.message).then(item.resolve, item.reject)));
+    await Promise.all(batch.map((item) => storeOne(item.em, item.message).then(item.resolve, item.reject)));
   }
+}
+
+async function storeOne(em: EntityManager, message: MessageToStore): Promise<StoredMessage | null> {
+  const [outcome] = await storeMessages(em, [message]);
+  return outcome ?? null;
 }
