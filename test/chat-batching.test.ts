@@ -26,7 +26,7 @@ const viewerOf = async (id: string): Promise<UserView> => (await findUserView(fo
 /** SQL through the app's own pool (the embedded database takes no third connection); rows as the driver gives them. */
 const sql = async (query: string, params: unknown[] = []) => (await fork().execute(query, params)) as Record<string, unknown>[];
 const timeOf = (value: unknown) => new Date(String(value)).getTime();
-const storingStatements = () => quiet.statements.all.filter((sql) => sql.includes('insert into "message"'));
+const storingStatements = () => quiet.statements.matching(/insert into "message"/);
 const codeOf = (outcome: PromiseSettledResult<unknown>) =>
   outcome.status === 'rejected' ? (outcome.reason as { extensions?: { code?: string } }).extensions?.code : undefined;
 
