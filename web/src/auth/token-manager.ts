@@ -111,7 +111,6 @@ export class TokenManager {
   private remote: { settle(token: string | null): void; promise: Promise<string | null> } | null = null;
   /** Counted so that a tab which waited for the refresh lock can tell whether another tab rotated meanwhile. */
   private refreshesHeard = 0;
-  private pairsAdopted = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly listeners = new Set<(event: TokenEvent) => void>();
   private readonly now: () => number;
@@ -196,9 +195,10 @@ export class TokenManager {
     }
     const { exclusive } = this.options;
     if (!exclusive) return this.rotateStored();
-    const before = { stored: this.storedRefreshToken(), heard: this.refreshesHeard, adopted: this.pairsAdopted };
+    const before = { stored: this.storedRefreshToken(), heard: this.refreshesHeard, access: this.access };
     return exclusive(async () => {
-      if (this.pairsAdopted !== before.adopted) {
+      // Each adopted pair is a new `access` object.
+      if (this.access && this.access !== before.access) {
         // Another tab rotated (or signed in) while this one waited, and its pair is here already.
         const adopted = this.currentAccessToken();
         if (adopted) return adopted;
@@ -234,7 +234,6 @@ export class TokenManager {
   private adopt(pair: TokenPair): void {
     const wasSignedOut = !this.session;
     this.session = true;
-    this.pairsAdopted += 1;
     this.options.storage.setItem(REFRESH_TOKEN_KEY, pair.refreshToken);
     const expiresAt = Date.parse(pair.accessTokenExpiresAt);
     this.access = { token: pair.accessToken, expiresAt, safetyMs: Math.max(0, Math.min(EXPIRY_SAFETY_MS, (expiresAt - this.now()) / 5)) };
