@@ -94,12 +94,15 @@ type ParsedEnv = z.infer<typeof envSchema>;
 /** Every variable the app reads; .env.example lists each one (test/env-example.test.ts). */
 export const ENV_VARIABLES = Object.keys(envSchema.shape) as (keyof ParsedEnv)[];
 
-export interface Config extends Omit<ParsedEnv, 'JWT_SECRET' | 'GRAPHIQL' | 'INTROSPECTION' | 'APP_URL'> {
-  JWT_SECRET: string;
-  GRAPHIQL: boolean;
-  INTROSPECTION: boolean;
-  APP_URL: string;
-}
+/** Read-only, and frozen at run time: settings are decided once, at start. */
+export type Config = Readonly<
+  Omit<ParsedEnv, 'JWT_SECRET' | 'GRAPHIQL' | 'INTROSPECTION' | 'APP_URL'> & {
+    JWT_SECRET: string;
+    GRAPHIQL: boolean;
+    INTROSPECTION: boolean;
+    APP_URL: string;
+  }
+>;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -121,13 +124,13 @@ export function parseConfig(source: EnvInput): Config {
   if (production && !env.JWT_SECRET) {
     throw new ConfigError(['JWT_SECRET: required when NODE_ENV=production (at least 32 random characters)']);
   }
-  return {
+  return Object.freeze({
     ...env,
     JWT_SECRET: env.JWT_SECRET ?? developmentSecret(env.DATA_DIR),
     GRAPHIQL: env.GRAPHIQL ?? !production,
     INTROSPECTION: env.INTROSPECTION ?? !production,
     APP_URL: (env.APP_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
-  };
+  });
 }
 
 function developmentSecret(dataDir: string): string {

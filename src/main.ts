@@ -2,7 +2,7 @@
 import './node-version.js';
 import { buildApp, type App } from './app.js';
 import { embeddedDataDir, initORM, migrate, MigrationFailedError, startEmbeddedPostgres, type EmbeddedPostgres } from './db/db.js';
-import { loadConfig } from './env.js';
+import { loadConfig, type Config } from './env.js';
 import { createLogger } from './logger.js';
 import { warmPages } from './http/pages.js';
 import { seedReferenceData } from './db/seeders/reference-data.js';
@@ -12,7 +12,8 @@ import { startMemoryReducer, type MemoryReducer } from './memory-reducer.js';
 /** Past this, a stop that hangs (a stuck request, an unreachable database) exits anyway, with 1. */
 const STOP_DEADLINE_MS = 9_000;
 
-const config = loadConfig();
+// Replaced once, when the embedded database decides where the data lives.
+let config: Config = loadConfig();
 const logger = createLogger(config.LOG_LEVEL);
 
 let embedded: EmbeddedPostgres | undefined;
@@ -50,17 +51,18 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 }
 
 try {
-  if (!config.DATABASE_URL) {
+  let databaseUrl = config.DATABASE_URL;
+  if (!databaseUrl) {
     embedded = await startEmbeddedPostgres(embeddedDataDir(config.DATA_DIR));
-    config.DATABASE_URL = embedded.url;
-    config.DATABASE_POOL_MAX = Math.min(config.DATABASE_POOL_MAX, 4);
+    databaseUrl = embedded.url;
+    config = Object.freeze({ ...config, DATABASE_URL: databaseUrl, DATABASE_POOL_MAX: Math.min(config.DATABASE_POOL_MAX, 4) });
     logger.warn(
       { dataDir: embeddedDataDir(config.DATA_DIR) },
       'DATABASE_URL is not set: using the embedded PostgreSQL (PGlite); set DATABASE_URL for production',
     );
   }
 
-  const orm = await initORM(config.DATABASE_URL);
+  const orm = await initORM(databaseUrl);
   try {
     await migrate(orm);
     await seedReferenceData(orm.em.fork());
