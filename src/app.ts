@@ -8,7 +8,7 @@ import { createRequestListener } from './http/router.js';
 import { unsubscribeHandler } from './http/unsubscribe.js';
 import { createLogger, type Logger } from './logger.js';
 import { AppMetrics } from './metrics.js';
-import { limitHashQueue } from './modules/auth/passwords.js';
+import { configureHashing } from './modules/auth/passwords.js';
 import { flushExpiredTokens } from './modules/auth/token-flush.js';
 import { createContainer, type Container } from './container.js';
 import { attachGraphQLWebSocketServer, type GraphQLWebSocketServer } from './ws/ws-server.js';
@@ -32,7 +32,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   if (!config.DATABASE_URL) throw new Error('buildApp needs DATABASE_URL; main.ts starts the embedded database when it is unset');
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
   const orm: ORM = await initORM(config.DATABASE_URL, config.DATABASE_POOL_MAX, options.onQuery);
-  limitHashQueue(config.HASH_QUEUE_MAX);
+  configureHashing({ concurrency: config.HASH_CONCURRENCY, queueMax: config.HASH_QUEUE_MAX });
   const container = createContainer(config, orm, logger);
   const { outbox, revokedSessions, presenceTracker, notifications } = container;
 

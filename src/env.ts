@@ -65,6 +65,8 @@ const envSchema = z.object({
   RATE_LIMIT_EMAIL_REQUESTS_WINDOW_SECONDS: positiveSeconds(3_600),
   /** Password hashes that may wait for a hashing thread; beyond it RATE_LIMITED at once. Unset: sized from the cores. */
   HASH_QUEUE_MAX: z.coerce.number().int().positive().optional(),
+  /** Password hashes at once. Unset: one fewer than the cores and than libuv's 4 threads. */
+  HASH_CONCURRENCY: z.coerce.number().int().positive().optional(),
   /** Open WebSocket connections and SSE streams at once, per user and per client address (0: no cap). */
   MAX_CONNECTIONS_PER_USER: seconds(20),
   MAX_CONNECTIONS_PER_IP: seconds(200),

@@ -1,5 +1,5 @@
 import { LOGIN, graphqlBody } from '../api.js';
-import { HASH_CONCURRENCY } from '../../../src/modules/auth/passwords.js';
+import { DEFAULT_HASH_CONCURRENCY as HASH_CONCURRENCY } from '../../../src/modules/auth/passwords.js';
 import { BENCH_PASSWORD } from '../bench-database.js';
 import type { BenchContext } from '../context.js';
 import { fixedGraphQLRequest, runHttpLoad } from '../http-load.js';

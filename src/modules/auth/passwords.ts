@@ -12,25 +12,29 @@ const OPTIONS: Options = { algorithm: ARGON2ID, memoryCost: 19_456, timeCost: 2,
 const DEFAULT_THREAD_POOL_SIZE = 4;
 
 /**
- * Hashes that run at once: one fewer than the machine's cores (at least one), and one fewer
- * than the pool's threads. A hash keeps a pool thread at full CPU for tens of milliseconds;
- * with a hash on every core, a login storm would leave the event loop a sliver of CPU and
- * every other request would wait behind it (`npm run bench`, W2). Waiting hashes queue here
- * instead, where they hold no pool thread, so file and DNS work never waits behind them.
+ * Hashes that run at once, unless HASH_CONCURRENCY says otherwise: one fewer than the machine's
+ * cores (at least one), and one fewer than the pool's threads. A hash keeps a pool thread at
+ * full CPU for tens of milliseconds; with a hash on every core, a login storm would leave the
+ * event loop a sliver of CPU and every other request would wait behind it (`npm run bench`,
+ * W2). Waiting hashes queue here instead, where they hold no pool thread, so file and DNS work
+ * never waits behind them.
  */
-export const HASH_CONCURRENCY = Math.max(1, Math.min(availableParallelism() - 1, DEFAULT_THREAD_POOL_SIZE - 1));
+export const DEFAULT_HASH_CONCURRENCY = Math.max(1, Math.min(availableParallelism() - 1, DEFAULT_THREAD_POOL_SIZE - 1));
+
+let concurrency = DEFAULT_HASH_CONCURRENCY;
 
 /**
  * Hashes that may wait for a slot. A hash takes about 10 ms of a thread (`npm run bench`, W2:
  * ~100 verifications a second on one thread), so 100 waiting per thread is about a second of
  * work; beyond it a caller gets RATE_LIMITED at once instead of queueing without end (an
- * anonymous flood of `login`/`resetPassword` would otherwise delay every sign-in). Set from
- * HASH_QUEUE_MAX by `limitHashQueue`.
+ * anonymous flood of `login`/`resetPassword` would otherwise delay every sign-in).
  */
-let maxWaiting = 100 * HASH_CONCURRENCY;
+let maxWaiting = 100 * concurrency;
 
-export function limitHashQueue(limit: number | undefined): void {
-  maxWaiting = limit ?? 100 * HASH_CONCURRENCY;
+/** Sizes the gate from HASH_CONCURRENCY and HASH_QUEUE_MAX (unset: the defaults above). */
+export function configureHashing(settings: { concurrency?: number | undefined; queueMax?: number | undefined }): void {
+  concurrency = settings.concurrency ?? DEFAULT_HASH_CONCURRENCY;
+  maxWaiting = settings.queueMax ?? 100 * concurrency;
 }
 
 let running = 0;
@@ -38,10 +42,10 @@ const waiting: Array<() => void> = [];
 
 /**
  * The one gate every password hash or verification goes through, whatever its kind: at most
- * HASH_CONCURRENCY at once, a bounded queue behind them, RATE_LIMITED beyond it.
+ * `concurrency` at once, a bounded queue behind them, RATE_LIMITED beyond it.
  */
 export async function withHashSlot<T>(task: () => Promise<T>): Promise<T> {
-  if (running < HASH_CONCURRENCY) running += 1;
+  if (running < concurrency) running += 1;
   else if (waiting.length >= maxWaiting) throw rateLimited(1);
   else await new Promise<void>((resolve) => waiting.push(resolve)); // the finishing hash hands its slot over
   try {
