@@ -61,6 +61,8 @@ export interface Container {
   presenceTracker: PresenceTracker;
   notifications: { scanner: UnreadEmailScanner; counters: NotificationCounters; unsubscribe: UnsubscribeService };
   domain: DomainServices;
+  /** The work of resendActivation and requestPasswordReset, done after their answers. */
+  offRequestMail: OffRequestMail;
   /** A fresh EntityManager for work outside an operation (transports, timers). */
   fork(): EntityManager;
   /** Releases what the services hold open (SMTP pool, Redis connections, listeners). */
@@ -208,6 +210,7 @@ export function createContainer(config: Config, orm: ORM, logger: Logger): Conta
     connectionCaps: new ConnectionCaps({ perUser: config.MAX_CONNECTIONS_PER_USER, perIp: config.MAX_CONNECTIONS_PER_IP }),
     socketLifecycle,
     presenceTracker,
+    offRequestMail,
     notifications: { scanner, counters, unsubscribe: new UnsubscribeService({ tokens: unsubscribeTokens, settings, counters }) },
     domain: {
       sessions,

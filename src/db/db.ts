@@ -5,6 +5,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import { entities } from './entities.js';
 import { migrationsList } from './migrations/index.js';
 import { run } from './typed-sql.js';
+import { ExclusiveQueryQueue, type SocketQueryQueue } from './embedded-query-queue.js';
 
 export type ORM = MikroORM;
 
@@ -109,6 +110,10 @@ export async function startEmbeddedPostgres(dataDir?: string): Promise<EmbeddedP
   // pg_trgm backs the profile search index; real PostgreSQL ships it in contrib.
   const db = await PGlite.create({ ...(dataDir ? { dataDir } : {}), extensions: { pg_trgm } });
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: EMBEDDED_MAX_CONNECTIONS });
+  // Connection handlers take the server's queue when they are made, so it is swapped before the first.
+  const replaceable = server as unknown as { queryQueue?: SocketQueryQueue };
+  if (!replaceable.queryQueue) throw new Error('@electric-sql/pglite-socket changed: its server has no queryQueue to replace (see embedded-query-queue.ts)');
+  replaceable.queryQueue = new ExclusiveQueryQueue(db);
   await server.start();
   return {
     url: `postgresql://postgres:postgres@${server.getServerConn()}/postgres`,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, startTestApp, uniqueEmail, type GqlResult, type TestApp } from '../helpers/app.js';
 import { CHANGE_PASSWORD, LOGIN, REGISTER, REQUEST_RESET, RESEND, RESET } from '../helpers/graphql.js';
-import { withClient } from '../helpers/database.js';
+import { createTestDatabase, withClient } from '../helpers/database.js';
 import { createActiveUser, login, registerInput } from '../helpers/factories.js';
 import { withTimeout } from '../helpers/time.js';
 
@@ -170,5 +170,38 @@ describe.skipIf(!process.env.DATABASE_URL)('no account enumeration by timing (ne
     expect(known).toEqual(unknown);
     expect(known.errors).toBeUndefined();
     await t.inbox.waitForMail(input.email, 2);
+  });
+});
+
+describe.skipIf(!process.env.DATABASE_URL)('an instance stopping while mail work is pending (needs DATABASE_URL: it holds a lock on a real server)', () => {
+  it('finishes the work of answered resendActivation requests before it closes the database', async () => {
+    const db = await createTestDatabase(); // kept past the stop, to count what the work queued
+    // One connection: while the first request's work waits for the accounts table, the second's waits for the connection.
+    const t = await startTestApp({ db, env: { EMAIL_COOLDOWN_SECONDS: '0', DATABASE_POOL_MAX: '1' } });
+    let stopped: Promise<void> | undefined;
+    try {
+      const input = registerInput();
+      await t.gql(REGISTER, { input });
+      await t.inbox.waitForMail(input.email);
+      await withClient(t.db.url, async (blocker) => {
+        await blocker.query('begin');
+        await blocker.query('lock table "user" in access exclusive mode');
+        try {
+          for (let i = 0; i < 2; i++) expect((await t.gql(RESEND, { email: input.email })).errors).toBeUndefined();
+          stopped = t.stop();
+        } finally {
+          await blocker.query('rollback');
+        }
+      });
+      await withTimeout(stopped!, 15_000, 'the instance to stop');
+      const queued = await withClient(
+        db.url,
+        async (c) => (await c.query<{ n: number }>(`select count(*)::int as n from mail_outbox where recipient = $1`, [input.email])).rows[0]!.n,
+      );
+      expect(queued).toBe(3); // the registration's and both resends'
+    } finally {
+      if (!stopped) await t.stop();
+      await db.drop();
+    }
   });
 });

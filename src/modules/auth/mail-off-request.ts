@@ -17,6 +17,9 @@ export interface OffRequestMailDeps {
  * same time for every address; beyond it nothing is mailed and the answer stays the same.
  */
 export class OffRequestMail {
+  /** Work scheduled or running: an instance that stops waits for it before closing the database. */
+  private readonly pending = new Set<Promise<void>>();
+
   constructor(private readonly deps: OffRequestMailDeps) {}
 
   /** `work` gets its own EntityManager (the operation's may be gone) and returns whether it queued an email. */
@@ -24,12 +27,22 @@ export class OffRequestMail {
     const { rateLimits, outbox, logger } = this.deps;
     if (!(await rateLimits.mayRequestEmail(ip))) return;
     const own = em.fork();
-    setImmediate(() => {
-      work(own)
-        .then((queued) => {
-          if (queued) outbox.nudge();
-        })
-        .catch((error: unknown) => logger.error({ err: error }, `${what} failed off the request path`));
-    });
+    const done: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => work(own))
+      .then((queued) => {
+        if (queued) outbox.nudge();
+      })
+      .catch((error: unknown) => logger.error({ err: error }, `${what} failed off the request path`))
+      .finally(() => this.pending.delete(done));
+    this.pending.add(done);
+  }
+
+  /**
+   * Resolves once the work of answered requests has finished. Called when the instance stops,
+   * after it stopped taking requests: closing the database under a running transaction would
+   * fail that work, and on the embedded database leave it, and the stop, waiting for ever.
+   */
+  async settle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }
 }
