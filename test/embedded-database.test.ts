@@ -36,4 +36,25 @@ describe('the embedded database with several connections', () => {
       await embedded.stop();
     }
   }, 60_000);
+
+  it('rolls back what a connection that leaves mid-transaction left open, and serves the others', async () => {
+    const embedded = await startEmbeddedPostgres();
+    const pool = new pg.Pool({ connectionString: embedded.url, max: 2 });
+    try {
+      await pool.query('create table note (body text not null)');
+      const leaving = new pg.Client({ connectionString: embedded.url });
+      await leaving.connect();
+      await leaving.query('begin');
+      await leaving.query('insert into note values ($1)', ['never committed']);
+      // Another connection waits for the backend while the transaction holds it.
+      const waiting = pool.query<{ n: number }>('select count(*)::int as n from note');
+      await leaving.end();
+      expect((await withTimeout(waiting, 10_000, 'the other connection')).rows[0]!.n).toBe(0);
+      await pool.query('insert into note values ($1)', ['committed']);
+      expect((await pool.query<{ body: string }>('select body from note')).rows).toEqual([{ body: 'committed' }]);
+    } finally {
+      await pool.end();
+      await embedded.stop();
+    }
+  }, 60_000);
 });

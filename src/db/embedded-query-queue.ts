@@ -26,8 +26,11 @@ function lastReadyStatus(chunks: Uint8Array[]): number | null {
   const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let status: number | null = null;
-  for (let at = 0; at + 5 <= bytes.length; at += 1 + view.getInt32(at + 1)) {
+  for (let at = 0; at + 5 <= bytes.length; ) {
+    const length = view.getInt32(at + 1); // counts itself, not the type byte
+    if (length < 4) break; // not a backend message: no status to read
     if (bytes[at] === READY_FOR_QUERY && at + 5 < bytes.length) status = bytes[at + 5]!;
+    at += 1 + length;
   }
   return status;
 }
