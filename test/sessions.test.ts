@@ -421,3 +421,21 @@ describe('passwords', () => {
     expect(errorCode(await t.gql(RESET, { token: activationToken, newPassword: 'hijacked password' }))).toBe('INVALID_TOKEN');
   });
 });
+
+describe('refresh durability', () => {
+  it('keeps the asynchronous commit of a rotation to its own transaction: the next statement on its connection commits synchronously', async () => {
+    // One connection, so the statement after the refresh runs where the rotation ran.
+    const single = await startTestApp({ db: t.db, inbox: t.inbox, env: { DATABASE_POOL_MAX: '1' } });
+    try {
+      const user = await createActiveUser(single);
+      const tokens = await login(single, user);
+      const rotated = await refresh(single, tokens.refreshToken);
+      expect(rotated.data?.refreshToken.refreshToken).toBeTruthy();
+      const [setting] = (await single.app.container.fork().execute('show synchronous_commit')) as Array<{ synchronous_commit: string }>;
+      // A logout or any other write after it still waits for its flush.
+      expect(setting?.synchronous_commit).toBe('on');
+    } finally {
+      await single.stop();
+    }
+  });
+});

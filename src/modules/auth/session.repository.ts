@@ -59,6 +59,15 @@ export type Rotation = ReturnType<typeof rotationRow>;
  * comes later waits and then revokes the successor too. An expired or revoked session claims
  * nothing. The successor never outlives its session. Null when the session does not exist;
  * expiries null when nothing was claimed.
+ *
+ * The rotation commits asynchronously (`synchronous_commit` off for this transaction only:
+ * `set_config(…, true)`): its answer does not wait for the WAL flush, which bounded the
+ * refreshes of concurrent chains (`npm run bench -- --only W3`; README Performance). What a
+ * crash of the database can lose is the last fraction of a second of rotations: their clients
+ * then hold a successor the database never kept and sign in again (INVALID_TOKEN), the session
+ * itself stays. Revocations, logins and password changes commit synchronously as before, and
+ * since WAL is flushed in order, a revocation acknowledged after a rotation makes both durable.
+ * Must not run inside a larger transaction, whose commit it would make asynchronous too.
  */
 export function rotateRefreshToken(
   em: EntityManager,
@@ -92,7 +101,7 @@ export function rotateRefreshToken(
        returning "expires_at", "access_expires_at"
      )
      select ("s"."revoked_at" is not null) as "revoked", "next"."expires_at" as "tokenExpiresAt", "next"."access_expires_at" as "accessExpiresAt"
-     from "s" left join "next" on true`,
+     from "s" left join "next" on true, (select set_config('synchronous_commit', 'off', true)) as "async_commit"`,
     values,
   );
 }
