@@ -192,6 +192,7 @@ export function createContainer(config: Config, orm: ORM, logger: Logger): Conta
       accessTokenTtl: config.ACCESS_TOKEN_TTL,
       refreshTokenTtl: config.REFRESH_TOKEN_TTL,
       reuseGraceSeconds: config.REFRESH_REUSE_GRACE_SECONDS,
+      durableRotation: config.REFRESH_DURABLE_COMMIT,
       sessionMaxAge: config.SESSION_MAX_AGE,
     },
   });

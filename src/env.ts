@@ -29,6 +29,8 @@ const envSchema = z.object({
   ACTIVATION_TOKEN_TTL: positiveSeconds(86_400),
   PASSWORD_RESET_TOKEN_TTL: positiveSeconds(1_800),
   REFRESH_REUSE_GRACE_SECONDS: seconds(10),
+  /** Whether a refresh waits for its WAL flush (false: the rotation commits asynchronously; see session.repository.ts). */
+  REFRESH_DURABLE_COMMIT: z.stringbool().default(false),
   SESSION_MAX_AGE: positiveSeconds(2_592_000),
   CORS_ORIGINS: z
     .string()

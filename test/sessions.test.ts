@@ -19,6 +19,7 @@ import {
 import { DEFAULT_PASSWORD, createActiveUser, login, registerInput, signedInUser, untilAccessExpired, type Tokens } from './helpers/factories.js';
 import { decodeJwt, encodeJwt } from './helpers/jwt.js';
 import { tokenFromMail } from './helpers/smtp.js';
+import { startCountedApp } from './helpers/statements.js';
 import { sleep } from './helpers/time.js';
 
 /** More of the viewer than the shared ME: sign-in checks who it signed in as. */
@@ -436,6 +437,23 @@ describe('refresh durability', () => {
       expect(setting?.synchronous_commit).toBe('on');
     } finally {
       await single.stop();
+    }
+  });
+
+  it('waits for the flush of every rotation with REFRESH_DURABLE_COMMIT=true', async () => {
+    for (const [durable, asynchronous] of [
+      ['true', false],
+      ['false', true],
+    ] as const) {
+      const counted = await startCountedApp({ db: t.db, inbox: t.inbox, env: { REFRESH_DURABLE_COMMIT: durable } });
+      try {
+        const tokens = await login(counted, await createActiveUser(counted));
+        const rotation = await counted.statements.during(() => refresh(counted, tokens.refreshToken));
+        expect(rotation.filter((sql) => sql.includes('"won" as'))).toHaveLength(1);
+        expect(rotation.some((sql) => sql.includes("set_config('synchronous_commit', 'off', true)"))).toBe(asynchronous);
+      } finally {
+        await counted.stop();
+      }
     }
   });
 });

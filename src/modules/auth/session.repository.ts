@@ -52,40 +52,7 @@ const rotationRow = row({
 
 export type Rotation = ReturnType<typeof rotationRow>;
 
-/**
- * Claims refresh token `jti` and inserts its successor, in one statement that is its own
- * transaction. "session" is read first and gates the claim as a one-time filter, so the session
- * row is locked before any token row: a revocation that committed first is seen here; one that
- * comes later waits and then revokes the successor too. An expired or revoked session claims
- * nothing. The successor never outlives its session. Null when the session does not exist;
- * expiries null when nothing was claimed.
- *
- * The rotation commits asynchronously (`synchronous_commit` off for this transaction only:
- * `set_config(…, true)`): its answer does not wait for the WAL flush, which bounded the
- * refreshes of concurrent chains (`npm run bench -- --only W3`; README Performance). What a
- * crash of the database can lose is the last fraction of a second of rotations: their clients
- * then hold a successor the database never kept and sign in again (INVALID_TOKEN), the session
- * itself stays. Revocations, logins and password changes commit synchronously as before, and
- * since WAL is flushed in order, a revocation acknowledged after a rotation makes both durable.
- * Must not run inside a larger transaction, whose commit it would make asynchronous too.
- */
-export function rotateRefreshToken(
-  em: EntityManager,
-  values: {
-    sessionId: string;
-    jti: string;
-    successorJti: string;
-    successorAccessJti: string;
-    now: Date;
-    issuedAt: Date;
-    refreshExpiresAt: Date;
-    accessExpiresAt: Date;
-  },
-): Promise<Rotation | null> {
-  return queryRow(
-    em,
-    rotationRow,
-    `with "s" as (
+const ROTATE_DURABLY = `with "s" as (
        update "session" set "last_used_at" = case when "revoked_at" is null and "expires_at" > now() then :now::timestamptz else "last_used_at" end
        where "id" = :sessionId returning "expires_at", "revoked_at"
      ), "won" as (
@@ -101,9 +68,43 @@ export function rotateRefreshToken(
        returning "expires_at", "access_expires_at"
      )
      select ("s"."revoked_at" is not null) as "revoked", "next"."expires_at" as "tokenExpiresAt", "next"."access_expires_at" as "accessExpiresAt"
-     from "s" left join "next" on true, (select set_config('synchronous_commit', 'off', true)) as "async_commit"`,
-    values,
-  );
+     from "s" left join "next" on true`;
+
+/** The same rotation, whose transaction commits without waiting for the WAL flush. */
+const ROTATE = `${ROTATE_DURABLY}, (select set_config('synchronous_commit', 'off', true)) as "async_commit"`;
+
+/**
+ * Claims refresh token `jti` and inserts its successor, in one statement that is its own
+ * transaction. "session" is read first and gates the claim as a one-time filter, so the session
+ * row is locked before any token row: a revocation that committed first is seen here; one that
+ * comes later waits and then revokes the successor too. An expired or revoked session claims
+ * nothing. The successor never outlives its session. Null when the session does not exist;
+ * expiries null when nothing was claimed.
+ *
+ * Unless `durable`, the rotation commits asynchronously (`synchronous_commit` off for this
+ * transaction only: `set_config(…, true)`): its answer does not wait for the WAL flush, which
+ * bounded the refreshes of concurrent chains (README Performance). What a crash of the database
+ * can lose is the last fraction of a second of rotations: their clients then hold a successor
+ * the database never kept and sign in again (INVALID_TOKEN), and the token they rotated is
+ * unused again. Revocations, logins and password changes commit synchronously as before, and
+ * since WAL is flushed in order, a revocation acknowledged after a rotation makes both durable.
+ * Must not run inside a larger transaction, whose commit it would make asynchronous too.
+ */
+export function rotateRefreshToken(
+  em: EntityManager,
+  durable: boolean,
+  values: {
+    sessionId: string;
+    jti: string;
+    successorJti: string;
+    successorAccessJti: string;
+    now: Date;
+    issuedAt: Date;
+    refreshExpiresAt: Date;
+    accessExpiresAt: Date;
+  },
+): Promise<Rotation | null> {
+  return queryRow(em, rotationRow, durable ? ROTATE_DURABLY : ROTATE, values);
 }
 
 const presentedRow = row({

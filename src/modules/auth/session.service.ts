@@ -27,6 +27,8 @@ export interface SessionSettings {
   refreshTokenTtl: number;
   reuseGraceSeconds: number;
   sessionMaxAge: number;
+  /** Whether a rotation waits for its WAL flush (REFRESH_DURABLE_COMMIT). */
+  durableRotation: boolean;
 }
 
 export interface SessionServiceDeps {
@@ -180,7 +182,7 @@ export class SessionService {
     // One statement, its own transaction, where there were five round trips (begin, session,
     // token, successor, commit; `npm run bench -- --cpu-prof`, W3); see rotateRefreshToken.
     const rotated = await retryOnConflict(() =>
-      rotateRefreshToken(em, {
+      rotateRefreshToken(em, this.settings.durableRotation, {
         sessionId: claims.sid,
         jti: claims.jti,
         successorJti: successor.jti,
