@@ -23,11 +23,17 @@ function isAsyncIterable<T>(value: unknown): value is AsyncIterable<T> {
 
 /** How a stream learns that it must end: its session was revoked, or its access token expired. */
 interface StreamGuard {
-  readonly ended: Promise<AppError>;
+  /** Calls `listener` once the stream must end (at once if it already must). */
+  onEnd(listener: (error: AppError) => void): void;
   dispose(): void;
 }
 
-const UNGUARDED: StreamGuard = { ended: new Promise<AppError>(() => {}), dispose: () => {} };
+/**
+ * Streams over a socket: the socket ends them. A listener, not a promise that never settles: a
+ * shared pending promise keeps every reaction ever added to it, and with them every context and
+ * socket that added one (a heap snapshot showed each closed `inbox` socket kept, 20 KiB each).
+ */
+const UNGUARDED: StreamGuard = { onEnd: () => {}, dispose: () => {} };
 
 /**
  * Registers an SSE stream under its session, where the revocation listener and the expiry timer
@@ -35,14 +41,22 @@ const UNGUARDED: StreamGuard = { ended: new Promise<AppError>(() => {}), dispose
  * any instance, and at its token's expiry, whether or not an event comes.
  */
 function guardStream(guards: StreamGuards, sessionId: string, expiresAt: Date, release: () => void): StreamGuard {
-  let end!: (error: AppError) => void;
-  const ended = new Promise<AppError>((resolve) => (end = resolve));
+  let endedWith: AppError | undefined;
+  let listener: ((error: AppError) => void) | undefined;
+  const end = (error: AppError) => {
+    if (endedWith) return;
+    endedWith = error;
+    listener?.(error);
+  };
   const stream = { close: (_code: number, reason: string) => end(reason === 'token expired' ? tokenExpired() : tokenRevoked()) };
   guards.streams.add(stream, sessionId, expiresAt);
   // Revoked between the context's token check and this registration.
   if (guards.revokedSessions.has(sessionId)) end(tokenRevoked());
   return {
-    ended,
+    onEnd: (onEnded) => {
+      listener = onEnded;
+      if (endedWith) onEnded(endedWith);
+    },
     dispose: () => {
       guards.streams.remove(stream);
       release();
@@ -80,8 +94,14 @@ function mapEvents(
   guard: StreamGuard,
 ): AsyncIterableIterator<ExecutionResult> {
   const iterator = source[Symbol.asyncIterator]();
-  const guardEnded = guard.ended.then((error) => ({ [END]: error }));
   let finished = false;
+  let endedWith: AppError | undefined;
+  // Settles the race of the `next()` under way, if any, when the guard ends the stream.
+  let interrupt: (() => void) | undefined;
+  guard.onEnd((error) => {
+    endedWith = error;
+    interrupt?.();
+  });
   const finish = async (): Promise<IteratorResult<ExecutionResult>> => {
     finished = true;
     guard.dispose();
@@ -94,18 +114,23 @@ function mapEvents(
     },
     async next() {
       if (finished) return { done: true, value: undefined };
-      const event = await Promise.race([iterator.next(), guardEnded]);
-      if (END in event) {
-        await finish();
-        return { done: false, value: { errors: [event[END]] } };
+      if (!endedWith) {
+        // A promise of this call alone, so that nothing outlives the call but the source's own.
+        const interrupted = new Promise<typeof END>((resolve) => (interrupt = () => resolve(END)));
+        const event = await Promise.race([iterator.next(), interrupted]);
+        interrupt = undefined;
+        if (event !== END) {
+          if (event.done) return finish();
+          if (isRevoked()) {
+            // A stream must not outlive its session, over SSE as over WebSocket.
+            await finish();
+            return { done: false, value: { errors: [tokenRevoked()] } };
+          }
+          return { done: false, value: await toResult(event.value) };
+        }
       }
-      if (event.done) return finish();
-      if (isRevoked()) {
-        // A stream must not outlive its session, over SSE as over WebSocket.
-        await finish();
-        return { done: false, value: { errors: [tokenRevoked()] } };
-      }
-      return { done: false, value: await toResult(event.value) };
+      await finish();
+      return { done: false, value: { errors: [endedWith ?? tokenRevoked()] } };
     },
     return: finish,
     async throw(error: unknown) {
