@@ -7,7 +7,7 @@ import { buildApp } from '../src/app.js';
 import { parseConfig } from '../src/env.js';
 import { TEST_SECRET, errorCode, gql, startTestApp, type TestApp } from './helpers/app.js';
 import { LOGOUT_ALL, ME, REQUEST_RESET, RESET } from './helpers/graphql.js';
-import { withClient } from './helpers/database.js';
+import { whileTableLocked } from './helpers/database.js';
 import { createActiveUser, login } from './helpers/factories.js';
 import { tokenFromMail } from './helpers/smtp.js';
 
@@ -94,10 +94,8 @@ describe.skipIf(!process.env.DATABASE_URL)('start-up order (needs DATABASE_URL: 
     const port = await freePort();
     const b = await buildApp(config);
     try {
-      await withClient(a.db.url, async (blocker) => {
-        // Holds B's loading of revoked sessions until the test has looked at B.
-        await blocker.query('begin');
-        await blocker.query('lock table "session" in access exclusive mode');
+      // Holds B's loading of revoked sessions until the test has looked at B.
+      const { starting } = await whileTableLocked(a.db.url, 'session', async (blocker) => {
         const starting = b.start(port);
         // Wait until B is waiting for that lock: by then it has tried to load the revocations.
         const deadline = Date.now() + 20_000;
@@ -112,9 +110,9 @@ describe.skipIf(!process.env.DATABASE_URL)('start-up order (needs DATABASE_URL: 
           refused: error.message,
         }));
         expect(early).not.toHaveProperty('data.me.id');
-        await blocker.query('rollback');
-        await starting;
+        return { starting };
       });
+      await starting;
       const after = await gql(`http://127.0.0.1:${port}`, ME, {}, { token: tokens.accessToken });
       expect(errorCode(after)).toBe('TOKEN_REVOKED');
       expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);

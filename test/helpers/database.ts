@@ -67,3 +67,19 @@ export async function withClient<T>(url: string, fn: (client: pg.Client) => Prom
     await client.end();
   }
 }
+
+/**
+ * Runs `fn` while a connection of its own holds `table` in access exclusive mode, so no other
+ * statement can read or write it until `fn` is done; `fn` gets that connection.
+ */
+export function whileTableLocked<T>(url: string, table: string, fn: (blocker: pg.Client) => Promise<T>): Promise<T> {
+  return withClient(url, async (blocker) => {
+    await blocker.query('begin');
+    await blocker.query(`lock table "${table}" in access exclusive mode`);
+    try {
+      return await fn(blocker);
+    } finally {
+      await blocker.query('rollback');
+    }
+  });
+}

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, startTestApp, uniqueEmail, type GqlResult, type TestApp } from '../helpers/app.js';
 import { CHANGE_PASSWORD, LOGIN, REGISTER, REQUEST_RESET, RESEND, RESET } from '../helpers/graphql.js';
-import { createTestDatabase, withClient } from '../helpers/database.js';
+import { createTestDatabase, whileTableLocked, withClient } from '../helpers/database.js';
 import { createActiveUser, login, registerInput } from '../helpers/factories.js';
 import { withTimeout } from '../helpers/time.js';
 
@@ -139,19 +139,9 @@ describe.skipIf(!process.env.DATABASE_URL)('no account enumeration by timing (ne
    * Once the table is free, the known address gets its mail: the work was put off, not skipped.
    */
   async function answersWhileAccountsLocked(query: string, known: string) {
-    return withClient(t.db.url, async (blocker) => {
-      await blocker.query('begin');
-      await blocker.query('lock table "user" in access exclusive mode');
-      try {
-        return await withTimeout(
-          Promise.all([t.gql(query, { email: known }), t.gql(query, { email: uniqueEmail() })]),
-          10_000,
-          'the answers while the accounts were locked',
-        );
-      } finally {
-        await blocker.query('rollback');
-      }
-    });
+    return whileTableLocked(t.db.url, 'user', () =>
+      withTimeout(Promise.all([t.gql(query, { email: known }), t.gql(query, { email: uniqueEmail() })]), 10_000, 'the answers while the accounts were locked'),
+    );
   }
 
   it('requestPasswordReset answers a known and an unknown address alike without reading either account', async () => {
@@ -183,15 +173,9 @@ describe.skipIf(!process.env.DATABASE_URL)('an instance stopping while mail work
       const input = registerInput();
       await t.gql(REGISTER, { input });
       await t.inbox.waitForMail(input.email);
-      await withClient(t.db.url, async (blocker) => {
-        await blocker.query('begin');
-        await blocker.query('lock table "user" in access exclusive mode');
-        try {
-          for (let i = 0; i < 2; i++) expect((await t.gql(RESEND, { email: input.email })).errors).toBeUndefined();
-          stopped = t.stop();
-        } finally {
-          await blocker.query('rollback');
-        }
+      await whileTableLocked(t.db.url, 'user', async () => {
+        for (let i = 0; i < 2; i++) expect((await t.gql(RESEND, { email: input.email })).errors).toBeUndefined();
+        stopped = t.stop();
       });
       await withTimeout(stopped!, 15_000, 'the instance to stop');
       const queued = await withClient(
