@@ -1,4 +1,4 @@
-// Messages sent in one turn of the event loop are stored by one statement (src/modules/chat/message-writer.ts).
+// Messages sent in one turn of the event loop are stored by one statement (src/db/turn-batcher.ts, storeMessages).
 // The sends are made through the app's own ChatService, several in one tick, which is how the
 // sends of many sockets arrive under load, but deterministic.
 import type { EntityManager } from '@mikro-orm/postgresql';

@@ -45,41 +45,65 @@ export async function recordRefreshToken(em: EntityManager, token: RefreshRow, p
 }
 
 const rotationRow = row({
+  sessionId: col.uuid,
   revoked: col.bool,
   tokenExpiresAt: col.nullable(col.timestamp),
   accessExpiresAt: col.nullable(col.timestamp),
 });
 
-export type Rotation = ReturnType<typeof rotationRow>;
+export type Rotation = Omit<ReturnType<typeof rotationRow>, 'sessionId'>;
 
-const ROTATE_DURABLY = `with "s" as (
-       update "session" set "last_used_at" = case when "revoked_at" is null and "expires_at" > now() then :now::timestamptz else "last_used_at" end
-       where "id" = :sessionId returning "expires_at", "revoked_at"
+/** One refresh token to claim and the successor to insert for it. */
+export interface RotationRequest {
+  sessionId: string;
+  jti: string;
+  successorJti: string;
+  successorAccessJti: string;
+  now: Date;
+  issuedAt: Date;
+  refreshExpiresAt: Date;
+  accessExpiresAt: Date;
+}
+
+const ROTATE_DURABLY = `with "input" as (
+       select * from unnest(:sessionIds::uuid[], :jtis::uuid[], :successorJtis::uuid[], :successorAccessJtis::uuid[],
+         :nows::timestamptz[], :issuedAts::timestamptz[], :refreshExpiresAts::timestamptz[], :accessExpiresAts::timestamptz[])
+         as i("session_id", "jti", "successor_jti", "successor_access_jti", "now", "issued_at", "refresh_expires_at", "access_expires_at")
+     ), "locked" as (
+       select "id" from "session" where "id" = any(:sessionIds::uuid[]) order by "id" for no key update
+     ), "s" as (
+       update "session" se set "last_used_at" = case when se."revoked_at" is null and se."expires_at" > now() then i."now" else se."last_used_at" end
+       from "input" i join "locked" l on l."id" = i."session_id"
+       where se."id" = l."id"
+       returning se."id", se."expires_at", se."revoked_at"
      ), "won" as (
-       update "refresh_token" set "used_at" = now(), "successor_jti" = :successorJti
-       where "jti" = :jti and "session_id" = :sessionId and "used_at" is null and "revoked_at" is null
-         and exists (select 1 from "s" where "s"."revoked_at" is null and "s"."expires_at" > now())
-       returning "session_id"
+       update "refresh_token" rt set "used_at" = now(), "successor_jti" = i."successor_jti"
+       from "input" i join "s" on "s"."id" = i."session_id"
+       where rt."jti" = i."jti" and rt."session_id" = i."session_id" and rt."used_at" is null and rt."revoked_at" is null
+         and "s"."revoked_at" is null and "s"."expires_at" > now()
+       returning rt."session_id"
      ), "next" as (
        insert into "refresh_token" ("jti", "access_jti", "session_id", "parent_jti", "issued_at", "expires_at", "access_expires_at")
-       select :successorJti, :successorAccessJti, "won"."session_id", :jti, :issuedAt::timestamptz,
-         least(:refreshExpiresAt::timestamptz, date_trunc('second', "s"."expires_at")), least(:accessExpiresAt::timestamptz, date_trunc('second', "s"."expires_at"))
-       from "won", "s"
-       returning "expires_at", "access_expires_at"
+       select i."successor_jti", i."successor_access_jti", w."session_id", i."jti", i."issued_at",
+         least(i."refresh_expires_at", date_trunc('second', "s"."expires_at")), least(i."access_expires_at", date_trunc('second', "s"."expires_at"))
+       from "won" w join "input" i on i."session_id" = w."session_id" join "s" on "s"."id" = w."session_id"
+       returning "session_id", "expires_at", "access_expires_at"
      )
-     select ("s"."revoked_at" is not null) as "revoked", "next"."expires_at" as "tokenExpiresAt", "next"."access_expires_at" as "accessExpiresAt"
-     from "s" left join "next" on true`;
+     select "s"."id" as "sessionId", ("s"."revoked_at" is not null) as "revoked", n."expires_at" as "tokenExpiresAt", n."access_expires_at" as "accessExpiresAt"
+     from "s" left join "next" n on n."session_id" = "s"."id"`;
 
-/** The same rotation, whose transaction commits without waiting for the WAL flush. */
+/** The same rotations, whose transaction commits without waiting for the WAL flush. */
 const ROTATE = `${ROTATE_DURABLY}, (select set_config('synchronous_commit', 'off', true)) as "async_commit"`;
 
 /**
- * Claims refresh token `jti` and inserts its successor, in one statement that is its own
- * transaction. "session" is read first and gates the claim as a one-time filter, so the session
- * row is locked before any token row: a revocation that committed first is seen here; one that
- * comes later waits and then revokes the successor too. An expired or revoked session claims
- * nothing. The successor never outlives its session. Null when the session does not exist;
- * expiries null when nothing was claimed.
+ * Claims each request's refresh token and inserts its successor, all in one statement that is
+ * its own transaction; the requests name distinct sessions (the caller batches them per turn,
+ * `TurnBatcher`). The session rows are locked first, in id order, as every revocation locks
+ * them, before any token row: a revocation that committed first is seen here; one that comes
+ * later waits and then revokes the successors too. An expired or revoked session claims nothing.
+ * A successor never outlives its session. Rows of different sessions share nothing, so each
+ * outcome is what a statement of its own would give. Outcomes in the order of `requests`: null
+ * when the session does not exist; expiries null when nothing was claimed.
  *
  * Unless `durable`, the rotation commits asynchronously (`synchronous_commit` off for this
  * transaction only: `set_config(…, true)`): its answer does not wait for the WAL flush, which
@@ -90,21 +114,20 @@ const ROTATE = `${ROTATE_DURABLY}, (select set_config('synchronous_commit', 'off
  * since WAL is flushed in order, a revocation acknowledged after a rotation makes both durable.
  * Must not run inside a larger transaction, whose commit it would make asynchronous too.
  */
-export function rotateRefreshToken(
-  em: EntityManager,
-  durable: boolean,
-  values: {
-    sessionId: string;
-    jti: string;
-    successorJti: string;
-    successorAccessJti: string;
-    now: Date;
-    issuedAt: Date;
-    refreshExpiresAt: Date;
-    accessExpiresAt: Date;
-  },
-): Promise<Rotation | null> {
-  return queryRow(em, rotationRow, durable ? ROTATE_DURABLY : ROTATE, values);
+export async function rotateRefreshTokens(em: EntityManager, durable: boolean, requests: readonly RotationRequest[]): Promise<(Rotation | null)[]> {
+  const iso = (pick: (request: RotationRequest) => Date) => requests.map((request) => pick(request).toISOString());
+  const rows = await queryRows(em, rotationRow, durable ? ROTATE_DURABLY : ROTATE, {
+    sessionIds: requests.map((request) => request.sessionId),
+    jtis: requests.map((request) => request.jti),
+    successorJtis: requests.map((request) => request.successorJti),
+    successorAccessJtis: requests.map((request) => request.successorAccessJti),
+    nows: iso((request) => request.now),
+    issuedAts: iso((request) => request.issuedAt),
+    refreshExpiresAts: iso((request) => request.refreshExpiresAt),
+    accessExpiresAts: iso((request) => request.accessExpiresAt),
+  });
+  const bySession = new Map(rows.map(({ sessionId, ...rotation }) => [sessionId, rotation]));
+  return requests.map((request) => bySession.get(request.sessionId) ?? null);
 }
 
 const presentedRow = row({
@@ -150,15 +173,18 @@ const idRow = row({ id: col.uuid });
 
 /**
  * Revokes the user's live sessions (only those of `sessionIds` unless it is null), then their
- * refresh tokens: session rows locked first, as `rotateRefreshToken` locks them. Returns the ids
- * this call revoked.
+ * refresh tokens: session rows locked first and in id order, as `rotateRefreshTokens` locks them
+ * (a batch of rotations may hold several of one user's sessions). Returns the ids this call revoked.
  */
 export async function revokeSessionRows(em: EntityManager, userId: string, sessionIds: readonly string[] | null, reason: string): Promise<string[]> {
   const revoked = await queryRows(
     em,
     idRow,
     `update "session" set "revoked_at" = now(), "revoke_reason" = :reason
-     where "user_id" = :userId and "revoked_at" is null ${sessionIds ? `and "id" = any(:sessionIds::uuid[])` : ''}
+     where "id" in (
+       select "id" from "session" where "user_id" = :userId and "revoked_at" is null ${sessionIds ? `and "id" = any(:sessionIds::uuid[])` : ''}
+       order by "id" for no key update
+     )
      returning "id"`,
     { reason, userId, sessionIds: sessionIds ?? [] },
   );

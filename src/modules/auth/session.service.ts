@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { retryOnConflict } from '../../db/transaction-retry.js';
+import { TurnBatcher } from '../../db/turn-batcher.js';
 import { isUuid } from '../../shared/validation.js';
 import { forbidden, invalidCredentials, invalidToken, accountInactive, notFound, tokenExpired, tokenRevoked, unauthenticated } from '../../shared/errors.js';
 import { User, type UserEntity, type UserView } from '../user/user.entity.js';
@@ -17,7 +18,9 @@ import {
   isSessionRevoked,
   presentedRefreshToken,
   revokeSessionRows,
-  rotateRefreshToken,
+  rotateRefreshTokens,
+  type Rotation,
+  type RotationRequest,
   unusedRefreshToken,
   type RefreshRow,
 } from './session.repository.js';
@@ -76,12 +79,18 @@ export class SessionService {
   private readonly revoked: RevokedSessions;
   private readonly rateLimits: SessionServiceDeps['rateLimits'];
   private readonly settings: SessionSettings;
+  /** The rotations of one turn share a statement, one per session in each (rotateRefreshTokens). */
+  private readonly rotations: TurnBatcher<RotationRequest, Rotation | null>;
 
   constructor({ jwt, revoked, rateLimits, settings }: SessionServiceDeps) {
     this.jwt = jwt;
     this.revoked = revoked;
     this.rateLimits = rateLimits;
     this.settings = settings;
+    this.rotations = new TurnBatcher({
+      keyOf: (request: RotationRequest) => request.sessionId,
+      run: (em, requests) => rotateRefreshTokens(em, settings.durableRotation, requests),
+    });
   }
 
   /**
@@ -180,9 +189,10 @@ export class SessionService {
     const now = Math.floor(Date.now() / 1000);
     const successor = { jti: randomUUID(), access_jti: randomUUID(), issued_at: new Date(now * 1000) };
     // One statement, its own transaction, where there were five round trips (begin, session,
-    // token, successor, commit; `npm run bench -- --cpu-prof`, W3); see rotateRefreshToken.
+    // token, successor, commit; `npm run bench -- --cpu-prof`, W3), shared by the rotations of
+    // other sessions that arrive in the same turn; see rotateRefreshTokens.
     const rotated = await retryOnConflict(() =>
-      rotateRefreshToken(em, this.settings.durableRotation, {
+      this.rotations.run(em, {
         sessionId: claims.sid,
         jti: claims.jti,
         successorJti: successor.jti,

@@ -4,13 +4,13 @@ import { z } from 'zod';
 import { forbidden, notFound } from '../../shared/errors.js';
 import type { ConversationEventPayload, InboxEventPayload, MessageEventPayload } from '../../events/chat-events.js';
 import { listenNow } from '../../events/listen-now.js';
+import { TurnBatcher } from '../../db/turn-batcher.js';
 import { decodeCursor, pageSize, toKeysetConnection, type PageArgs } from '../../shared/pagination.js';
 import type { AppPubSub } from '../../events/pubsub.js';
 import { CONTROL_CHARS, isUuid, parseInput } from '../../shared/validation.js';
 import { User, type UserView } from '../user/user.entity.js';
 import { Conversation, type ConversationEntity } from './conversation.entity.js';
 import { listMessagePages, type HistoryArgs, type HistoryPage } from './message-history.js';
-import { MessageWriter } from './message-writer.js';
 import { messageFromRecord, messageRecord, type MessageView } from './message-view.js';
 import {
   findMessage,
@@ -18,7 +18,9 @@ import {
   lastMessages,
   moveReadMark,
   peerReadMarks,
+  storeMessages,
   tombstoneMessage,
+  type MessageToStore,
   unreadCounts,
   updateMessageBody,
 } from './chat.repository.js';
@@ -82,7 +84,8 @@ export const publishedMessage = (event: MessageEventPayload | InboxEventPayload)
 export class ChatService {
   private readonly pubsub: AppPubSub;
   private readonly typing: ChatServiceDeps['typing'];
-  private readonly writer = new MessageWriter();
+  /** One statement for the sends of a turn, one message per conversation in each (DESIGN.md "Chat's hot path"). */
+  private readonly writer = new TurnBatcher({ keyOf: (message: MessageToStore) => message.conversationId, run: storeMessages });
 
   constructor({ pubsub, typing }: ChatServiceDeps) {
     this.pubsub = pubsub;
@@ -132,7 +135,7 @@ export class ChatService {
   async send(em: EntityManager, viewer: UserView, { conversationId, body }: { conversationId: string; body: string }): Promise<MessageView> {
     const input = parseInput(SendMessageInput, { body });
     if (!isUuid(conversationId)) throw notFound('Conversation');
-    const stored = await this.writer.store(em, { id: randomUUID(), conversationId, senderId: viewer.id, body: input.body, createdAt: new Date() });
+    const stored = await this.writer.run(em, { id: randomUUID(), conversationId, senderId: viewer.id, body: input.body, createdAt: new Date() });
     if (!stored) throw notFound('Conversation');
     const { message } = stored;
     if (!message) throw notParticipant();
