@@ -22,6 +22,8 @@ export interface BuildAppOptions {
 
 export interface App {
   readonly container: Container;
+  /** The node:http server every transport is attached to (tests listen to its events). */
+  readonly server: Server;
   /** Listens on `port` (0 picks a free one) and resolves with the bound address. */
   start(port?: number): Promise<AddressInfo>;
   stop(): Promise<void>;
@@ -69,6 +71,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   let started = false;
   return {
     container,
+    server,
     async start(port = config.PORT) {
       // Revoked sessions first: an instance that listened before knowing them would accept
       // their tokens for a moment (a restart must not reopen logged-out sessions).

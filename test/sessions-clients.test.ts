@@ -135,7 +135,9 @@ describe('resolving the viewer', () => {
     const rotated = await counted.gql<{ refreshToken: Tokens }>(REFRESH, { refreshToken: user.tokens.refreshToken });
     expect(rotated.errors).toBeUndefined();
     expect(counted.statements.all).toHaveLength(1);
-    expect(counted.statements.all[0]).toMatch(/^with "s" as \(\s*update "session"/);
+    // The batched rotation (rotateRefreshTokens), here with one session in it.
+    expect(counted.statements.all[0]).toMatch(/^with "input" as \(\s*select \* from unnest\(/);
+    expect(counted.statements.all[0]).toContain('"won" as');
     // The chain goes on from the successor, and the used token is now reuse.
     expect((await counted.gql(REFRESH, { refreshToken: rotated.data!.refreshToken.refreshToken })).errors).toBeUndefined();
     expect(errorCode(await counted.gql(REFRESH, { refreshToken: user.tokens.refreshToken }))).toBe('TOKEN_REVOKED');

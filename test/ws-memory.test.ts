@@ -56,3 +56,35 @@ describe('memory of closed sockets', () => {
     expect(perSocket).toBeLessThan(4);
   }, 60_000);
 });
+
+describe('memory of open sockets', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  it('lets go of the upgrade request once the connection is accepted', async () => {
+    // The request (headers, URL with the token, stream state) was held for the socket's whole
+    // life: by graphql-ws's `extra`, and by a closure made per upgrade.
+    const requests: WeakRef<object>[] = [];
+    const remember = (request: object) => requests.push(new WeakRef(request));
+    t.app.server.prependListener('upgrade', remember);
+    const tokens = await login(t, await createActiveUser(t));
+    const connection = await connectedWs(t.wsUrl, { token: tokens.accessToken });
+    try {
+      subscribe(connection.client, INBOX);
+      // A round trip after the subscribe: the subscription is set up and the socket still open.
+      await connection.client.iterate({ query: '{ me { id } }' }).next();
+      expect(requests).toHaveLength(1);
+      collect();
+      collect();
+      expect(requests[0]!.deref()).toBeUndefined();
+    } finally {
+      t.app.server.off('upgrade', remember);
+      await connection.dispose();
+    }
+  });
+});

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { isAppError } from '../shared/errors.js';
-import type { SessionService, VerifiedAccess } from '../modules/auth/session.service.js';
+import type { ClientInfo, SessionService, VerifiedAccess } from '../modules/auth/session.service.js';
 import { randomUUID } from 'node:crypto';
 import type { Context as WsContext } from 'graphql-ws';
 import type { Extra } from 'graphql-ws/use/ws';
@@ -9,6 +9,7 @@ import type { WebSocket } from 'ws';
 import type { Container } from '../container.js';
 import { REFUSED_CLOSE_CODE } from '../events/session-sockets.js';
 import { clientAddress } from '../http/client-address.js';
+import { headersOf } from '../http/request-info.js';
 import type { Logger } from '../logger.js';
 
 export { REFUSED_CLOSE_CODE };
@@ -60,7 +61,9 @@ export function connectionAccessToken(
   }
   const token = new URL(request.url ?? '/', 'http://localhost').searchParams.get('token');
   if (!token) throw new ConnectionRefused('missing token');
-  return token;
+  // A copy of its own: the parsed value may be a slice that keeps the whole URL alive for as
+  // long as the connection keeps its token.
+  return Buffer.from(token, 'utf8').toString('utf8');
 }
 
 /**
@@ -93,6 +96,8 @@ export interface Connection {
   accessToken: string;
   sessionId: string;
   userId: string;
+  /** The address and user agent of the upgrade request, as its operations record them. */
+  client: ClientInfo;
 }
 
 export type ConnectionExtra = {
@@ -133,13 +138,15 @@ export function acceptConnection({ services, log }: ConnectionGate) {
       // The client may have gone, or the session been revoked, while the user was loading.
       if (socket.readyState !== socket.OPEN) return false;
       if (revokedSessions.has(auth.sessionId)) return refuse(socket, 'token revoked');
-      const release = services.connectionCaps.acquire(auth.user.id, clientAddress(request, services.trustProxy) ?? 'unknown');
+      const client = { ip: clientAddress(request, services.trustProxy) ?? 'unknown', userAgent: headersOf(request).get('user-agent')?.slice(0, 500) ?? null };
+      const release = services.connectionCaps.acquire(auth.user.id, client.ip);
       if (!release) {
         socket.close(TOO_MANY_CONNECTIONS_CLOSE_CODE, 'too many connections');
         return false;
       }
       socket.once('close', release);
-      ctx.extra.connection = { id: randomUUID(), accessToken: auth.accessToken, sessionId: auth.sessionId, userId: auth.user.id };
+      ctx.extra.connection = { id: randomUUID(), accessToken: auth.accessToken, sessionId: auth.sessionId, userId: auth.user.id, client };
+      forgetUpgradeRequest(ctx.extra);
       sessionSockets.add(socket, auth.sessionId, new Date(auth.claims.exp * 1000));
       services.socketLifecycle.opened({ userId: auth.user.id, sessionId: auth.sessionId, connectionId: ctx.extra.connection.id });
       log.info({ connectionId: ctx.extra.connection.id, userId: auth.user.id, sessionId: auth.sessionId }, 'websocket connection accepted');
@@ -157,6 +164,17 @@ export function acceptConnection({ services, log }: ConnectionGate) {
       return refuse(socket, reason);
     }
   };
+}
+
+/**
+ * graphql-ws keeps the upgrade request in `extra` for the connection's whole life: with its
+ * headers, URL (and token) and stream state, a large part of what an idle socket holds. Once
+ * the connection is accepted everything its operations need is in `extra.connection`, so the
+ * request is let go; `extra.request` is not read after this (graphql-ws itself never reads it).
+ */
+function forgetUpgradeRequest(extra: ConnectContext['extra']): void {
+  // Overwritten rather than deleted: a delete would turn `extra` into a slower, larger dictionary object.
+  Reflect.set(extra, 'request', undefined);
 }
 
 /** graphql-ws's onClose: the socket leaves the registry and presence hears it went. */

@@ -21,6 +21,12 @@ function refuseUpgrade(socket: Duplex, status: 403 | 404, text: string): void {
  * an accepted socket is handed to `wss` as a 'connection'.
  */
 export function createUpgradeHandler(wss: WebSocketServer, origins: OriginPolicy, log: Logger) {
+  // Socket errors are the client's protocol faults (oversized or malformed frames), after which
+  // ws closes the socket itself (1009, 1002…). graphql-ws would print them to the console as
+  // internal errors; they belong in the log, at a level that does not alarm. One listener for
+  // every socket, made out here: a closure made per upgrade would keep that upgrade's request
+  // (headers, URL and token) alive for the socket's whole life.
+  const onProtocolError = (error: Error & { code?: string }) => log.info({ err: error.message, code: error.code }, 'websocket protocol error');
   return (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = redactUrl(request.url);
     const path = (request.url ?? '/').split('?')[0];
@@ -39,11 +45,8 @@ export function createUpgradeHandler(wss: WebSocketServer, origins: OriginPolicy
       log.info({ url, status: 101 }, 'websocket upgrade');
       coalesceWrites(ws, socket);
       wss.emit('connection', ws, request);
-      // Socket errors are the client's protocol faults (oversized or malformed frames), after
-      // which ws closes the socket itself (1009, 1002…). graphql-ws would print them to the
-      // console as internal errors; they belong in the log, at a level that does not alarm.
       ws.removeAllListeners('error');
-      ws.on('error', (error: Error & { code?: string }) => log.info({ err: error.message, code: error.code }, 'websocket protocol error'));
+      ws.on('error', onProtocolError);
     });
   };
 }

@@ -1,9 +1,7 @@
 import { type GraphQLError, getOperationAST, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { SubscribePayload, Context as WsContext } from 'graphql-ws';
 import type { Extra } from 'graphql-ws/use/ws';
-import { requestInfo, type Context, type RequestInfo, type WebSocketOperation } from '../graphql/context.js';
-import { clientAddress } from '../http/client-address.js';
-import { headersOf } from '../http/request-info.js';
+import type { Context, RequestInfo, WebSocketOperation } from '../graphql/context.js';
 import type { Logger } from '../logger.js';
 import { AppError } from '../shared/errors.js';
 import type { ConnectionExtra, WebSocketServices } from './connection-auth.js';
@@ -74,7 +72,7 @@ type OperationContext = WsContext<Record<string, unknown>, Extra & Partial<Conne
  */
 export function setUpOperation({ yoga, services, log }: OperationSetup) {
   return inArrivalOrder(async (ctx: OperationContext, id: string, payload: SubscribePayload) => {
-    const { socket, request, connection } = ctx.extra;
+    const { socket, connection } = ctx.extra;
     if (!connection) return [new AppError('UNAUTHENTICATED')];
     // graphql-ws has already reserved this operation's id in ctx.subscriptions.
     if (Object.keys(ctx.subscriptions).length > MAX_OPERATIONS_PER_CONNECTION) {
@@ -84,11 +82,10 @@ export function setUpOperation({ yoga, services, log }: OperationSetup) {
         }),
       ];
     }
-    const info: RequestInfo = { ...requestInfo(headersOf(request), clientAddress(request, services.trustProxy)), requestId: `${connection.id}:${id}` };
+    const info: RequestInfo = { requestId: `${connection.id}:${id}`, ...connection.client };
+    // Only what this server's context factory reads: the operation's context lives as long as
+    // the operation, a subscription's for the socket's life (README Performance, W6).
     const enveloped = yoga.getEnveloped({
-      ...ctx,
-      req: request,
-      socket,
       params: payload,
       websocket: {
         accessToken: connection.accessToken,
