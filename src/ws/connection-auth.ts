@@ -10,6 +10,7 @@ import type { Container } from '../container.js';
 import { REFUSED_CLOSE_CODE } from '../events/session-sockets.js';
 import { clientAddress } from '../http/client-address.js';
 import { headersOf } from '../http/request-info.js';
+import { requestInfo } from '../graphql/context.js';
 import type { Logger } from '../logger.js';
 
 export { REFUSED_CLOSE_CODE };
@@ -138,7 +139,8 @@ export function acceptConnection({ services, log }: ConnectionGate) {
       // The client may have gone, or the session been revoked, while the user was loading.
       if (socket.readyState !== socket.OPEN) return false;
       if (revokedSessions.has(auth.sessionId)) return refuse(socket, 'token revoked');
-      const client = { ip: clientAddress(request, services.trustProxy) ?? 'unknown', userAgent: headersOf(request).get('user-agent')?.slice(0, 500) ?? null };
+      const { ip, userAgent } = requestInfo(headersOf(request), clientAddress(request, services.trustProxy));
+      const client = { ip, userAgent };
       const release = services.connectionCaps.acquire(auth.user.id, client.ip);
       if (!release) {
         socket.close(TOO_MANY_CONNECTIONS_CLOSE_CODE, 'too many connections');
