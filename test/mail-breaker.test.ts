@@ -28,35 +28,37 @@ const attemptsOf = (url: string, email: string) =>
  * queued mail within seconds once its SMTP is back.
  */
 describe('mail outbox with one instance whose SMTP is down', () => {
-  it('lets the healthy instance send at once, without growing the mail’s backoff, and sends again within seconds of recovery', async () => {
+  it('lets the healthy instance send at once, without pushing the mail back or growing its backoff', async () => {
     const brokenPort = await closedPort();
-    // The default retry base (2 s): a mail pushed back by the broken instance would show.
-    const env = { MAIL_RETRY_BASE_MS: '2000', MAIL_POLL_MS: '200' };
+    // A retry base of an hour: a mail the broken instance pushed back, or whose backoff it grew,
+    // would not be sent within the test at all, so delivery itself is the proof (no timing).
+    const env = { MAIL_RETRY_BASE_MS: '3600000', MAIL_POLL_MS: '200' };
     const broken = await startTestApp({ env: { ...env, SMTP_URL: `smtp://127.0.0.1:${brokenPort}` } });
     const healthy = await startTestApp({ db: broken.db, env });
-    const lateInbox = new TestInbox();
-    lateInbox.port = brokenPort;
     try {
       // Registered on the broken instance, which is nudged to send at once and fails.
       for (let i = 0; i < 3; i++) {
         const input = registerInput();
         expect((await broken.gql(REGISTER, { input })).errors).toBeUndefined();
-        const answeredAt = Date.now();
         await healthy.inbox.waitForMail(input.email, 1, 10_000);
-        console.info(`mail ${i}: delivered ${Date.now() - answeredAt} ms after the answer`);
-        // Within the healthy instance's polling, not after the 2 s backoff the broken one gave it before.
-        expect(Date.now() - answeredAt).toBeLessThan(1_900);
         expect((await attemptsOf(broken.db.url, input.email)).attempts).toBe(1);
       }
-
-      // Now only the broken instance is left, with mail queued while its SMTP is down.
+    } finally {
       await healthy.stop();
+      await broken.stop();
+    }
+  });
+
+  it('sends the mail it queued while its SMTP was down within seconds of the SMTP coming back', async () => {
+    const brokenPort = await closedPort();
+    const broken = await startTestApp({ env: { MAIL_RETRY_BASE_MS: '2000', MAIL_POLL_MS: '200', SMTP_URL: `smtp://127.0.0.1:${brokenPort}` } });
+    const lateInbox = new TestInbox();
+    lateInbox.port = brokenPort;
+    try {
       const input = registerInput();
       expect((await broken.gql(REGISTER, { input })).errors).toBeUndefined();
       await lateInbox.start(); // its SMTP comes back, on the same port
-      const backAt = Date.now();
       await lateInbox.waitForMail(input.email, 1, 15_000);
-      expect(Date.now() - backAt).toBeLessThan(12_000);
     } finally {
       await lateInbox.stop();
       await broken.stop();
