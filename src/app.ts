@@ -108,8 +108,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
         await closed;
       }
       clearInterval(flushTimer);
-      // Requests are over; the mail work some of them left runs to its end before the database closes.
-      await container.offRequestMail.settle();
+      // Requests are over; what some of them left running (mail, batched statements) ends before the database closes.
+      await container.requestWork.settle();
       await presenceTracker.stop();
       await notifications.scanner.stop();
       await revokedSessions.stop();

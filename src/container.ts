@@ -12,6 +12,7 @@ import type { Logger } from './logger.js';
 import { createMailTransport, type MailTransport } from './mail/mailer.js';
 import { OutboxWorker } from './mail/outbox.js';
 import { JwtCodec } from './modules/auth/jwt.js';
+import { PendingWork } from './shared/pending-work.js';
 import { OffRequestMail } from './modules/auth/mail-off-request.js';
 import { PasswordService } from './modules/auth/password.service.js';
 import { RegistrationService } from './modules/auth/registration.service.js';
@@ -61,8 +62,8 @@ export interface Container {
   presenceTracker: PresenceTracker;
   notifications: { scanner: UnreadEmailScanner; counters: NotificationCounters; unsubscribe: UnsubscribeService };
   domain: DomainServices;
-  /** The work of resendActivation and requestPasswordReset, done after their answers. */
-  offRequestMail: OffRequestMail;
+  /** Work that answered requests leave running (off-request mail, batched statements); a stop waits for it. */
+  requestWork: PendingWork;
   /** A fresh EntityManager for work outside an operation (transports, timers). */
   fork(): EntityManager;
   /** Releases what the services hold open (SMTP pool, Redis connections, listeners). */
@@ -184,6 +185,7 @@ export function createContainer(config: Config, orm: ORM, logger: Logger): Conta
   });
   const typing = buildTyping(config, logger, { pubsub, rateLimits, lifecycle: socketLifecycle });
 
+  const requestWork = new PendingWork();
   const sessions = new SessionService({
     jwt: new JwtCodec({ secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }),
     revoked: revokedSessions,
@@ -195,8 +197,9 @@ export function createContainer(config: Config, orm: ORM, logger: Logger): Conta
       durableRotation: config.REFRESH_DURABLE_COMMIT,
       sessionMaxAge: config.SESSION_MAX_AGE,
     },
+    work: requestWork,
   });
-  const offRequestMail = new OffRequestMail({ rateLimits, outbox, logger });
+  const offRequestMail = new OffRequestMail({ rateLimits, outbox, logger, work: requestWork });
   const settings = new SettingsService();
 
   return {
@@ -211,7 +214,7 @@ export function createContainer(config: Config, orm: ORM, logger: Logger): Conta
     connectionCaps: new ConnectionCaps({ perUser: config.MAX_CONNECTIONS_PER_USER, perIp: config.MAX_CONNECTIONS_PER_IP }),
     socketLifecycle,
     presenceTracker,
-    offRequestMail,
+    requestWork,
     notifications: { scanner, counters, unsubscribe: new UnsubscribeService({ tokens: unsubscribeTokens, settings, counters }) },
     domain: {
       sessions,
@@ -230,7 +233,7 @@ export function createContainer(config: Config, orm: ORM, logger: Logger): Conta
       settings,
       presence: new PresenceService({ tracker: presenceTracker, pubsub }),
       typing: typing.typing,
-      chat: new ChatService({ pubsub, typing: typing.typing }),
+      chat: new ChatService({ pubsub, typing: typing.typing, work: requestWork }),
       profiles: new ProfileService(),
     },
     fork,

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { PendingWork } from '../shared/pending-work.js';
 
 /** More items than this in one statement would only make their answers wait longer for the rest. */
 const MAX_BATCH = 64;
@@ -35,7 +36,8 @@ interface Pending<I, O> {
  * order). When a batch fails, each of its items runs on its own, so one item's fault (or a broken
  * connection) reaches its caller only. Inside a transaction nothing is batched: the item belongs
  * to that transaction. A batch runs on its first item's EntityManager, which outside a
- * transaction only lends it the connection pool.
+ * transaction only lends it the connection pool. Every item is tracked in `work` until its
+ * outcome is known, so a stopping instance does not close the pool under a batch.
  */
 export class TurnBatcher<I, O> {
   private queue: Pending<I, O>[] = [];
@@ -43,14 +45,19 @@ export class TurnBatcher<I, O> {
   /** Keys with a statement in flight. */
   private readonly inFlight = new Set<string>();
 
-  constructor(private readonly statement: BatchedStatement<I, O>) {}
+  constructor(
+    private readonly statement: BatchedStatement<I, O>,
+    private readonly work: PendingWork,
+  ) {}
 
   run(em: EntityManager, item: I): Promise<O> {
     if (em.isInTransaction()) return this.runAlone(em, item);
-    return new Promise((resolve, reject) => {
-      this.queue.push({ em, item, resolve, reject });
-      this.scheduleFlush();
-    });
+    return this.work.track(
+      new Promise<O>((resolve, reject) => {
+        this.queue.push({ em, item, resolve, reject });
+        this.scheduleFlush();
+      }),
+    );
   }
 
   private scheduleFlush(): void {

@@ -4,6 +4,8 @@ import { CHANGE_PASSWORD, LOGIN, REGISTER, REQUEST_RESET, RESEND, RESET } from '
 import { createTestDatabase, whileTableLocked, withClient } from '../helpers/database.js';
 import { createActiveUser, login, registerInput } from '../helpers/factories.js';
 import { withTimeout } from '../helpers/time.js';
+import { chatPair } from '../helpers/chat.js';
+import { findUserView } from '../../src/modules/user/user.repository.js';
 
 /** API.md "Rate limits": limits that hold under concurrency, bounded hashing, no enumeration by timing. */
 /** Well-formed (43 base64url characters) but never issued. */
@@ -183,6 +185,39 @@ describe.skipIf(!process.env.DATABASE_URL)('an instance stopping while mail work
         async (c) => (await c.query<{ n: number }>(`select count(*)::int as n from mail_outbox where recipient = $1`, [input.email])).rows[0]!.n,
       );
       expect(queued).toBe(3); // the registration's and both resends'
+    } finally {
+      if (!stopped) await t.stop();
+      await db.drop();
+    }
+  });
+
+  it('finishes the batched message stores in flight before it closes the database', async () => {
+    const db = await createTestDatabase();
+    // One connection: while the first batch waits for the messages table, the second waits for the connection.
+    const t = await startTestApp({ db, env: { DATABASE_POOL_MAX: '1' } });
+    let stopped: Promise<void> | undefined;
+    try {
+      const [a, b] = await Promise.all([chatPair(t), chatPair(t)]);
+      const viewers = await Promise.all([a.investor.id, b.investor.id].map(async (id) => (await findUserView(t.app.container.fork(), id))!));
+      const chat = t.app.container.domain.chat;
+      let sends: Promise<unknown>[] = [];
+      await whileTableLocked(t.db.url, 'message', async (blocker) => {
+        const lockWaiters = async () =>
+          (
+            await blocker.query<{ n: number }>(
+              `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+            )
+          ).rows[0]!.n;
+        const first = chat.send(t.app.container.fork(), viewers[0]!, { conversationId: a.conversationId, body: 'first batch' });
+        while ((await lockWaiters()) === 0) await new Promise((resolve) => setImmediate(resolve));
+        const second = chat.send(t.app.container.fork(), viewers[1]!, { conversationId: b.conversationId, body: 'second batch' });
+        sends = [first, second];
+        stopped = t.stop();
+      });
+      await withTimeout(stopped!, 15_000, 'the instance to stop');
+      expect((await Promise.allSettled(sends)).map((outcome) => outcome.status)).toEqual(['fulfilled', 'fulfilled']);
+      const stored = await withClient(db.url, async (c) => (await c.query<{ body: string }>(`select "body" from "message" order by "body"`)).rows);
+      expect(stored.map((row) => row.body)).toEqual(['first batch', 'second batch']);
     } finally {
       if (!stopped) await t.stop();
       await db.drop();

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { retryOnConflict } from '../../db/transaction-retry.js';
 import { TurnBatcher } from '../../db/turn-batcher.js';
+import type { PendingWork } from '../../shared/pending-work.js';
 import { isUuid } from '../../shared/validation.js';
 import { forbidden, invalidCredentials, invalidToken, accountInactive, notFound, tokenExpired, tokenRevoked, unauthenticated } from '../../shared/errors.js';
 import { User, type UserEntity, type UserView } from '../user/user.entity.js';
@@ -39,6 +40,8 @@ export interface SessionServiceDeps {
   revoked: RevokedSessions;
   rateLimits: Pick<RateLimits, 'beforeLogin' | 'beforeRefresh'>;
   settings: SessionSettings;
+  /** Where rotations in flight are tracked, so that a stopping instance waits for them. */
+  work: PendingWork;
 }
 
 export interface ClientInfo {
@@ -82,15 +85,18 @@ export class SessionService {
   /** The rotations of one turn share a statement, one per session in each (rotateRefreshTokens). */
   private readonly rotations: TurnBatcher<RotationRequest, Rotation | null>;
 
-  constructor({ jwt, revoked, rateLimits, settings }: SessionServiceDeps) {
+  constructor({ jwt, revoked, rateLimits, settings, work }: SessionServiceDeps) {
     this.jwt = jwt;
     this.revoked = revoked;
     this.rateLimits = rateLimits;
     this.settings = settings;
-    this.rotations = new TurnBatcher({
-      keyOf: (request: RotationRequest) => request.sessionId,
-      run: (em, requests) => rotateRefreshTokens(em, settings.durableRotation, requests),
-    });
+    this.rotations = new TurnBatcher(
+      {
+        keyOf: (request: RotationRequest) => request.sessionId,
+        run: (em, requests) => rotateRefreshTokens(em, settings.durableRotation, requests),
+      },
+      work,
+    );
   }
 
   /**

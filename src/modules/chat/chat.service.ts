@@ -5,6 +5,7 @@ import { forbidden, notFound } from '../../shared/errors.js';
 import type { ConversationEventPayload, InboxEventPayload, MessageEventPayload } from '../../events/chat-events.js';
 import { listenNow } from '../../events/listen-now.js';
 import { TurnBatcher } from '../../db/turn-batcher.js';
+import type { PendingWork } from '../../shared/pending-work.js';
 import { decodeCursor, pageSize, toKeysetConnection, type PageArgs } from '../../shared/pagination.js';
 import type { AppPubSub } from '../../events/pubsub.js';
 import { CONTROL_CHARS, isUuid, parseInput } from '../../shared/validation.js';
@@ -21,6 +22,7 @@ import {
   storeMessages,
   tombstoneMessage,
   type MessageToStore,
+  type StoredMessage,
   unreadCounts,
   updateMessageBody,
 } from './chat.repository.js';
@@ -41,6 +43,8 @@ const SendMessageInput = z.object({
 
 export interface ChatServiceDeps {
   pubsub: AppPubSub;
+  /** Where message stores in flight are tracked, so that a stopping instance waits for them. */
+  work: PendingWork;
   /** A sent message ends its sender's typing state there. */
   typing: { messageSent(conversationId: string, userId: string): void };
 }
@@ -85,9 +89,10 @@ export class ChatService {
   private readonly pubsub: AppPubSub;
   private readonly typing: ChatServiceDeps['typing'];
   /** One statement for the sends of a turn, one message per conversation in each (DESIGN.md "Chat's hot path"). */
-  private readonly writer = new TurnBatcher({ keyOf: (message: MessageToStore) => message.conversationId, run: storeMessages });
+  private readonly writer: TurnBatcher<MessageToStore, StoredMessage | null>;
 
-  constructor({ pubsub, typing }: ChatServiceDeps) {
+  constructor({ pubsub, typing, work }: ChatServiceDeps) {
+    this.writer = new TurnBatcher({ keyOf: (message) => message.conversationId, run: storeMessages }, work);
     this.pubsub = pubsub;
     this.typing = typing;
   }
