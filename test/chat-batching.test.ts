@@ -7,6 +7,7 @@ import { findUserView } from '../src/modules/user/user.repository.js';
 import type { UserView } from '../src/modules/user/user.entity.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { chatPair, sendMessage } from './helpers/chat.js';
+import { rejectionCode } from './helpers/graphql.js';
 import { startCountedApp, type CountedApp } from './helpers/statements.js';
 
 let t: TestApp;
@@ -27,8 +28,6 @@ const viewerOf = async (id: string): Promise<UserView> => (await findUserView(fo
 const sql = async (query: string, params: unknown[] = []) => (await fork().execute(query, params)) as Record<string, unknown>[];
 const timeOf = (value: unknown) => new Date(String(value)).getTime();
 const storingStatements = () => quiet.statements.matching(/insert into "message"/);
-const codeOf = (outcome: PromiseSettledResult<unknown>) =>
-  outcome.status === 'rejected' ? (outcome.reason as { extensions?: { code?: string } }).extensions?.code : undefined;
 
 describe('messages sent in one turn', () => {
   it('are stored by one statement, each with the outcome a send of its own would have', async () => {
@@ -51,8 +50,8 @@ describe('messages sent in one turn', () => {
     expect(storingStatements()).toHaveLength(1);
 
     expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'rejected']);
-    expect(codeOf(outcomes[2]!)).toBe('NOT_FOUND');
-    expect(codeOf(outcomes[4]!)).toBe('FORBIDDEN');
+    expect(rejectionCode(outcomes[2]!)).toBe('NOT_FOUND');
+    expect(rejectionCode(outcomes[4]!)).toBe('FORBIDDEN');
     const [inA, inB, , inC] = outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value : null));
     expect(inA).toMatchObject({ body: 'reply in a', conversationId: a.conversationId, senderId: a.investor.id });
     expect(inB).toMatchObject({ body: 'first in b', conversationId: b.conversationId, senderId: b.startup.id });

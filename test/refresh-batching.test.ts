@@ -4,10 +4,10 @@
 // deterministic; what they hand out is then checked over the API.
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dataOf } from './helpers/graphql.js';
+import { dataOf, rejectionCode } from './helpers/graphql.js';
 import { errorCode, startTestApp, type TestApp } from './helpers/app.js';
 import { createActiveUser, login, type Tokens } from './helpers/factories.js';
-import { createTestDatabase, withClient, type TestDatabase } from './helpers/database.js';
+import { createTestDatabase, untilLockWaiters, withClient, type TestDatabase } from './helpers/database.js';
 import { decodeJwt } from './helpers/jwt.js';
 import { startCountedApp, type CountedApp } from './helpers/statements.js';
 
@@ -30,8 +30,6 @@ const sessions = () => quiet.app.container.domain.sessions;
 const client = { ip: '203.0.113.7', userAgent: 'refresh-batching test' };
 const rotations = () => quiet.statements.matching(/"won" as/);
 const refreshInService = (refreshToken: string) => sessions().refresh(fork(), refreshToken, client);
-const codeOf = (outcome: PromiseSettledResult<unknown>) =>
-  outcome.status === 'rejected' ? (outcome.reason as { extensions?: { code?: string } }).extensions?.code : undefined;
 const fulfilled = <T>(outcome: PromiseSettledResult<T>): T => {
   if (outcome.status === 'rejected') throw outcome.reason;
   return outcome.value;
@@ -61,7 +59,7 @@ describe('refreshes in one turn', () => {
     expect(rotations()).toHaveLength(1);
 
     expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'rejected']);
-    expect(outcomes.slice(2).map(codeOf)).toEqual(['TOKEN_REVOKED', 'TOKEN_REVOKED']);
+    expect(outcomes.slice(2).map(rejectionCode)).toEqual(['TOKEN_REVOKED', 'TOKEN_REVOKED']);
     const [nextA, nextB] = outcomes.slice(0, 2).map(fulfilled);
     expect(nextA?.user.id).toBe(alice.id);
     expect(nextB?.user.id).toBe(bob.id);
@@ -124,7 +122,7 @@ describe('refreshes in one turn', () => {
       expect(rotations().length).toBeLessThan(pairs.length); // some of the user's sessions shared a statement
       for (const outcome of outcomes) {
         // A refresh either lost to the revocation or won before it; nothing else (no deadlock).
-        if (outcome.status === 'rejected') expect(codeOf(outcome)).toBe('TOKEN_REVOKED');
+        if (outcome.status === 'rejected') expect(rejectionCode(outcome)).toBe('TOKEN_REVOKED');
         else expect(await refreshOverApi(outcome.value.refreshToken)).toBe('TOKEN_REVOKED');
       }
     }
@@ -152,18 +150,6 @@ describe.skipIf(!process.env.DATABASE_URL)('a batch and a revocation of the same
     await db?.drop();
   });
 
-  /** Connections of the database waiting for a row or table lock. */
-  const lockWaiters = () =>
-    withClient(own.db.url, async (client) => {
-      const { rows } = await client.query<{ n: number }>(
-        `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
-      );
-      return rows[0]!.n;
-    });
-  const untilLockWaiters = async (count: number) => {
-    while ((await lockWaiters()) < count) await new Promise((resolve) => setImmediate(resolve));
-  };
-
   it('queue behind each other instead of deadlocking: the revocation wins', async () => {
     const user = await createActiveUser(own);
     // Two sessions, the one created first with the higher id: a revocation that locked them in
@@ -185,14 +171,14 @@ describe.skipIf(!process.env.DATABASE_URL)('a batch and a revocation of the same
       const refreshes = Promise.allSettled(
         [first, second].map((tokens) => batching.app.container.domain.sessions.refresh(batching.app.container.fork(), tokens.refreshToken, client)),
       );
-      await untilLockWaiters(1); // the batch waits for the lower id, holding nothing
+      await untilLockWaiters(blocker, 1); // the batch waits for the lower id, holding nothing
       const logout = own.gql<{ logoutAll: { ok: boolean } }>(LOGOUT_ALL, {}, { token: first.accessToken });
-      await untilLockWaiters(2);
+      await untilLockWaiters(blocker, 2);
       await blocker.query('rollback');
 
       expect(dataOf(await logout, 'logoutAll').logoutAll.ok).toBe(true);
       for (const outcome of await refreshes) {
-        if (outcome.status === 'rejected') expect(codeOf(outcome)).toBe('TOKEN_REVOKED');
+        if (outcome.status === 'rejected') expect(rejectionCode(outcome)).toBe('TOKEN_REVOKED');
         else expect(await refreshOverApi(outcome.value.refreshToken, own)).toBe('TOKEN_REVOKED');
       }
     });

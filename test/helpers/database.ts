@@ -83,3 +83,11 @@ export function whileTableLocked<T>(url: string, table: string, fn: (blocker: pg
     }
   });
 }
+
+/** Waits until at least `count` connections of `client`'s database wait for a row or table lock. */
+export async function untilLockWaiters(client: pg.Client, count: number): Promise<void> {
+  const waiting = async () =>
+    (await client.query<{ n: number }>(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`))
+      .rows[0]!.n;
+  while ((await waiting()) < count) await new Promise((resolve) => setImmediate(resolve));
+}

@@ -56,3 +56,7 @@ export function fieldErrors(result: ResultLike<unknown>): Record<string, string>
   const fields = invalid?.extensions?.fields;
   return typeof fields === 'object' && fields !== null ? (fields as Record<string, string>) : undefined;
 }
+
+/** The API.md code a service call was rejected with (an AppError's), undefined when it was fulfilled. */
+export const rejectionCode = (outcome: PromiseSettledResult<unknown>): string | undefined =>
+  outcome.status === 'rejected' ? (outcome.reason as { extensions?: { code?: string } }).extensions?.code : undefined;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, startTestApp, uniqueEmail, type GqlResult, type TestApp } from '../helpers/app.js';
 import { CHANGE_PASSWORD, LOGIN, REGISTER, REQUEST_RESET, RESEND, RESET } from '../helpers/graphql.js';
-import { createTestDatabase, whileTableLocked, withClient } from '../helpers/database.js';
+import { createTestDatabase, untilLockWaiters, whileTableLocked, withClient } from '../helpers/database.js';
 import { createActiveUser, login, registerInput } from '../helpers/factories.js';
 import { withTimeout } from '../helpers/time.js';
 import { chatPair } from '../helpers/chat.js';
@@ -202,14 +202,8 @@ describe.skipIf(!process.env.DATABASE_URL)('an instance stopping while mail work
       const chat = t.app.container.domain.chat;
       let sends: Promise<unknown>[] = [];
       await whileTableLocked(t.db.url, 'message', async (blocker) => {
-        const lockWaiters = async () =>
-          (
-            await blocker.query<{ n: number }>(
-              `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
-            )
-          ).rows[0]!.n;
         const first = chat.send(t.app.container.fork(), viewers[0]!, { conversationId: a.conversationId, body: 'first batch' });
-        while ((await lockWaiters()) === 0) await new Promise((resolve) => setImmediate(resolve));
+        await untilLockWaiters(blocker, 1);
         const second = chat.send(t.app.container.fork(), viewers[1]!, { conversationId: b.conversationId, body: 'second batch' });
         sends = [first, second];
         stopped = t.stop();
