@@ -30,6 +30,7 @@ describe.skipIf(!serverUrl)('npm run bench (smoke: each workload for about a sec
         poolMax: 4,
         logLevel: 'warn',
         cpuProfileDir: undefined,
+        heapSnapshotDir: undefined,
         throttle: 40,
         resultsDir: null,
       },

@@ -22,6 +22,8 @@ export interface BenchOptions {
   logLevel: string;
   /** Write a V8 CPU profile of every server process into this directory. */
   cpuProfileDir: string | undefined;
+  /** W6 writes heap snapshots of both servers before and after the subscribed sockets here. */
+  heapSnapshotDir: string | undefined;
   /**
    * Caps every load generator at this many operations per second (the smoke test, which must
    * not crowd the test files running beside it); undefined: as fast as the server answers.
@@ -43,6 +45,7 @@ const HELP = `npm run bench -- [options]            (DATABASE_URL must name a Po
   --pool N           DATABASE_POOL_MAX of the server and of the pg baselines (default 10)
   --log-level L      server LOG_LEVEL (BENCH_LOG_LEVEL, default warn)
   --cpu-prof DIR     write .cpuprofile files of the server processes to DIR
+  --heap-snapshots DIR  W6: heap snapshots before/after the subscribed sockets (read them with heap-diff.ts)
   --out DIR          directory of the JSON result (default bench-results)`;
 
 function positiveInt(name: string, raw: string | undefined, fallback: number): number {
@@ -94,6 +97,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     poolMax: positiveInt('--pool', flags.get('pool'), 10),
     logLevel: flags.get('log-level') ?? env.BENCH_LOG_LEVEL ?? 'warn',
     cpuProfileDir: flags.get('cpu-prof') ?? env.BENCH_CPU_PROF,
+    heapSnapshotDir: flags.get('heap-snapshots'),
     resultsDir: flags.get('out') ?? 'bench-results',
   };
 }

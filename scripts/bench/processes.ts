@@ -120,6 +120,11 @@ export class ServerProcess {
     return statsOf(await this.request({ type: 'gc' }));
   }
 
+  /** Writes a heap snapshot of what is alive to `path` (V8 collects first), then stats. */
+  async heapSnapshot(path: string): Promise<ProcessStats> {
+    return statsOf(await this.request({ type: 'heap-snapshot', path }));
+  }
+
   async resetPeak(): Promise<ProcessStats> {
     return statsOf(await this.request({ type: 'reset-peak' }));
   }

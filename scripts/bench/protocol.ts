@@ -22,6 +22,7 @@ export type ParentMessage =
   | { type: 'stats'; id: number }
   | { type: 'gc'; id: number }
   | { type: 'reset-peak'; id: number }
+  | { type: 'heap-snapshot'; id: number; path: string }
   | { type: 'hash-rate'; id: number; seconds: number; concurrency: number; hash: string; password: string }
   | { type: 'stop'; id: number };
 

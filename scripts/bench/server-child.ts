@@ -5,8 +5,9 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { writeHeapSnapshot } from 'node:v8';
 import { verify } from '@node-rs/argon2';
-import { createSchema, createYoga } from 'graphql-yoga';
+import { createSchema, createYoga, Repeater } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { buildApp } from '../../src/app.js';
@@ -47,7 +48,11 @@ const bareSchema = () =>
       type Query { hello: String }
       type Subscription { tick: Int }
     `,
-    resolvers: { Query: { hello: () => 'world' } },
+    resolvers: {
+      Query: { hello: () => 'world' },
+      // A subscription that never yields: W6's bare socket holds one open, as the app's holds `inbox`.
+      Subscription: { tick: { subscribe: () => new Repeater<{ tick: number }>(async (_push, stop) => await stop) } },
+    },
   });
 
 const listen = (server: Server) =>
@@ -124,6 +129,10 @@ async function handle(message: ParentMessage): Promise<void> {
       return void send({ type: 'reply', id: message.id, stats: stats() });
     case 'gc':
       await collectGarbage();
+      return void send({ type: 'reply', id: message.id, stats: stats() });
+    case 'heap-snapshot':
+      // V8 collects garbage before it writes, so the snapshot holds only what is alive.
+      writeHeapSnapshot(message.path);
       return void send({ type: 'reply', id: message.id, stats: stats() });
     case 'reset-peak':
       peakRss = process.memoryUsage.rss();

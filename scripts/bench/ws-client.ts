@@ -3,7 +3,9 @@ import WebSocket from 'ws';
 
 export interface OpenSocket {
   client: Client;
+  /** Starts the close and returns; `closed` settles once the server has answered it. */
   close(): Promise<void>;
+  closed: Promise<void>;
 }
 
 /**
@@ -11,6 +13,8 @@ export interface OpenSocket {
  * the close code and reason when the server refuses. Never retries: a refusal is a result.
  */
 export function openSocket(url: string, timeoutMs = 15_000): Promise<OpenSocket> {
+  let markClosed = () => {};
+  const closed = new Promise<void>((resolve) => (markClosed = resolve));
   return new Promise((resolve, reject) => {
     let settled = false;
     const timer = setTimeout(() => settle(new Error(`no connection_ack within ${timeoutMs} ms`)), timeoutMs);
@@ -23,6 +27,7 @@ export function openSocket(url: string, timeoutMs = 15_000): Promise<OpenSocket>
       on: {
         connected: () => settle(null),
         closed: (event) => {
+          markClosed();
           const { code, reason } = event as { code?: number; reason?: string };
           settle(new Error(`socket closed before acknowledgement: ${code ?? '?'} ${reason ?? ''}`));
         },
@@ -37,7 +42,7 @@ export function openSocket(url: string, timeoutMs = 15_000): Promise<OpenSocket>
         void client.dispose();
         reject(error);
       } else {
-        resolve({ client, close: async () => client.dispose() });
+        resolve({ client, close: async () => client.dispose(), closed });
       }
     }
   });
