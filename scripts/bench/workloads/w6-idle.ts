@@ -76,7 +76,7 @@ const INBOX = 'subscription { inbox { id } }';
 const TICK = 'subscription { tick }';
 
 const row = (metric: string, unit: string, value: number | null, baseline: number | null, goal = '', met: boolean | null = null) => ({
-  workload: 'W6',
+  workload: 'W6' as const,
   metric,
   unit,
   value,
