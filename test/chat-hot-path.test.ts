@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.js';
-import { MESSAGE_FIELDS, SEND_MESSAGE, arrival, chatPair, type MessageShape } from './helpers/chat.js';
+import { MESSAGE_FIELDS, SEND_MESSAGE, arrival, chatPair, sendMessage, type MessageShape } from './helpers/chat.js';
+import { withClient } from './helpers/database.js';
 import { connectedWs, subscribe, type WsConnection } from './helpers/ws.js';
 import { startCountedApp, type CountedApp } from './helpers/statements.js';
-import { whenLive } from './helpers/time.js';
+import { eventually, whenLive } from './helpers/time.js';
 
 let t: TestApp;
 let quiet: CountedApp;
@@ -90,6 +91,31 @@ describe("chat's hot path", () => {
     const counted = chatStatements();
     expect(counted).toHaveLength(4);
     expect(counted.filter((sql) => /from "user"/.test(sql))).toHaveLength(1);
+  });
+
+  it("rewrites only the conversation's heap row per message: its activity update is a HOT update, so no index grows with the chat", async () => {
+    const { investor, conversationId } = await chatPair(t);
+    const sends = 30;
+    for (let i = 0; i < sends; i++) await sendMessage(t, investor, conversationId, `activity ${i}`);
+    const conversationUpdates = () =>
+      withClient(t.db.url, async (client) => {
+        const { rows } = await client.query<{ updates: string; hot: string }>(
+          `select "n_tup_upd"::text as "updates", "n_tup_hot_upd"::text as "hot" from pg_stat_user_tables where "relname" = 'conversation'`,
+        );
+        return { updates: Number(rows[0]!.updates), hot: Number(rows[0]!.hot) };
+      });
+    // The server's connections report their counts to the statistics system within a second or so.
+    const counted = await eventually(
+      async () => {
+        const stats = await conversationUpdates();
+        return stats.updates >= sends && stats;
+      },
+      'the activity updates to reach pg_stat_user_tables',
+      10_000,
+      100,
+    );
+    // Every update of the table in this database so far (other tests' messages included).
+    expect(counted.hot).toBe(counted.updates);
   });
 
   it('keeps typing off the tables: setTyping only reads (the participation check)', async () => {

@@ -7,6 +7,7 @@ import { Migration20261125063834_ProfileIndexes } from './Migration2026112506383
 import { Migration20261203073713_ImportMapping } from './Migration20261203073713_ImportMapping.js';
 import { Migration20261203074500_PresenceNotifications } from './Migration20261203074500_PresenceNotifications.js';
 import { Migration20261203080000_MessageEdits } from './Migration20261203080000_MessageEdits.js';
+import { Migration20261204050000_ConversationActivityUnindexed } from './Migration20261204050000_ConversationActivityUnindexed.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125061808_Foundation', class: Migration20261125061808_Foundation },
@@ -16,4 +17,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261203073713_ImportMapping', class: Migration20261203073713_ImportMapping },
   { name: 'Migration20261203074500_PresenceNotifications', class: Migration20261203074500_PresenceNotifications },
   { name: 'Migration20261203080000_MessageEdits', class: Migration20261203080000_MessageEdits },
+  { name: 'Migration20261204050000_ConversationActivityUnindexed', class: Migration20261204050000_ConversationActivityUnindexed },
 ];

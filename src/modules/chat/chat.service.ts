@@ -107,7 +107,8 @@ export class ChatService {
   async conversations(em: EntityManager, viewer: UserView, args: PageArgs) {
     const limit = pageSize(args.first);
     const after = decodeCursor(args.after);
-    // A user has one role, so their conversations are all on one side: one index range scan.
+    // A user has one role, so their conversations are all on one side: one index range scan,
+    // then a sort of that user's rows (the activity is in no index; see Conversation).
     const side = viewer.role === 'INVESTOR' ? 'investor' : 'startup';
     const rows = await em.find(
       Conversation,
