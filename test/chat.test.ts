@@ -137,6 +137,20 @@ describe('conversations and conversation(id)', () => {
     expect(startupView.edges[0]!.node.unreadCount).toBe(0);
   });
 
+  it("orders a startup's conversations by activity too (the startup side lists through its own index)", async () => {
+    const startup = await signedInUser(t, { role: 'STARTUP' });
+    const investors = await Promise.all([1, 2, 3].map(() => signedInUser(t, { role: 'INVESTOR' })));
+    const ids: string[] = [];
+    for (const investor of investors) ids.push(await startConversation(t, investor, startup.id));
+    let page = await conversationsOf(startup.tokens.accessToken);
+    expect(page.edges.map((edge) => edge.node.id)).toEqual([ids[2], ids[1], ids[0]]);
+    await sendMessage(t, startup, ids[0]!, 'Happy to talk');
+    page = await conversationsOf(startup.tokens.accessToken, { first: 2 });
+    expect(page.edges.map((edge) => edge.node.id)).toEqual([ids[0], ids[2]]);
+    const rest = await conversationsOf(startup.tokens.accessToken, { first: 2, after: page.pageInfo.endCursor });
+    expect(rest.edges.map((edge) => edge.node.id)).toEqual([ids[1]]);
+  });
+
   it('pages through conversations with first/after without gaps or duplicates', async () => {
     const investor = await signedInUser(t, { role: 'INVESTOR' });
     const startups = await Promise.all(Array.from({ length: 5 }, () => signedInUser(t, { role: 'STARTUP' })));
